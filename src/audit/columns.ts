@@ -1,0 +1,101 @@
+/**
+ * The audit log's columns, defined once. Everything else is derived from this
+ * list: the dbt macro's column list and DDL (rendered into the generated
+ * product), the audit model's schema docs, the TypeScript row type, and the
+ * column table in the READMEs. The first ten are the reference pipeline's
+ * columns, which analysts already query: keep their names and order.
+ */
+
+/** Logical column types; each adapter maps them to its own SQL type. */
+export type AuditColumnType = 'short_text' | 'long_text' | 'bigint' | 'float' | 'timestamp' | 'date';
+
+export interface AuditColumn {
+  readonly name: string;
+  readonly type: AuditColumnType;
+  readonly description: string;
+}
+
+/**
+ * Byte limits of the text types. Redshift counts varchar length in bytes and
+ * caps it at 65,535; we hold every adapter to the same limits so a row
+ * recorded locally would also fit on Redshift.
+ */
+export const TEXT_MAX_BYTES: Record<'short_text' | 'long_text', number> = {
+  short_text: 1024,
+  long_text: 65535,
+};
+
+export const AUDIT_COLUMNS = [
+  { name: 'load_id', type: 'short_text', description: "Invocation id + '.' + node unique_id: one per node per run." },
+  { name: 'invocation_id', type: 'short_text', description: 'dbt invocation id of the run.' },
+  { name: 'database_name', type: 'short_text', description: 'Database of the node.' },
+  { name: 'schema_name', type: 'short_text', description: 'Schema of the node.' },
+  { name: 'name', type: 'short_text', description: 'Node name (model, test, seed or snapshot name).' },
+  { name: 'resource_type', type: 'short_text', description: 'model, test, seed, snapshot, unit_test...' },
+  { name: 'status', type: 'short_text', description: 'success, error, skipped, pass, fail, warn, no-op...' },
+  { name: 'execution_time', type: 'float', description: 'Seconds dbt spent on the node.' },
+  { name: 'rows_affected', type: 'bigint', description: 'Rows the adapter reported (0 when it reported none).' },
+  { name: 'model_execution_date', type: 'date', description: 'Date (UTC) the run started.' },
+  { name: 'product_name', type: 'short_text', description: 'Data product that ran the node.' },
+  { name: 'target_name', type: 'short_text', description: 'dbt target of the run (local, dev, prod...).' },
+  { name: 'unique_id', type: 'short_text', description: 'dbt unique_id of the node.' },
+  { name: 'package_name', type: 'short_text', description: 'dbt package (project) the node belongs to.' },
+  { name: 'materialization', type: 'short_text', description: 'table, view, incremental, seed, test...' },
+  { name: 'relation_name', type: 'short_text', description: 'Fully qualified relation the node built, if any.' },
+  { name: 'started_at', type: 'timestamp', description: 'UTC time the node started compiling.' },
+  { name: 'completed_at', type: 'timestamp', description: 'UTC time the node finished executing.' },
+  { name: 'compile_seconds', type: 'float', description: 'Seconds spent compiling.' },
+  { name: 'execute_seconds', type: 'float', description: 'Seconds spent executing.' },
+  {
+    name: 'message',
+    type: 'long_text',
+    description: 'Result or error message (truncated with a marker when over 65,535 bytes).',
+  },
+  { name: 'failures', type: 'bigint', description: 'Failing rows of a test.' },
+  { name: 'thread_id', type: 'short_text', description: 'dbt thread that ran the node.' },
+  { name: 'dbt_version', type: 'short_text', description: 'dbt-core version of the run.' },
+  { name: 'run_source', type: 'short_text', description: 'What started the run: github, airflow or local.' },
+  { name: 'run_url', type: 'short_text', description: 'Link to the CI run or orchestrator run, when known.' },
+  { name: 'git_sha', type: 'short_text', description: 'Commit of the product that ran, when known.' },
+  { name: 'invocation_started_at', type: 'timestamp', description: 'UTC time the dbt invocation started.' },
+  {
+    name: 'recorded_by',
+    type: 'short_text',
+    description: 'What wrote the row: hook (on-run-end macro) or runner (dbt-run).',
+  },
+  { name: 'recorded_at', type: 'timestamp', description: 'UTC time the row was written.' },
+] as const satisfies readonly AuditColumn[];
+
+export type AuditColumnName = (typeof AUDIT_COLUMNS)[number]['name'];
+
+type TsTypeOf<T extends AuditColumnType> = T extends 'bigint' | 'float'
+  ? number
+  : T extends 'timestamp' | 'date'
+    ? string
+    : string;
+
+/** One audit row, as the runner and analysts' tools see it. Any column may be null. */
+export type AuditRow = {
+  [C in (typeof AUDIT_COLUMNS)[number] as C['name']]: TsTypeOf<C['type']> | null;
+};
+
+/** The marker a value truncated to its column's byte limit ends with. */
+export function truncationMarker(originalBytes: number): string {
+  return ` [truncated by dbt-product-kit: ${originalBytes} bytes]`;
+}
+
+/**
+ * Fits text into `maxBytes` of UTF-8, ending it with the marker when it had
+ * to cut, never splitting a character. NUL is removed: no warehouse we write
+ * to stores it in text. Mirrors the `audit_fit_text` macro.
+ */
+export function fitText(value: string, maxBytes: number): string {
+  const text = value.replaceAll('\u0000', '');
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  const marker = truncationMarker(bytes.length);
+  // Cut on a character boundary: step back over UTF-8 continuation bytes (10xxxxxx).
+  let cut = maxBytes - Buffer.byteLength(marker);
+  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return bytes.subarray(0, cut).toString('utf8') + marker;
+}

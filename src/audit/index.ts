@@ -1,0 +1,2 @@
+export type { AuditColumn, AuditColumnName, AuditColumnType, AuditRow } from './columns.js';
+export { AUDIT_COLUMNS, fitText, TEXT_MAX_BYTES, truncationMarker } from './columns.js';

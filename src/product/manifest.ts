@@ -1,0 +1,59 @@
+/**
+ * `dbt-product.yml`: the product's own manifest, read by dbt-run, the DAG and
+ * other products. This schema is its one definition: the scaffold writes
+ * documents through it, and every reader validates through it.
+ */
+import { z } from 'zod';
+
+export const PRODUCT_MANIFEST_FILE = 'dbt-product.yml';
+export const PRODUCT_MANIFEST_VERSION = 1;
+
+/** dbt's rule for project names, plus our length cap (schemas like `<name>_audit` must fit Postgres' 63 bytes). */
+export const PRODUCT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+export const PRODUCT_NAME_MAX_LENGTH = 40;
+
+export const WAREHOUSES = ['redshift', 'redshift-serverless'] as const;
+export const AUTH_METHODS = ['password', 'iam'] as const;
+
+const topic = z.object({
+  /** SNS topic ARN; the scaffold writes a placeholder to fill in. */
+  topic_arn: z.string().min(1),
+});
+
+const environment = z.object({
+  /** dbt target the environment runs (profiles.yml). */
+  target: z.string().min(1),
+  alerts: topic.optional(),
+  events: topic.optional(),
+});
+
+const upstream = z.object({
+  /** dbt project name of the parent product. */
+  name: z.string().regex(PRODUCT_NAME_PATTERN),
+  /** Git URL of the parent's repository, without credentials. */
+  git: z.string().min(1),
+  /** Pinned tag or commit. */
+  revision: z.string().min(1),
+});
+
+export const productManifestSchema = z.object({
+  schema_version: z.literal(PRODUCT_MANIFEST_VERSION),
+  name: z.string().regex(PRODUCT_NAME_PATTERN).max(PRODUCT_NAME_MAX_LENGTH),
+  owner: z.string().min(1),
+  description: z.string(),
+  warehouse: z.object({
+    type: z.enum(WAREHOUSES),
+    auth: z.enum(AUTH_METHODS),
+  }),
+  environments: z.record(z.string(), environment),
+  audit: z.object({
+    /** Custom schema of the audit table (dbt makes it `<target schema>_<schema>`). */
+    schema: z.string().min(1),
+    table: z.string().min(1),
+  }),
+  upstream: z.array(upstream),
+});
+
+export type ProductManifest = z.infer<typeof productManifestSchema>;
+export type Warehouse = (typeof WAREHOUSES)[number];
+export type AuthMethod = (typeof AUTH_METHODS)[number];

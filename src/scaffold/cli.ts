@@ -1,0 +1,154 @@
+/**
+ * `create-dbt-product [directory]`: the command line over createProduct().
+ * Only main() decides exit codes: 0 created, 2 bad input, 1 anything else.
+ */
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { Listr } from 'listr2';
+import { formatError, KitError, UsageError } from '../errors.js';
+import { AUTH_METHODS, WAREHOUSES } from '../product/manifest.js';
+import { kitVersion } from '../version.js';
+import { createProduct } from './create.js';
+import { DEFAULT_OWNER, normaliseOptions, productNameProblem, type ScaffoldInput, suggestName } from './options.js';
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  /** Whether a person can answer prompts. */
+  interactive: boolean;
+  cwd: string;
+  /** Asks for what the flags left out; injected so tests can answer. */
+  prompt?: (input: ScaffoldInput) => Promise<ScaffoldInput>;
+}
+
+function defaultIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
+    cwd: process.cwd(),
+  };
+}
+
+function program(io: CliIo): Command {
+  return new Command('create-dbt-product')
+    .description(
+      'Scaffold a dbt data product: models, contracts, tests, audit log, profiles for DuckDB, Postgres and Redshift.',
+    )
+    .argument('[directory]', 'where to create the product (empty or missing; a lone .git is fine)')
+    .option('--name <name>', 'dbt project name (default: from the directory name)')
+    .option('--owner <owner>', `owning team or e-mail (default: ${DEFAULT_OWNER})`)
+    .option('--description <text>', 'one line about the product')
+    .addOption(new Option('--warehouse <type>', 'Redshift flavour of the dev/prod targets').choices(WAREHOUSES))
+    .addOption(new Option('--auth <method>', 'how dev/prod authenticate to Redshift').choices(AUTH_METHODS))
+    .option('-y, --yes', 'accept defaults, never prompt')
+    .option('--no-git', 'do not initialise a git repository')
+    .option('--force', 'write into a non-empty directory, replacing files of the same name')
+    .version(kitVersion(), '-v, --version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n\nExit codes: 0 created, 2 bad input (nothing written), 1 unexpected failure.',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      // Commander's own errors are re-raised as UsageError and printed once by main().
+      writeErr: () => {},
+    });
+}
+
+/** Prompts with @inquirer/prompts for every value the flags did not give. */
+export async function promptForMissing(input: ScaffoldInput): Promise<ScaffoldInput> {
+  const { input: ask, select } = await import('@inquirer/prompts');
+  const dir = input.dir ?? (await ask({ message: 'Directory for the new product', default: 'my_product' }));
+  const name =
+    input.name ??
+    (await ask({
+      message: 'dbt project name',
+      default: suggestName(dir),
+      validate: (value) => productNameProblem(value) ?? true,
+    }));
+  const owner = input.owner ?? (await ask({ message: 'Owning team or e-mail', default: DEFAULT_OWNER }));
+  const warehouse =
+    input.warehouse ??
+    (await select({
+      message: 'Redshift flavour',
+      choices: [
+        { name: 'Provisioned cluster', value: 'redshift' },
+        { name: 'Serverless workgroup', value: 'redshift-serverless' },
+      ],
+    }));
+  const auth =
+    input.auth ??
+    (await select({
+      message: 'Redshift authentication',
+      choices: [
+        { name: 'User and password (password from DBT_ENV_SECRET_REDSHIFT_PASSWORD)', value: 'password' },
+        { name: 'IAM (role in CI, AWS profile locally)', value: 'iam' },
+      ],
+    }));
+  return { ...input, dir, name, owner, warehouse, auth };
+}
+
+function nextSteps(dir: string, cwd: string, name: string): string {
+  const relative = path.relative(cwd, dir) || '.';
+  return [
+    '',
+    `Created ${name} in ${relative}`,
+    '',
+    'Next steps:',
+    `  cd ${relative}`,
+    '  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt',
+    '  .venv/bin/dbt build --profiles-dir .      # builds on local DuckDB and fills the audit log',
+    '',
+    'See README.md in the product for the Postgres and Redshift targets.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  try {
+    const command = program(io);
+    try {
+      command.parse(argv, { from: 'user' });
+    } catch (error) {
+      if (error instanceof CommanderError) {
+        if (error.exitCode === 0) return 0; // --help, --version
+        throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
+      }
+      throw error;
+    }
+    const flags = command.opts<{
+      name?: string;
+      owner?: string;
+      description?: string;
+      warehouse?: string;
+      auth?: string;
+      yes?: boolean;
+      git: boolean;
+      force?: boolean;
+    }>();
+    let input: ScaffoldInput = { ...flags, dir: command.args[0] };
+    if (io.interactive && !flags.yes) input = await (io.prompt ?? promptForMissing)(input);
+    const options = normaliseOptions(input, io.cwd);
+
+    // One listr2 list per step: the rich renderer in a terminal, one line per step elsewhere.
+    const renderer = io.interactive ? 'default' : 'simple';
+    const created = await createProduct(options, {
+      run: async <T>(title: string, work: () => Promise<T>) => {
+        const outcome: { value?: T } = {};
+        const task = async () => {
+          outcome.value = await work();
+        };
+        await new Listr([{ title, task }], { renderer }).run();
+        return outcome.value as T;
+      },
+    });
+    io.stdout.write(nextSteps(created.dir, io.cwd, options.name));
+    return 0;
+  } catch (error) {
+    io.stderr.write(`${formatError(error)}\n`);
+    return error instanceof KitError ? error.exitCode : 1;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Pure planning of a new product: which files to write and what they hold.
+ * Templates are the files they become (create-vite style); only files named
+ * `*.hbs` are rendered, and `_gitignore` becomes `.gitignore` (npm drops
+ * dotfiles named .gitignore from published packages).
+ */
+import Handlebars from 'handlebars';
+import { stringify } from 'yaml';
+import { AUDIT_COLUMNS, TEXT_MAX_BYTES } from '../audit/columns.js';
+import {
+  PRODUCT_MANIFEST_FILE,
+  PRODUCT_MANIFEST_VERSION,
+  type ProductManifest,
+  productManifestSchema,
+} from '../product/manifest.js';
+import type { ScaffoldOptions } from './options.js';
+
+export interface TemplateFile {
+  /** Path relative to the template folder, with `/` separators. */
+  path: string;
+  content: string;
+}
+
+export interface PlannedFile {
+  /** Path relative to the product directory, with `/` separators. */
+  path: string;
+  content: string;
+}
+
+const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };
+
+export interface TemplateContext {
+  name: string;
+  owner: string;
+  description: string;
+  kitVersion: string;
+  serverless: boolean;
+  iam: boolean;
+  warehouseLabel: string;
+  redshiftTargets: { name: string; schema: string; threads: number }[];
+  auditColumns: { name: string; type: string; description: string; maxBytes: string }[];
+  dbtRequirements: string;
+}
+
+export function templateContext(
+  options: ScaffoldOptions,
+  kit: { version: string; dbtRequirements: string },
+): TemplateContext {
+  const serverless = options.warehouse === 'redshift-serverless';
+  return {
+    name: options.name,
+    owner: options.owner,
+    description: options.description,
+    kitVersion: kit.version,
+    serverless,
+    iam: options.auth === 'iam',
+    warehouseLabel: serverless ? 'Amazon Redshift Serverless' : 'Amazon Redshift (provisioned)',
+    redshiftTargets: [
+      { name: 'dev', schema: `${options.name}_dev`, threads: 4 },
+      { name: 'prod', schema: options.name, threads: 8 },
+    ],
+    auditColumns: AUDIT_COLUMNS.map((column) => ({
+      name: column.name,
+      type: column.type,
+      description: column.description,
+      maxBytes:
+        column.type === 'short_text' || column.type === 'long_text' ? String(TEXT_MAX_BYTES[column.type]) : 'none',
+    })),
+    dbtRequirements: kit.dbtRequirements,
+  };
+}
+
+/** The product's manifest document, validated by its schema. */
+export function productManifest(options: ScaffoldOptions): ProductManifest {
+  const placeholder = (kind: string, env: string) => `arn:aws:sns:REGION:ACCOUNT_ID:${options.name}-${env}-${kind}`;
+  return productManifestSchema.parse({
+    schema_version: PRODUCT_MANIFEST_VERSION,
+    name: options.name,
+    owner: options.owner,
+    description: options.description,
+    warehouse: { type: options.warehouse, auth: options.auth },
+    environments: {
+      local: { target: 'local' },
+      dev: {
+        target: 'dev',
+        alerts: { topic_arn: placeholder('alerts', 'dev') },
+        events: { topic_arn: placeholder('events', 'dev') },
+      },
+      prod: {
+        target: 'prod',
+        alerts: { topic_arn: placeholder('alerts', 'prod') },
+        events: { topic_arn: placeholder('events', 'prod') },
+      },
+    },
+    audit: { schema: 'audit', table: 'dbt_audit_log' },
+    upstream: [],
+  });
+}
+
+function renderManifest(options: ScaffoldOptions): string {
+  const header = [
+    `# ${PRODUCT_MANIFEST_FILE}: what dbt-run, the DAG and other products know about ${options.name}.`,
+    '# Replace REGION and ACCOUNT_ID in the topic ARNs before the first deployed run.',
+    '# upstream lists parent products, installed as pinned git packages.',
+  ].join('\n');
+  return `${header}\n${stringify(productManifest(options), { lineWidth: 0 })}`;
+}
+
+const handlebars = Handlebars.create();
+// Output is YAML, SQL and Markdown, never HTML: no entity escaping.
+handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
+
+export function renderTemplate(template: TemplateFile, context: TemplateContext): PlannedFile {
+  const base = template.path.split('/').at(-1) ?? template.path;
+  const renamed = RENAMES[base] ? template.path.slice(0, -base.length) + RENAMES[base] : template.path;
+  if (!renamed.endsWith('.hbs')) return { path: renamed, content: template.content };
+  const render = handlebars.compile(template.content, { noEscape: true, strict: true });
+  return { path: renamed.slice(0, -'.hbs'.length), content: render(context) };
+}
+
+/** Every file of the new product, in path order. */
+export function planProduct(
+  templates: TemplateFile[],
+  options: ScaffoldOptions,
+  kit: { version: string; dbtRequirements: string },
+): PlannedFile[] {
+  const context = templateContext(options, kit);
+  const files = templates.map((template) => renderTemplate(template, context));
+  files.push({ path: PRODUCT_MANIFEST_FILE, content: renderManifest(options) });
+  files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
+  const seen = new Set<string>();
+  for (const file of files) {
+    if (seen.has(file.path)) throw new Error(`two templates produce ${file.path}`);
+    seen.add(file.path);
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,156 @@
+{#
+  on-run-end hook: writes one audit row per node dbt executed in this
+  invocation. dbt's Jinja cannot catch a database error, so this macro avoids
+  causing one: it creates or migrates the table first, fits every value to
+  its column, and splits the INSERT into statements far below Redshift's
+  16 MB limit. dbt-run sets audit_hook_enabled=false and records the same rows
+  itself after dbt exits, which also covers runs that crash.
+#}
+{% macro audit_record_results(results) %}
+  {%- if not execute or results | length == 0 -%}
+    {{ return('') }}
+  {%- endif -%}
+  {%- if (var('audit_hook_enabled', true) | string | lower) in ('false', '0', 'no', 'off') -%}
+    {{ return('') }}
+  {%- endif -%}
+  {%- if flags.WHICH not in ('run', 'build', 'test', 'seed', 'snapshot', 'retry') -%}
+    {{ return('') }}
+  {%- endif -%}
+
+  {%- set relation = audit_relation() -%}
+  {%- do audit_ensure_table(relation) -%}
+  {%- set columns = audit_columns() -%}
+  {%- set invocation = audit_invocation_values() -%}
+  {%- set max_statement_bytes = var('audit_max_statement_bytes', 1000000) | int -%}
+  {%- set insert_into -%}
+    insert into {{ relation }} ({{ columns | map(attribute='name') | join(', ') }}) values
+  {%- endset -%}
+
+  {%- set batch = namespace(rows=[], bytes=0, statements=0) -%}
+  {%- for result in results -%}
+    {%- set row = audit_result_values(result, invocation) -%}
+    {%- set literals = [] -%}
+    {%- for column in columns -%}
+      {%- if column.name not in row -%}
+        {{ exceptions.raise_compiler_error('audit column ' ~ column.name ~ ' has no value in audit_result_values') }}
+      {%- endif -%}
+      {%- do literals.append(audit_literal(row[column.name], column)) -%}
+    {%- endfor -%}
+    {%- set tuple = '(' ~ literals | join(', ') ~ ')' -%}
+    {%- set tuple_bytes = (tuple.encode('utf-8') | length) + 2 -%}
+    {%- if batch.rows and batch.bytes + tuple_bytes > max_statement_bytes -%}
+      {%- do run_query(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
+      {%- set batch.rows = [] -%}
+      {%- set batch.bytes = 0 -%}
+      {%- set batch.statements = batch.statements + 1 -%}
+    {%- endif -%}
+    {%- do batch.rows.append(tuple) -%}
+    {%- set batch.bytes = batch.bytes + tuple_bytes -%}
+  {%- endfor -%}
+  {%- if batch.rows -%}
+    {%- do run_query(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
+    {%- set batch.statements = batch.statements + 1 -%}
+  {%- endif -%}
+  {%- do adapter.commit() -%}
+  {%- do log('audit: recorded ' ~ results | length ~ ' rows in ' ~ relation ~ ' (' ~ batch.statements ~ ' statements)', info=true) -%}
+  {{ return('') }}
+{% endmacro %}
+
+{# Values shared by every row of this invocation. #}
+{% macro audit_invocation_values() %}
+  {%- set github = env_var('GITHUB_ACTIONS', '') == 'true' -%}
+  {%- set airflow = env_var('AIRFLOW_CTX_DAG_ID', '') != '' -%}
+  {%- set source = env_var('DBT_PRODUCT_RUN_SOURCE', '') or ('github' if github else ('airflow' if airflow else 'local')) -%}
+  {%- set url = env_var('DBT_PRODUCT_RUN_URL', '') -%}
+  {%- if not url and github -%}
+    {%- set url = env_var('GITHUB_SERVER_URL', 'https://github.com') ~ '/' ~ env_var('GITHUB_REPOSITORY', '') ~ '/actions/runs/' ~ env_var('GITHUB_RUN_ID', '') -%}
+  {%- endif -%}
+  {{ return({
+    'invocation_id': invocation_id,
+    'product_name': var('product_name', project_name),
+    'target_name': target.name,
+    'dbt_version': dbt_version,
+    'run_source': source,
+    'run_url': url or none,
+    'git_sha': env_var('DBT_PRODUCT_GIT_SHA', env_var('GITHUB_SHA', '')) or none,
+    'model_execution_date': run_started_at.strftime('%Y-%m-%d'),
+    'invocation_started_at': run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f'),
+    'recorded_by': 'hook',
+    'recorded_at': modules.datetime.datetime.now(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S.%f'),
+  }) }}
+{% endmacro %}
+
+{# One audit row for one entry of dbt's results, keyed by audit column name. #}
+{% macro audit_result_values(result, invocation) %}
+  {%- set node = result.node -%}
+  {%- set timings = {} -%}
+  {%- for timing in result.timing -%}
+    {%- do timings.update({timing.name: timing}) -%}
+  {%- endfor -%}
+  {%- set started = (result.timing | first).started_at if result.timing else none -%}
+  {%- set completed = (result.timing | last).completed_at if result.timing else none -%}
+  {%- set rows_affected = (result.adapter_response or {}).get('rows_affected') -%}
+  {%- set row = {
+    'load_id': invocation.invocation_id ~ '.' ~ node.unique_id,
+    'database_name': node.database,
+    'schema_name': node.schema,
+    'name': node.name,
+    'resource_type': node.resource_type,
+    'status': result.status,
+    'execution_time': result.execution_time,
+    'rows_affected': rows_affected if rows_affected is number else 0,
+    'unique_id': node.unique_id,
+    'package_name': node.package_name,
+    'materialization': node.config.materialized,
+    'relation_name': node.relation_name,
+    'started_at': started.strftime('%Y-%m-%d %H:%M:%S.%f') if started else none,
+    'completed_at': completed.strftime('%Y-%m-%d %H:%M:%S.%f') if completed else none,
+    'compile_seconds': audit_timing_seconds(timings.get('compile')),
+    'execute_seconds': audit_timing_seconds(timings.get('execute')),
+    'message': result.message,
+    'failures': result.failures,
+    'thread_id': result.thread_id,
+  } -%}
+  {%- do row.update(invocation) -%}
+  {{ return(row) }}
+{% endmacro %}
+
+{% macro audit_timing_seconds(timing) %}
+  {%- if timing is none or timing.started_at is none or timing.completed_at is none -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {{ return((timing.completed_at - timing.started_at).total_seconds()) }}
+{% endmacro %}
+
+{#
+  Where the audit table is: the audit model's own database, schema and alias,
+  so a custom generate_schema_name or alias moves the hook's writes too.
+#}
+{% macro audit_relation() %}
+  {%- set node = graph.nodes.get('model.' ~ project_name ~ '.dbt_audit_log') -%}
+  {%- if node is none -%}
+    {{ exceptions.raise_compiler_error('the audit model dbt_audit_log is missing from ' ~ project_name ~ ' (models/audit/)') }}
+  {%- endif -%}
+  {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{% endmacro %}
+
+{# Creates the audit table when missing; adds the columns a newer kit defines to an older table. #}
+{% macro audit_ensure_table(relation) %}
+  {%- set existing = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+  {%- if existing is none -%}
+    {%- do adapter.create_schema(api.Relation.create(database=relation.database, schema=relation.schema)) -%}
+    {%- set ddl -%}
+      create table {{ relation }} (
+      {%- for column in audit_columns() %}
+        {{ column.name }} {{ audit_sql_type(column.type) }}{{ ',' if not loop.last }}
+      {%- endfor %}
+      ) {{ audit_table_options() }}
+    {%- endset -%}
+    {%- do run_query(ddl) -%}
+  {%- else -%}
+    {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
+    {%- for column in audit_columns() if column.name not in present -%}
+      {%- do run_query('alter table ' ~ existing ~ ' add column ' ~ column.name ~ ' ' ~ audit_sql_type(column.type)) -%}
+    {%- endfor -%}
+  {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,101 @@
+{#-
+  SQL building blocks of the audit log, dispatched per adapter:
+  `default__` serves DuckDB and Postgres, `redshift__` serves Redshift.
+-#}
+
+{# The SQL type of a logical audit column type (see audit_columns). #}
+{% macro audit_sql_type(column_type) %}
+  {{ return(adapter.dispatch('audit_sql_type')(column_type)) }}
+{% endmacro %}
+
+{% macro default__audit_sql_type(column_type) %}
+  {{ return({
+    'short_text': 'varchar(1024)',
+    'long_text': 'text',
+    'bigint': 'bigint',
+    'float': 'float8',
+    'timestamp': 'timestamp',
+    'date': 'date',
+  }[column_type]) }}
+{% endmacro %}
+
+{% macro redshift__audit_sql_type(column_type) %}
+  {#- Redshift measures varchar in bytes and stops at 65,535. -#}
+  {{ return({
+    'short_text': 'varchar(1024)',
+    'long_text': 'varchar(65535)',
+    'bigint': 'bigint',
+    'float': 'double precision',
+    'timestamp': 'timestamp',
+    'date': 'date',
+  }[column_type]) }}
+{% endmacro %}
+
+{#
+  A SQL literal for one value of an audit column. Every value that reaches
+  the audit SQL goes through here: numbers are written only when they are
+  numbers, text is fitted to the column's byte limit and quoted.
+#}
+{% macro audit_literal(value, column) %}
+  {{ return(adapter.dispatch('audit_literal')(value, column)) }}
+{% endmacro %}
+
+{% macro default__audit_literal(value, column) %}
+  {#- Postgres (standard_conforming_strings on) and DuckDB read backslash literally: double quotes only. -#}
+  {{ return(audit_quote(value, column, escape_backslash=false)) }}
+{% endmacro %}
+
+{% macro redshift__audit_literal(value, column) %}
+  {#- Redshift reads backslash as an escape inside '...': double it too, as QUOTE_LITERAL does. -#}
+  {{ return(audit_quote(value, column, escape_backslash=true)) }}
+{% endmacro %}
+
+{% macro audit_quote(value, column, escape_backslash) %}
+  {%- if value is none or value is undefined -%}
+    {{ return('null') }}
+  {%- endif -%}
+  {%- if column.type in ('bigint', 'float') -%}
+    {%- if value is number and (value | string | lower) not in ('nan', 'inf', '-inf') -%}
+      {{ return(((value | int) if column.type == 'bigint' else value) | string) }}
+    {%- endif -%}
+    {{ return('null') }}
+  {%- endif -%}
+  {%- set text = audit_fit_text(value | string, column.max_bytes or 65535) -%}
+  {%- if escape_backslash -%}
+    {%- set text = text.replace('\\', '\\\\') -%}
+  {%- endif -%}
+  {%- set quoted = "'" ~ text.replace("'", "''") ~ "'" -%}
+  {%- if column.type in ('timestamp', 'date') -%}
+    {{ return('cast(' ~ quoted ~ ' as ' ~ column.type ~ ')') }}
+  {%- endif -%}
+  {{ return(quoted) }}
+{% endmacro %}
+
+{#
+  Fits text into max_bytes of UTF-8, ending it with a visible marker when it
+  had to cut, never splitting a character. NUL is dropped: no warehouse we
+  write to stores it in text. Mirrors fitText() in dbt-product-kit.
+#}
+{% macro audit_fit_text(text, max_bytes) %}
+  {%- set text = text.replace('\x00', '') -%}
+  {%- set encoded = text.encode('utf-8') -%}
+  {%- if encoded | length <= max_bytes -%}
+    {{ return(text) }}
+  {%- endif -%}
+  {%- set marker = ' [truncated by dbt-product-kit: ' ~ (encoded | length) ~ ' bytes]' -%}
+  {{ return(encoded[:max_bytes - (marker | length)].decode('utf-8', 'ignore') ~ marker) }}
+{% endmacro %}
+
+{# Table options of the audit table: Redshift distribution and sort keys, nothing elsewhere. #}
+{% macro audit_table_options() %}
+  {{ return(adapter.dispatch('audit_table_options')()) }}
+{% endmacro %}
+
+{% macro default__audit_table_options() %}
+  {{ return('') }}
+{% endmacro %}
+
+{% macro redshift__audit_table_options() %}
+  {#- See models/audit/dbt_audit_log.sql for why AUTO and this sort key. -#}
+  {{ return('diststyle auto compound sortkey (invocation_started_at, unique_id)') }}
+{% endmacro %}

