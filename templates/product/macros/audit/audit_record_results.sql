@@ -39,7 +39,7 @@
     {%- set tuple = '(' ~ literals | join(', ') ~ ')' -%}
     {%- set tuple_bytes = (tuple.encode('utf-8') | length) + 2 -%}
     {%- if batch.rows and batch.bytes + tuple_bytes > max_statement_bytes -%}
-      {%- do run_query(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
+      {%- do audit_execute(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
       {%- set batch.rows = [] -%}
       {%- set batch.bytes = 0 -%}
       {%- set batch.statements = batch.statements + 1 -%}
@@ -48,9 +48,10 @@
     {%- set batch.bytes = batch.bytes + tuple_bytes -%}
   {%- endfor -%}
   {%- if batch.rows -%}
-    {%- do run_query(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
+    {%- do audit_execute(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
     {%- set batch.statements = batch.statements + 1 -%}
   {%- endif -%}
+  {#- One transaction for the DDL and every chunk (audit_execute opened it): all rows or none. -#}
   {%- do adapter.commit() -%}
   {%- do log('audit: recorded ' ~ results | length ~ ' rows in ' ~ relation ~ ' (' ~ batch.statements ~ ' statements)', info=true) -%}
   {{ return('') }}
@@ -146,11 +147,21 @@
       {%- endfor %}
       ) {{ audit_table_options() }}
     {%- endset -%}
-    {%- do run_query(ddl) -%}
+    {%- do audit_execute(ddl) -%}
   {%- else -%}
     {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
     {%- for column in audit_columns() if column.name not in present -%}
-      {%- do run_query('alter table ' ~ existing ~ ' add column ' ~ column.name ~ ' ' ~ audit_sql_type(column.type)) -%}
+      {%- do audit_execute('alter table ' ~ existing ~ ' add column ' ~ column.name ~ ' ' ~ audit_sql_type(column.type)) -%}
     {%- endfor -%}
   {%- endif -%}
+{% endmacro %}
+
+{#
+  Runs one audit statement inside dbt's transaction, opening it when needed
+  (run_query does not), so the hook's final commit always has one to commit.
+#}
+{% macro audit_execute(sql) %}
+  {%- call statement('audit_record_results', fetch_result=false, auto_begin=true) -%}
+    {{ sql }}
+  {%- endcall -%}
 {% endmacro %}

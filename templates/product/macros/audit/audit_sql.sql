@@ -56,7 +56,11 @@
   {%- endif -%}
   {%- if column.type in ('bigint', 'float') -%}
     {%- if value is number and (value | string | lower) not in ('nan', 'inf', '-inf') -%}
-      {{ return(((value | int) if column.type == 'bigint' else value) | string) }}
+      {%- if column.type == 'bigint' -%}
+        {{ return(value | int | string) }}
+      {%- endif -%}
+      {#- Python's repr round-trips; a bare literal would be read as DECIMAL first by DuckDB and lose the last digit. -#}
+      {{ return("cast('" ~ value ~ "' as " ~ audit_sql_type('float') ~ ")") }}
     {%- endif -%}
     {{ return('null') }}
   {%- endif -%}

@@ -1,0 +1,2 @@
+export type { DuckDbRow } from './duckdb.js';
+export { queryDuckDb } from './duckdb.js';

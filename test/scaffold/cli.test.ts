@@ -1,0 +1,178 @@
+/**
+ * The create-dbt-product command as users run it: the real bin in a child
+ * process, without a TTY (as in CI), and through `npm create dbt-product`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { simpleGit } from 'simple-git';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/scaffold/cli.js';
+import { tempDir } from '../harness/product.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const bin = path.join(repoRoot, 'packages/create-dbt-product/bin/create-dbt-product.js');
+
+let root: string;
+beforeAll(async () => {
+  root = await tempDir('create-dbt-product-cli-');
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function run(args: string[], cwd = root) {
+  // stdin is not a TTY: the command must never prompt or wait.
+  return execa('node', [bin, ...args], { cwd, reject: false, input: '', env: { CI: '' }, timeout: 60_000 });
+}
+
+/** Every path below a directory, to prove a failed run changed nothing. */
+async function listing(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return ['<missing>'];
+  return (await readdir(dir, { recursive: true })).sort();
+}
+
+describe('create-dbt-product (bin, no TTY)', () => {
+  it('creates a product with --yes, commits it, and prints next steps', async () => {
+    const result = await run(['orders', '--yes', '--owner', 'ana@example.com']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Created orders in orders');
+    expect(result.stdout).toContain('.venv/bin/dbt build --profiles-dir .');
+    const dir = path.join(root, 'orders');
+    expect(existsSync(path.join(dir, 'dbt_project.yml'))).toBe(true);
+    expect(existsSync(path.join(dir, '.gitignore'))).toBe(true);
+    const log = await simpleGit(dir).log();
+    expect(log.total).toBe(1);
+    expect(log.latest?.message).toMatch(/^Create orders with create-dbt-product/);
+    expect((await simpleGit(dir).status()).isClean()).toBe(true);
+    // No temporary staging folder is left beside the product.
+    expect((await readdir(root)).filter((entry) => entry.includes('create-dbt-product'))).toEqual([]);
+  });
+
+  it('does not prompt without a TTY even without --yes', async () => {
+    const result = await run(['billing', '--no-git']);
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(path.join(root, 'billing', '.git'))).toBe(false);
+  });
+
+  it('accepts a directory holding only .git, and does not nest a repository inside a work tree', async () => {
+    const dir = path.join(root, 'with_git');
+    await mkdir(dir);
+    await simpleGit(dir).init();
+    const result = await run(['with_git', '--yes']);
+    expect(result.exitCode).toBe(0);
+    const nested = path.join(dir, 'nested');
+    expect((await run([nested, '--yes', '--name', 'nested'])).exitCode).toBe(0);
+    expect(existsSync(path.join(nested, '.git'))).toBe(false);
+  });
+
+  it('works through npm create dbt-product', async () => {
+    const target = path.join(root, 'via_npm');
+    const result = await execa('npm', ['create', 'dbt-product', '--', target, '--yes', '--no-git'], {
+      cwd: repoRoot,
+      reject: false,
+      input: '',
+      timeout: 120_000,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(path.join(target, 'dbt-product.yml'))).toBe(true);
+  });
+
+  it('replaces files in a non-empty directory with --force and keeps the others', async () => {
+    const dir = path.join(root, 'forced');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'notes.txt'), 'keep me');
+    await writeFile(path.join(dir, 'dbt_project.yml'), 'old');
+    expect((await run(['forced', '--yes', '--force', '--no-git'])).exitCode).toBe(0);
+    expect(await readdir(dir)).toContain('notes.txt');
+    expect((await import('node:fs')).readFileSync(path.join(dir, 'dbt_project.yml'), 'utf8')).toContain('name: forced');
+  });
+
+  describe('bad input: one line, exit 2, nothing written', () => {
+    const cases: [string, string[], string, (() => Promise<void>)?][] = [
+      ['bad name', ['x1', '--name', 'Bad-Name', '--yes'], 'invalid product name "Bad-Name"'],
+      ['reserved word', ['x2', '--name', 'select', '--yes'], 'reserved word'],
+      ['name from directory', ['select', '--yes'], 'taken from the directory name; pass --name'],
+      ['unknown warehouse', ['x3', '--warehouse', 'snowflake', '--yes'], "argument 'snowflake' is invalid"],
+      ['unknown auth', ['x4', '--auth', 'kerberos', '--yes'], "argument 'kerberos' is invalid"],
+      ['unknown flag', ['x5', '--colour', 'red', '--yes'], "unknown option '--colour'"],
+      ['missing directory', ['--yes'], 'missing directory'],
+      ['empty owner', ['x6', '--owner', '', '--yes'], 'invalid --owner'],
+      [
+        'non-empty directory',
+        ['occupied', '--yes'],
+        'is not empty',
+        async () => {
+          await mkdir(path.join(root, 'occupied'), { recursive: true });
+          await writeFile(path.join(root, 'occupied', 'keep.txt'), 'data');
+        },
+      ],
+      [
+        'a file in the way',
+        ['afile', '--yes'],
+        'is not a directory',
+        () => writeFile(path.join(root, 'afile'), 'data'),
+      ],
+      ['nested missing parent with bad name', ['deep/er/x7', '--name', 'Bad', '--yes'], 'invalid product name'],
+    ];
+
+    it.each(cases)('%s', async (_label, args, message, arrange) => {
+      await arrange?.();
+      const before = await listing(root);
+      const result = await run(args);
+      expect(result.exitCode).toBe(2);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toContain(message);
+      expect(await listing(root)).toEqual(before);
+    });
+  });
+
+  it('prints help and version with exit 0', async () => {
+    const help = await run(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('--warehouse <type>');
+    expect(help.stdout).toContain('Exit codes');
+    const version = await run(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('create-dbt-product prompts (interactive)', () => {
+  function io(prompt?: (input: object) => Promise<object>) {
+    const out: string[] = [];
+    return {
+      out,
+      io: {
+        stdout: { write: (text: string) => out.push(text) },
+        stderr: { write: (text: string) => out.push(text) },
+        interactive: true,
+        cwd: root,
+        ...(prompt ? { prompt } : {}),
+      },
+    };
+  }
+
+  it('asks for what the flags left out when a person is at the terminal', async () => {
+    const asked: object[] = [];
+    const { io: terminal } = io(async (input) => {
+      asked.push(input);
+      return { ...input, dir: 'prompted', name: 'prompted_product', warehouse: 'redshift-serverless', auth: 'iam' };
+    });
+    expect(await main(['--no-git'], terminal)).toBe(0);
+    expect(asked).toHaveLength(1);
+    const profiles = (await import('node:fs')).readFileSync(path.join(root, 'prompted', 'profiles.yml'), 'utf8');
+    expect(profiles).toContain('method: iam_role');
+  });
+
+  it('never asks with --yes', async () => {
+    const { io: terminal } = io(async () => {
+      throw new Error('prompted despite --yes');
+    });
+    expect(await main(['quiet', '--yes', '--no-git'], terminal)).toBe(0);
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { AUDIT_COLUMNS } from '../../src/audit/columns.js';
+import { productManifestSchema } from '../../src/product/manifest.js';
+import { planProductFiles } from '../../src/scaffold/create.js';
+import { normaliseOptions } from '../../src/scaffold/options.js';
+
+async function plan(input: { warehouse?: string; auth?: string } = {}) {
+  const files = await planProductFiles(normaliseOptions({ dir: '/tmp/orders', owner: 'ana@example.com', ...input }));
+  return new Map(files.map((file) => [file.path, file.content]));
+}
+
+type Outputs = Record<string, Record<string, unknown>>;
+function profileOutputs(files: Map<string, string>): Outputs {
+  return (parse(files.get('profiles.yml') ?? '') as { orders: { outputs: Outputs } }).orders.outputs;
+}
+
+describe('planProductFiles', () => {
+  it('plans a complete product', async () => {
+    const files = await plan();
+    expect([...files.keys()]).toEqual(
+      expect.arrayContaining([
+        '.gitignore',
+        'README.md',
+        'dbt-product.yml',
+        'dbt_project.yml',
+        'profiles.yml',
+        'selectors.yml',
+        'requirements.txt',
+        'seeds/raw_customers.csv',
+        'models/staging/_sources.yml',
+        'models/staging/stg_orders.sql',
+        'models/marts/_marts.yml',
+        'models/marts/fct_orders.sql',
+        'models/audit/dbt_audit_log.sql',
+        'models/audit/audit_latest_status.sql',
+        'models/audit/audit_recent_failures.sql',
+        'models/audit/audit_model_duration_trend.sql',
+        'macros/audit/audit_columns.sql',
+        'macros/audit/audit_record_results.sql',
+      ]),
+    );
+    expect([...files.keys()].some((file) => file.endsWith('.hbs') || file.endsWith('_gitignore'))).toBe(false);
+  });
+
+  it('renders every YAML file as valid YAML', async () => {
+    for (const warehouse of ['redshift', 'redshift-serverless']) {
+      for (const auth of ['password', 'iam']) {
+        const files = await plan({ warehouse, auth });
+        for (const [file, content] of files) {
+          if (file.endsWith('.yml')) expect(() => parse(content), file).not.toThrow();
+        }
+      }
+    }
+  });
+
+  it('writes a dbt-product.yml that its schema accepts', async () => {
+    const manifest = productManifestSchema.parse(parse((await plan()).get('dbt-product.yml') ?? ''));
+    expect(manifest).toMatchObject({ name: 'orders', owner: 'ana@example.com', upstream: [] });
+    expect(Object.keys(manifest.environments)).toEqual(['local', 'dev', 'prod']);
+  });
+
+  it('renders the audit column list from the one schema, in order', async () => {
+    const macro = (await plan()).get('macros/audit/audit_columns.sql') ?? '';
+    const names = [...macro.matchAll(/"name": "([a-z_]+)"/g)].map((match) => match[1]);
+    expect(names).toEqual(AUDIT_COLUMNS.map((column) => column.name));
+    const docs = parse((await plan()).get('models/audit/_audit.yml') ?? '') as {
+      models: { name: string; columns?: { name: string; description: string }[] }[];
+    };
+    const log = docs.models.find((model) => model.name === 'dbt_audit_log');
+    expect(log?.columns?.map((column) => column.description)).toEqual(AUDIT_COLUMNS.map((c) => c.description));
+  });
+
+  it('puts no secret in profiles.yml: passwords come from DBT_ENV_SECRET_ variables', async () => {
+    for (const auth of ['password', 'iam']) {
+      const outputs = profileOutputs(await plan({ auth }));
+      for (const [target, output] of Object.entries(outputs)) {
+        if ('password' in output) expect(String(output.password), target).toMatch(/^\{\{ env_var\('DBT_ENV_SECRET_/);
+      }
+    }
+  });
+
+  it('defaults to the local DuckDB target and offers postgres, dev and prod', async () => {
+    const files = await plan();
+    const profile = parse(files.get('profiles.yml') ?? '') as { orders: { target: string } };
+    expect(profile.orders.target).toBe("{{ env_var('DBT_TARGET', 'local') }}");
+    const outputs = profileOutputs(files);
+    expect(Object.keys(outputs)).toEqual(['local', 'postgres', 'dev', 'prod']);
+    expect(outputs.local).toMatchObject({ type: 'duckdb' });
+    expect(outputs.postgres).toMatchObject({ type: 'postgres' });
+  });
+
+  it.each([
+    ['redshift', 'password', { method: 'database' }, 'redshift.amazonaws.com'],
+    [
+      'redshift',
+      'iam',
+      { method: 'iam', cluster_id: "{{ env_var('DBT_REDSHIFT_CLUSTER_ID') }}" },
+      'redshift.amazonaws.com',
+    ],
+    ['redshift-serverless', 'password', { method: 'database' }, 'redshift-serverless.amazonaws.com'],
+    ['redshift-serverless', 'iam', { method: 'iam_role' }, 'redshift-serverless.amazonaws.com'],
+  ])('renders %s with %s auth', async (warehouse, auth, expected, hostForm) => {
+    const files = await plan({ warehouse, auth });
+    const outputs = profileOutputs(files);
+    for (const target of ['dev', 'prod']) {
+      expect(outputs[target]).toMatchObject({ type: 'redshift', ...expected });
+      if (auth === 'iam') expect(outputs[target]).not.toHaveProperty('password');
+    }
+    expect(files.get('profiles.yml')).toContain(hostForm);
+  });
+});
