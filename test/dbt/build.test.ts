@@ -74,6 +74,11 @@ describe.each(WAREHOUSES)('generated product on $label', (warehouse) => {
       const models = results.filter((result) => result.unique_id.startsWith('model.'));
       expect(trend.map((row) => row.unique_id).sort()).toEqual(models.map((model) => model.unique_id).sort());
 
+      // A table from an older kit lacks newer columns: the next run adds them back.
+      // (Postgres needs cascade: the analyst views depend on the column; the build recreates them.)
+      const cascade = warehouse.target === 'postgres' ? ' cascade' : '';
+      await warehouse.execute(product, `alter table ${audit}.dbt_audit_log drop column recorded_at${cascade}`);
+
       // A second build appends; the latest-status view still holds one row per node, from the new run.
       const again = await runDbt(product, ['build', ...target]);
       expect(again.exitCode, again.output).toBe(0);
@@ -83,6 +88,11 @@ describe.each(WAREHOUSES)('generated product on $label', (warehouse) => {
         `select invocation_id, count(*) as n from ${audit}.dbt_audit_log group by invocation_id`,
       );
       expect(counts.map((row) => Number(row.n))).toEqual([results.length, results.length]);
+      const recordedAt = await warehouse.query(
+        product,
+        `select count(recorded_at) as n from ${audit}.dbt_audit_log where invocation_id = '${second.metadata.invocation_id}'`,
+      );
+      expect(Number(recordedAt[0]?.n)).toBe(results.length);
       const latestAfter = await warehouse.query(
         product,
         `select distinct invocation_id from ${audit}.audit_latest_status`,
