@@ -1,6 +1,6 @@
 /** `createProduct`: the library call behind `create-dbt-product`, without any terminal UI. */
 import { readFile } from 'node:fs/promises';
-import { DBT_REQUIREMENTS } from '../toolchain/venv.js';
+import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { kitVersion } from '../version.js';
 import { checkTargetDir, readTemplates, writeProduct } from './files.js';
 import { initialCommit, isInsideWorkTree } from './git.js';

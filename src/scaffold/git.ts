@@ -1,9 +1,15 @@
-/** Git for a new product: a repository and a first commit, unless it already lives in one. */
-import { simpleGit } from 'simple-git';
+/**
+ * Git for a new product: a repository and a first commit, unless it already
+ * lives in one. simple-git is loaded on first use: `--no-git` runs skip it.
+ */
+async function simpleGit(dir: string, options: { config?: string[] } = {}) {
+  const { simpleGit: create } = await import('simple-git');
+  return create(dir, options);
+}
 
 export async function isInsideWorkTree(dir: string): Promise<boolean> {
   try {
-    return (await simpleGit(dir).revparse(['--is-inside-work-tree'])).trim() === 'true';
+    return (await (await simpleGit(dir)).revparse(['--is-inside-work-tree'])).trim() === 'true';
   } catch {
     return false;
   }
@@ -15,7 +21,7 @@ export async function isInsideWorkTree(dir: string): Promise<boolean> {
  * failing the scaffold.
  */
 export async function initialCommit(dir: string, message: string): Promise<string> {
-  const git = simpleGit(dir);
+  const git = await simpleGit(dir);
   if (!(await git.checkIsRepo())) await git.init();
   const email = await git.getConfig('user.email');
   const name = await git.getConfig('user.name');
@@ -24,7 +30,7 @@ export async function initialCommit(dir: string, message: string): Promise<strin
     ...(name.value ? [] : ['user.name=create-dbt-product']),
   ];
   await git.add('.');
-  const committer = identity.length > 0 ? simpleGit(dir, { config: identity }) : git;
+  const committer = identity.length > 0 ? await simpleGit(dir, { config: identity }) : git;
   const result = await committer.commit(message);
   return result.commit;
 }

@@ -1,2 +1,3 @@
+export { DBT_REQUIREMENTS } from './requirements.js';
 export type { Venv, VenvOptions, VenvPlan } from './venv.js';
-export { DBT_REQUIREMENTS, defaultCacheDir, ensureVenv, planVenv, venvExists } from './venv.js';
+export { defaultCacheDir, ensureVenv, planVenv } from './venv.js';

@@ -6,17 +6,13 @@
  * final place under a lock and mark completion with a stamp file last.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { ToolchainError } from '../errors.js';
-
-/** The requirements file shipped with the kit: dbt-core and the adapters. */
-export const DBT_REQUIREMENTS = fileURLToPath(new URL('../../requirements/dbt.txt', import.meta.url));
+import { DBT_REQUIREMENTS } from './requirements.js';
 
 const STAMP = '.dbt-product-kit-complete';
 const MIN_PYTHON: [number, number] = [3, 10];
@@ -170,9 +166,4 @@ function lastLine(text: string | undefined): string | undefined {
     .split('\n')
     .filter((line) => line.trim())
     .at(-1);
-}
-
-/** True when the venv directory exists (used by doctor-style checks). */
-export function venvExists(plan: VenvPlan): boolean {
-  return existsSync(path.join(plan.dir, STAMP));
 }

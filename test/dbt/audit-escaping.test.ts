@@ -105,13 +105,7 @@ describe.each(WAREHOUSES)('audit of hostile messages on $label', (warehouse) => 
 });
 
 describe('audit literals read back byte for byte', () => {
-  const values = [
-    hostileText('x'),
-    '\\',
-    "''\\\\''",
-    "\\'); select 1; --",
-    '\u{1F680}\u{10FFFF} 4-byte UTF-8',
-  ];
+  const values = [hostileText('x'), '\\', "''\\\\''", "\\'); select 1; --", '\u{1F680}\u{10FFFF} 4-byte UTF-8'];
 
   async function roundTrip(
     warehouse: TestWarehouse,
@@ -122,7 +116,14 @@ describe('audit literals read back byte for byte', () => {
   ): Promise<string[]> {
     const identifier = `roundtrip_${builder}_${session}`;
     const args = JSON.stringify({ values: texts, builder, session, identifier });
-    const run = await runDbt(product, ['run-operation', 'audit_literal_roundtrip', '--args', args, '--target', warehouse.target]);
+    const run = await runDbt(product, [
+      'run-operation',
+      'audit_literal_roundtrip',
+      '--args',
+      args,
+      '--target',
+      warehouse.target,
+    ]);
     expect(run.exitCode, run.output).toBe(0);
     const rows = await warehouse.query(product, `select v from ${product.schema}.${identifier} order by i`);
     return rows.map((row) => row.v as string);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolchainError } from '../../src/errors.js';
-import { DBT_REQUIREMENTS, ensureVenv, planVenv } from '../../src/toolchain/venv.js';
+import { DBT_REQUIREMENTS } from '../../src/toolchain/requirements.js';
+import { ensureVenv, planVenv } from '../../src/toolchain/venv.js';
 import { tempDir } from '../harness/product.js';
 
 let root: string;

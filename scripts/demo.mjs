@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The README's first command (npm run demo): scaffold a demo product into a
+// fresh ./demo directory, build it with the real dbt on the embedded DuckDB
+// target, and print the audit log the run wrote. Exits with dbt's exit code.
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { createProduct, ensureVenv, formatAuditTable, normaliseOptions, queryDuckDb } from '../dist/index.js';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const demoDir = path.join(root, 'demo');
+const log = (line) => console.log(`[demo] ${line}`);
+
+const venv = await ensureVenv({ onProgress: log });
+log(`dbt from ${venv.dir}${venv.built ? ' (just built)' : ''}`);
+
+await rm(demoDir, { recursive: true, force: true });
+await mkdir(demoDir, { recursive: true });
+const options = normaliseOptions({ dir: 'orders', owner: 'demo@example.com', git: false }, demoDir);
+const product = await createProduct(options);
+log(`scaffolded ${product.files.length} files into ${path.relative(root, product.dir)}`);
+
+// A warehouse file of the demo's own, so every run starts from nothing.
+const warehouse = path.join(demoDir, 'warehouse.duckdb');
+const env = { DBT_PRODUCT_DUCKDB_PATH: warehouse, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' };
+log('dbt build --target local');
+const build = await execa(venv.bin('dbt'), ['build', '--target', 'local', '--profiles-dir', product.dir], {
+  cwd: product.dir,
+  env,
+  stdio: 'inherit',
+  reject: false,
+});
+
+const runResults = JSON.parse(await readFile(path.join(product.dir, 'target', 'run_results.json'), 'utf8'));
+const invocationId = runResults.metadata.invocation_id;
+const rows = await queryDuckDb(
+  warehouse,
+  `select name, resource_type, status, execution_time, rows_affected, message
+   from orders_audit.dbt_audit_log
+   where invocation_id = '${invocationId}'
+   order by started_at, name`,
+);
+console.log(`\nAudit log of invocation ${invocationId} (${rows.length} rows, ${warehouse}):\n`);
+console.log(formatAuditTable(rows));
+console.log(`\nExplore: ${path.relative(root, product.dir)}  (dbt exit code ${build.exitCode})`);
+process.exitCode = build.exitCode;
