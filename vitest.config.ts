@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 600_000,
     pool: 'forks',
+    reporters: ['default', './test/harness/summary-reporter.ts'],
     maxWorkers: 2,
   },
 });

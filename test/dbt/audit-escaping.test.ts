@@ -93,6 +93,17 @@ describe.each(WAREHOUSES)('audit of hostile messages on $label', (warehouse) => 
       expect(longStored.endsWith(truncationMarker(Buffer.byteLength(longExpected)))).toBe(true);
       expect(Buffer.byteLength(longStored)).toBeLessThanOrEqual(TEXT_MAX_BYTES.long_text);
 
+      // The analyst view of recent failures lists the three errors (views are not rebuilt by this run's selection).
+      const failures = await warehouse.query(
+        product,
+        `select unique_id from ${product.schema}_audit.audit_recent_failures where invocation_id = '${metadata.invocation_id}'`,
+      );
+      expect(failures.map((row) => row.unique_id).sort()).toEqual([
+        'model.shop.evil_compile',
+        'model.shop.evil_database',
+        'model.shop.long_message',
+      ]);
+
       // Nothing but the audit log changed, and it gained exactly this run's rows.
       const after = await tableCounts(warehouse, product);
       const auditTable = `${product.schema}_audit.dbt_audit_log`;

@@ -115,6 +115,12 @@ describe.each(WAREHOUSES)('generated product on $label', (warehouse) => {
       const fct = results.find((result) => result.unique_id === 'model.shop.fct_orders');
       expect(fct?.status).toBe('error');
       expect(fct?.message).toMatch(/contract/i);
+      // The audit model was not selected: the hook created the table itself and recorded the failure.
+      const recorded = await warehouse.query(
+        product,
+        `select status from ${product.schema}_audit.dbt_audit_log where unique_id = 'model.shop.fct_orders'`,
+      );
+      expect(recorded).toEqual([{ status: 'error' }]);
     } finally {
       await product.cleanup();
     }

@@ -143,6 +143,39 @@ describe('create-dbt-product (bin, no TTY)', () => {
 });
 
 describe('create-dbt-product prompts (interactive)', () => {
+  it('prompts in a real terminal, with defaults, and creates what was answered', async () => {
+    // util-linux `script` gives the bin a pseudo-terminal; we answer each prompt as it appears.
+    const answers: [string, string][] = [
+      ['Directory for the new product', 'tty_product\r'],
+      ['dbt project name', '\r'], // accept the default, from the directory
+      ['Owning team or e-mail', 'me@example.com\r'],
+      ['Redshift flavour', '\u001b[B\r'], // arrow down: Serverless
+      ['Redshift authentication', '\r'],
+    ];
+    const child = execa('script', ['-qfec', `${process.execPath} ${bin} --no-git`, '/dev/null'], {
+      cwd: root,
+      reject: false,
+      env: { CI: '', TERM: 'xterm' },
+      timeout: 60_000,
+    });
+    let screen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+      while (answers.length > 0 && screen.includes(answers[0]?.[0] ?? '')) {
+        child.stdin?.write(answers.shift()?.[1]);
+      }
+      if (answers.length === 0) child.stdin?.end();
+    });
+    const result = await child;
+    expect(answers, screen).toEqual([]);
+    expect(result.exitCode, screen).toBe(0);
+    const dir = path.join(root, 'tty_product');
+    const manifest = (await import('node:fs')).readFileSync(path.join(dir, 'dbt-product.yml'), 'utf8');
+    expect(manifest).toContain('name: tty_product');
+    expect(manifest).toContain('owner: me@example.com');
+    expect(manifest).toContain('type: redshift-serverless');
+  });
+
   function io(prompt?: (input: object) => Promise<object>) {
     const out: string[] = [];
     return {
