@@ -1,6 +1,7 @@
 /**
  * `create-dbt-product [directory]`: the command line over createProduct().
- * Only main() decides exit codes: 0 created, 2 bad input, 1 anything else.
+ * Only main() decides exit codes: 0 created, 2 bad input, 130 cancelled at a
+ * prompt, 1 anything else.
  */
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -12,7 +13,7 @@ import { createProduct } from './create.js';
 import { DEFAULT_OWNER, normaliseOptions, productNameProblem, type ScaffoldInput, suggestName } from './options.js';
 
 export interface CliIo {
-  stdout: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+  stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   /** Whether a person can answer prompts. */
   interactive: boolean;
@@ -48,7 +49,7 @@ function program(io: CliIo): Command {
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
       'after',
-      '\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n\nExit codes: 0 created, 2 bad input (nothing written), 1 unexpected failure.',
+      '\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n\nExit codes: 0 created, 2 bad input (nothing written), 130 cancelled at a prompt, 1 unexpected failure.',
     )
     .exitOverride()
     .configureOutput({
@@ -149,6 +150,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     io.stdout.write(nextSteps(created.dir, io.cwd, options.name));
     return 0;
   } catch (error) {
+    // Ctrl-C at an @inquirer prompt: nothing was written yet.
+    if (error instanceof Error && error.name === 'ExitPromptError') {
+      io.stderr.write('cancelled: nothing was written\n');
+      return 130;
+    }
     io.stderr.write(`${formatError(error)}\n`);
     return error instanceof KitError ? error.exitCode : 1;
   }

@@ -202,6 +202,16 @@ describe('create-dbt-product prompts (interactive)', () => {
     expect(profiles).toContain('method: iam_role');
   });
 
+  it('exits 130 with nothing written when the person cancels a prompt (Ctrl-C)', async () => {
+    const before = await listing(root);
+    const { io: terminal, out } = io(async () => {
+      throw Object.assign(new Error('User force closed the prompt with SIGINT'), { name: 'ExitPromptError' });
+    });
+    expect(await main(['cancelled_product'], terminal)).toBe(130);
+    expect(out.join('')).toBe('cancelled: nothing was written\n');
+    expect(await listing(root)).toEqual(before);
+  });
+
   it('never asks with --yes', async () => {
     const { io: terminal } = io(async () => {
       throw new Error('prompted despite --yes');
