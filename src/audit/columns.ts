@@ -64,7 +64,71 @@ export const AUDIT_COLUMNS = [
     description: 'What wrote the row: hook (on-run-end macro) or runner (dbt-run).',
   },
   { name: 'recorded_at', type: 'timestamp', description: 'UTC time the row was written.' },
+  { name: 'tags', type: 'long_text', description: 'dbt tags of the node, as a JSON array.' },
+  { name: 'meta', type: 'long_text', description: 'dbt meta of the node (owner...), as a JSON object.' },
 ] as const satisfies readonly AuditColumn[];
+
+/**
+ * The invocation log: one row per dbt invocation that dbt-run ran, written
+ * even when dbt crashed before writing run_results.json. Lives beside the
+ * audit log as `dbt_audit_invocations`.
+ */
+export const INVOCATION_COLUMNS = [
+  {
+    name: 'invocation_id',
+    type: 'short_text',
+    description: 'dbt invocation id (or one made up by dbt-run when dbt died before reporting one).',
+  },
+  { name: 'product_name', type: 'short_text', description: 'Data product that ran.' },
+  { name: 'target_name', type: 'short_text', description: 'dbt target of the run.' },
+  {
+    name: 'command',
+    type: 'short_text',
+    description: 'dbt command: build, run, test, seed, snapshot, retry, compile.',
+  },
+  {
+    name: 'selection',
+    type: 'long_text',
+    description: 'Selection arguments (--select, --exclude, --selector, changed files).',
+  },
+  { name: 'dbt_version', type: 'short_text', description: 'dbt-core version.' },
+  {
+    name: 'status',
+    type: 'short_text',
+    description: 'success, failed (a node failed), error (dbt or runner error) or interrupted.',
+  },
+  { name: 'exit_code', type: 'bigint', description: 'Exit code of dbt-run.' },
+  { name: 'started_at', type: 'timestamp', description: 'UTC time dbt started.' },
+  { name: 'completed_at', type: 'timestamp', description: 'UTC time dbt exited.' },
+  { name: 'elapsed_seconds', type: 'float', description: 'Wall time of dbt.' },
+  { name: 'nodes_total', type: 'bigint', description: 'Nodes in run_results.json.' },
+  { name: 'nodes_success', type: 'bigint', description: 'Nodes with status success.' },
+  { name: 'nodes_error', type: 'bigint', description: 'Nodes with status error (models, seeds, snapshots and tests).' },
+  { name: 'nodes_skipped', type: 'bigint', description: 'Nodes with status skipped.' },
+  { name: 'nodes_pass', type: 'bigint', description: 'Tests that passed.' },
+  { name: 'nodes_fail', type: 'bigint', description: 'Tests that failed.' },
+  { name: 'nodes_warn', type: 'bigint', description: 'Tests that warned.' },
+  { name: 'nodes_other', type: 'bigint', description: 'Nodes with any other status (no-op, partial success...).' },
+  {
+    name: 'error_message',
+    type: 'long_text',
+    description: 'Why dbt or the runner failed, from the JSON log, when it did.',
+  },
+  { name: 'run_source', type: 'short_text', description: 'github, airflow or local.' },
+  { name: 'run_id', type: 'short_text', description: 'CI run id or Airflow DAG run id.' },
+  { name: 'run_url', type: 'short_text', description: 'Link to the CI run, when known.' },
+  { name: 'repository', type: 'short_text', description: 'Repository (owner/name) of the product, when known.' },
+  { name: 'git_sha', type: 'short_text', description: 'Commit that ran.' },
+  { name: 'git_ref', type: 'short_text', description: 'Branch or tag that ran.' },
+  {
+    name: 'actor',
+    type: 'short_text',
+    description: 'Who started the run (GitHub actor, Airflow DAG/task, local user).',
+  },
+  { name: 'recorded_at', type: 'timestamp', description: 'UTC time the row was written.' },
+] as const satisfies readonly AuditColumn[];
+
+export type InvocationColumnName = (typeof INVOCATION_COLUMNS)[number]['name'];
 
 export type AuditColumnName = (typeof AUDIT_COLUMNS)[number]['name'];
 
@@ -74,10 +138,20 @@ type TsTypeOf<T extends AuditColumnType> = T extends 'bigint' | 'float'
     ? string
     : string;
 
-/** One audit row, as the runner and analysts' tools see it. Any column may be null. */
-export type AuditRow = {
-  [C in (typeof AUDIT_COLUMNS)[number] as C['name']]: TsTypeOf<C['type']> | null;
+type RowOf<Columns extends readonly AuditColumn[]> = {
+  [C in Columns[number] as C['name']]: TsTypeOf<C['type']> | null;
 };
+
+/** One audit row, as the runner and analysts' tools see it. Any column may be null. */
+export type AuditRow = RowOf<typeof AUDIT_COLUMNS>;
+
+/** One invocation row. */
+export type InvocationRow = RowOf<typeof INVOCATION_COLUMNS>;
+
+/** Byte limit of a column's text, or undefined for non-text columns. */
+export function maxBytesOf(column: AuditColumn): number | undefined {
+  return column.type === 'short_text' || column.type === 'long_text' ? TEXT_MAX_BYTES[column.type] : undefined;
+}
 
 /** The marker a value truncated to its column's byte limit ends with. */
 export function truncationMarker(originalBytes: number): string {

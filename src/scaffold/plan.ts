@@ -6,7 +6,7 @@
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
-import { AUDIT_COLUMNS, TEXT_MAX_BYTES } from '../audit/columns.js';
+import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
 import {
   PRODUCT_MANIFEST_FILE,
   PRODUCT_MANIFEST_VERSION,
@@ -38,8 +38,26 @@ export interface TemplateContext {
   iam: boolean;
   warehouseLabel: string;
   redshiftTargets: { name: string; schema: string; threads: number }[];
-  auditColumns: { name: string; type: string; description: string; maxBytes: string }[];
+  auditColumns: TemplateColumn[];
+  invocationColumns: TemplateColumn[];
   dbtRequirements: string;
+}
+
+interface TemplateColumn {
+  name: string;
+  type: string;
+  description: string;
+  /** Jinja literal: a number, or none. */
+  maxBytes: string;
+}
+
+function templateColumns(columns: readonly AuditColumn[]): TemplateColumn[] {
+  return columns.map((column) => ({
+    name: column.name,
+    type: column.type,
+    description: column.description,
+    maxBytes: String(maxBytesOf(column) ?? 'none'),
+  }));
 }
 
 export function templateContext(
@@ -59,13 +77,8 @@ export function templateContext(
       { name: 'dev', schema: `${options.name}_dev`, threads: 4 },
       { name: 'prod', schema: options.name, threads: 8 },
     ],
-    auditColumns: AUDIT_COLUMNS.map((column) => ({
-      name: column.name,
-      type: column.type,
-      description: column.description,
-      maxBytes:
-        column.type === 'short_text' || column.type === 'long_text' ? String(TEXT_MAX_BYTES[column.type]) : 'none',
-    })),
+    auditColumns: templateColumns(AUDIT_COLUMNS),
+    invocationColumns: templateColumns(INVOCATION_COLUMNS),
     dbtRequirements: kit.dbtRequirements,
   };
 }

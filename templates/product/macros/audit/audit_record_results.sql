@@ -111,6 +111,8 @@
     'message': result.message,
     'failures': result.failures,
     'thread_id': result.thread_id,
+    'tags': tojson(node.tags or []),
+    'meta': tojson(node.config.meta or node.meta or {}),
   } -%}
   {%- do row.update(invocation) -%}
   {{ return(row) }}

@@ -1,0 +1,40 @@
+/**
+ * Sinks by adapter type: the runner writes the audit to the warehouse the
+ * target points at. Redshift (through the Data API) comes in its own module.
+ */
+import path from 'node:path';
+import type { ResolvedTarget } from '../../dbt/profiles.js';
+import { DuckDbAuditSink } from './duckdb.js';
+import { PostgresAuditSink } from './postgres.js';
+import type { AuditSink, AuditTables } from './types.js';
+
+export { auditJsonl, auditJsonlPath, writeAuditJsonl } from './jsonl.js';
+export type { AuditBatch, AuditSink, AuditTables } from './types.js';
+export { AuditWriteError } from './types.js';
+
+type SinkFactory = (target: ResolvedTarget, tables: AuditTables, projectDir: string) => AuditSink;
+
+const SINKS: Record<string, SinkFactory> = {
+  duckdb: (target, tables, projectDir) =>
+    new DuckDbAuditSink(path.resolve(projectDir, String(target.fields.path ?? ':memory:')), tables),
+  postgres: (target, tables) =>
+    new PostgresAuditSink(
+      {
+        host: String(target.fields.host ?? 'localhost'),
+        port: Number(target.fields.port ?? 5432),
+        user: String(target.fields.user ?? ''),
+        password: target.fields.password == null ? undefined : String(target.fields.password),
+        database: String(target.fields.dbname ?? target.fields.database ?? ''),
+      },
+      tables,
+    ),
+};
+
+/** The sink for a target's adapter, or undefined when the kit has none for it yet. */
+export function sinkForTarget(target: ResolvedTarget, tables: AuditTables, projectDir: string): AuditSink | undefined {
+  return SINKS[target.type]?.(target, tables, projectDir);
+}
+
+export function supportedSinkTypes(): string[] {
+  return Object.keys(SINKS);
+}

@@ -1,0 +1,57 @@
+/** Audit sink for a Postgres target, through the pg client with the profile's connection. */
+import pg from 'pg';
+import type { TableRef } from '../sql.js';
+import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
+import { writeBatch } from './write.js';
+
+export interface PostgresConnectionOptions {
+  host: string;
+  port: number;
+  user: string;
+  password?: string | undefined;
+  database: string;
+  connectionTimeoutMillis?: number;
+}
+
+export class PostgresAuditSink implements AuditSink {
+  readonly kind = 'postgres';
+  readonly location: string;
+
+  constructor(
+    private readonly connection: PostgresConnectionOptions,
+    private readonly tables: AuditTables,
+  ) {
+    this.location = `postgres://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;
+  }
+
+  async write(batch: AuditBatch): Promise<void> {
+    const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...this.connection });
+    try {
+      await client.connect();
+      await writeBatch(
+        {
+          execute: async (sql) => {
+            await client.query(sql);
+          },
+          columns: async (ref: TableRef) => {
+            const result = await client.query<{ name: string }>(
+              'select lower(column_name) as name from information_schema.columns where table_schema = $1 and table_name = $2',
+              [ref.schema, ref.table],
+            );
+            return new Set(result.rows.map((row) => row.name));
+          },
+        },
+        'postgres',
+        this.tables,
+        batch,
+      );
+    } catch (cause) {
+      throw new AuditWriteError(`writing the audit to ${this.location} failed: ${(cause as Error).message}`, {
+        sink: this.kind,
+        cause,
+      });
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+}

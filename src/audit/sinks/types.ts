@@ -1,0 +1,35 @@
+import type { AuditRow, InvocationRow } from '../columns.js';
+import type { TableRef } from '../sql.js';
+
+/** Everything one invocation writes to the audit tables. */
+export interface AuditBatch {
+  invocationId: string;
+  nodes: AuditRow[];
+  invocation: InvocationRow;
+}
+
+/** Where the two audit tables are. */
+export interface AuditTables {
+  log: TableRef;
+  invocations: TableRef;
+}
+
+/** A place audit batches are written to. Writes are idempotent per invocation. */
+export interface AuditSink {
+  /** Kind of sink, e.g. "duckdb". */
+  readonly kind: string;
+  /** Where it writes, for messages (never holds a secret). */
+  readonly location: string;
+  write(batch: AuditBatch): Promise<void>;
+}
+
+/** The error a sink raises when it cannot write; the runner reports it and keeps dbt's exit code. */
+export class AuditWriteError extends Error {
+  readonly sink: string;
+
+  constructor(message: string, options: { sink: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuditWriteError';
+    this.sink = options.sink;
+  }
+}

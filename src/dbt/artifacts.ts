@@ -1,0 +1,175 @@
+/**
+ * dbt's artifacts, read loosely (unknown fields are kept and ignored) and
+ * checked by their `dbt_schema_version`: run_results v4-v6 (dbt 1.0-1.11+)
+ * and manifest v10+ (dbt 1.6+). Only the fields the kit uses are typed.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { KitError } from '../errors.js';
+
+export const RUN_RESULTS_VERSIONS = [4, 5, 6] as const;
+
+/** An artifact that is missing, not JSON, or of a schema version we cannot read. */
+export class ArtifactError extends KitError {
+  readonly path: string;
+
+  constructor(message: string, options: { path: string; cause?: unknown }) {
+    super(message, { cause: options.cause, exitCode: 2 });
+    this.path = options.path;
+  }
+}
+
+const timing = z.looseObject({
+  name: z.string(),
+  started_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
+});
+
+const runResult = z.looseObject({
+  unique_id: z.string(),
+  status: z.string(),
+  timing: z.array(timing).default([]),
+  thread_id: z.string().nullish(),
+  execution_time: z.number().nullish(),
+  adapter_response: z.record(z.string(), z.unknown()).nullish(),
+  message: z.string().nullish(),
+  failures: z.number().nullish(),
+  relation_name: z.string().nullish(),
+});
+
+const runResults = z.looseObject({
+  metadata: z.looseObject({
+    dbt_schema_version: z.string(),
+    dbt_version: z.string().nullish(),
+    generated_at: z.string().nullish(),
+    invocation_id: z.string(),
+  }),
+  results: z.array(runResult),
+  elapsed_time: z.number().nullish(),
+  args: z.record(z.string(), z.unknown()).nullish(),
+});
+
+export type RunResult = z.infer<typeof runResult>;
+export type RunResults = z.infer<typeof runResults>;
+
+const manifestNode = z.looseObject({
+  unique_id: z.string(),
+  name: z.string(),
+  resource_type: z.string(),
+  package_name: z.string(),
+  database: z.string().nullish(),
+  schema: z.string().nullish(),
+  alias: z.string().nullish(),
+  relation_name: z.string().nullish(),
+  original_file_path: z.string().nullish(),
+  patch_path: z.string().nullish(),
+  tags: z.array(z.string()).default([]),
+  meta: z.record(z.string(), z.unknown()).default({}),
+  config: z
+    .looseObject({ materialized: z.string().nullish(), meta: z.record(z.string(), z.unknown()).nullish() })
+    .default({}),
+  depends_on: z
+    .looseObject({ nodes: z.array(z.string()).default([]), macros: z.array(z.string()).default([]) })
+    .default({
+      nodes: [],
+      macros: [],
+    }),
+});
+
+const manifestMacro = z.looseObject({
+  unique_id: z.string(),
+  package_name: z.string(),
+  original_file_path: z.string().nullish(),
+  depends_on: z.looseObject({ macros: z.array(z.string()).default([]) }).default({ macros: [] }),
+});
+
+const manifestSource = z.looseObject({
+  unique_id: z.string(),
+  name: z.string(),
+  package_name: z.string(),
+  original_file_path: z.string().nullish(),
+});
+
+const manifest = z.looseObject({
+  metadata: z.looseObject({
+    dbt_schema_version: z.string(),
+    dbt_version: z.string().nullish(),
+    project_name: z.string().nullish(),
+    adapter_type: z.string().nullish(),
+    invocation_id: z.string().nullish(),
+  }),
+  nodes: z.record(z.string(), manifestNode),
+  sources: z.record(z.string(), manifestSource).default({}),
+  macros: z.record(z.string(), manifestMacro).default({}),
+  child_map: z.record(z.string(), z.array(z.string())).default({}),
+});
+
+export type ManifestNode = z.infer<typeof manifestNode>;
+export type Manifest = z.infer<typeof manifest>;
+
+/** The number in ".../run-results/v6.json". */
+export function schemaVersion(url: string): number | undefined {
+  const match = /\/v(\d+)\.json$/.exec(url);
+  return match ? Number(match[1]) : undefined;
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ArtifactError(`${what} not found at ${path}: dbt did not write it`, { path, cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ArtifactError(`${what} at ${path} is not valid JSON (corrupt or cut short): rerun dbt`, { path, cause });
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ArtifactError(
+      `${what} at ${path} is not a dbt ${what}: ${issue?.path.join('.') || 'root'} ${issue?.message}`,
+      {
+        path,
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
+}
+
+export function parseRunResults(value: unknown, path = 'run_results.json'): RunResults {
+  const parsed = parseWith(runResults, value, path, 'run_results.json');
+  const version = schemaVersion(parsed.metadata.dbt_schema_version);
+  if (!version || !(RUN_RESULTS_VERSIONS as readonly number[]).includes(version)) {
+    throw new ArtifactError(
+      `run_results.json at ${path} has schema ${parsed.metadata.dbt_schema_version}; dbt-run reads v4 to v6 (dbt 1.0 and later)`,
+      { path },
+    );
+  }
+  return parsed;
+}
+
+export function parseManifest(value: unknown, path = 'manifest.json'): Manifest {
+  const parsed = parseWith(manifest, value, path, 'manifest.json');
+  const version = schemaVersion(parsed.metadata.dbt_schema_version);
+  if (!version || version < 10) {
+    throw new ArtifactError(
+      `manifest.json at ${path} has schema ${parsed.metadata.dbt_schema_version}; dbt-run reads v10 and later (dbt 1.6+)`,
+      { path },
+    );
+  }
+  return parsed;
+}
+
+export async function readRunResults(path: string): Promise<RunResults> {
+  return parseRunResults(await readJson(path, 'run_results.json'), path);
+}
+
+export async function readManifest(path: string): Promise<Manifest> {
+  return parseManifest(await readJson(path, 'manifest.json'), path);
+}

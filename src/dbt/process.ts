@@ -1,0 +1,90 @@
+/**
+ * Running dbt as a child process with execa: arguments as an array, output
+ * read line by line into events. dbt runs in its own process group, so a
+ * terminal's Ctrl-C reaches only the runner, which forwards exactly one
+ * SIGINT (dbt cancels its queries and writes its results) and kills dbt
+ * outright on a second signal.
+ */
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { type DbtEvent, parseEventLine } from './events.js';
+
+export interface DbtProcessOptions {
+  dbtPath: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  onEvent?: (event: DbtEvent) => void;
+  /** Lines that are not JSON events (tracebacks, warnings printed by Python). */
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Subscribe to interrupts; the returned function unsubscribes. */
+  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+export interface DbtProcessResult {
+  /** dbt's exit code; undefined when it was killed. */
+  exitCode: number | undefined;
+  /** The first signal the runner received while dbt ran, if any. */
+  interruptedBy: NodeJS.Signals | undefined;
+  /** stderr and non-JSON stdout, last lines first to go when long. */
+  otherOutput: string[];
+}
+
+const KEEP_OTHER_LINES = 200;
+
+export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProcessResult> {
+  const child = execa(options.dbtPath, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    reject: false,
+    detached: true,
+    stdin: 'ignore',
+    buffer: false,
+  });
+  const otherOutput: string[] = [];
+  const keep = (line: string, stream: 'stdout' | 'stderr') => {
+    otherOutput.push(line);
+    if (otherOutput.length > KEEP_OTHER_LINES) otherOutput.shift();
+    options.onOutput?.(line, stream);
+  };
+
+  let interruptedBy: NodeJS.Signals | undefined;
+  const unsubscribe = options.onInterrupt?.((signal) => {
+    if (interruptedBy === undefined) {
+      interruptedBy = signal;
+      child.kill('SIGINT');
+    } else {
+      child.kill('SIGKILL');
+    }
+  });
+
+  const readers: Promise<void>[] = [];
+  if (child.stdout) {
+    const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+    readers.push(
+      (async () => {
+        for await (const line of lines) {
+          const event = parseEventLine(line);
+          if (event) options.onEvent?.(event);
+          else if (line.trim()) keep(line, 'stdout');
+        }
+      })(),
+    );
+  }
+  if (child.stderr) {
+    const lines = createInterface({ input: child.stderr, crlfDelay: Number.POSITIVE_INFINITY });
+    readers.push(
+      (async () => {
+        for await (const line of lines) if (line.trim()) keep(line, 'stderr');
+      })(),
+    );
+  }
+  try {
+    const result = await child;
+    await Promise.all(readers);
+    return { exitCode: result.exitCode, interruptedBy, otherOutput };
+  } finally {
+    unsubscribe?.();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `dbt-run [command] [options] [-- dbt args]`: the command line over
+ * runInvocation(), setup and doctor. Only main() decides the exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { formatError, KitError, UsageError } from '../errors.js';
+import { isGithubActions } from '../github/actions.js';
+import { kitVersion } from '../version.js';
+import { runDoctor, runSetup } from './doctor.js';
+import { normaliseRunOptions, parseCommand, RUNNER_COMMANDS, type RunFlags } from './options.js';
+import { JsonReporter, PlainReporter, type RunReporter, TtyReporter } from './reporters.js';
+import { runInvocation } from './runner.js';
+
+export interface RunnerIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Subscribes to SIGINT/SIGTERM; the returned function unsubscribes. */
+  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  const listener = (signal: NodeJS.Signals) => handler(signal);
+  process.on('SIGINT', listener);
+  process.on('SIGTERM', listener);
+  return () => {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+  };
+}
+
+function defaultIo(): RunnerIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    onInterrupt: processSignals,
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/\s+/).filter(Boolean)];
+
+function program(io: RunnerIo): Command {
+  return new Command('dbt-run')
+    .description(
+      'Run dbt with live progress, record every node in the audit log after dbt exits, and speak GitHub Actions.',
+    )
+    .argument('[command]', `${RUNNER_COMMANDS.join(' | ')} (default: build)`)
+    .argument('[dbt-args...]', 'extra dbt arguments, after --')
+    .option('-s, --select <selectors>', 'dbt --select (repeatable)', collect)
+    .option('--exclude <selectors>', 'dbt --exclude (repeatable)', collect)
+    .option('--selector <name>', 'a selector from selectors.yml')
+    .option(
+      '--changed-since <ref>',
+      'select what changed since a git ref (and its downstream); nothing changed: run nothing',
+    )
+    .option('-t, --target <target>', 'dbt target')
+    .option('--project-dir <dir>', 'dbt project directory (default: .)')
+    .option('--profiles-dir <dir>', 'where profiles.yml is (default: as dbt finds it)')
+    .option('--vars <yaml>', 'dbt --vars, a YAML mapping')
+    .option('--full-refresh', 'dbt --full-refresh')
+    .option('--threads <n>', 'dbt --threads')
+    .option('--state <dir>', 'dbt --state (artifacts to compare or defer to)')
+    .option('--defer', 'dbt --defer (needs --state)')
+    .option('--no-audit', "record nothing (dbt's own on-run-end hook still runs)")
+    .option('--json', 'print NDJSON events instead of progress')
+    .option('--dbt-path <path>', 'the dbt executable (default: $DBT_PATH, .venv/bin/dbt, the kit venv, PATH)')
+    .version(kitVersion(), '-v, --version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Commands: setup creates or refreshes the pinned dbt venv; doctor checks dbt, the profile, the connection and the audit sink.',
+        '',
+        'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
+        'dbt not found, unknown target, dbt crash, corrupt artifacts); 130 / 143 interrupted by SIGINT / SIGTERM.',
+        'The first SIGINT or SIGTERM asks dbt to cancel (it stops its queries); a second kills it. Either way the',
+        'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code.',
+        '',
+        'Examples:',
+        '  dbt-run                                   # dbt build, audit recorded',
+        '  dbt-run build --changed-since origin/main # what a pull request changed, plus downstream',
+        '  dbt-run test -s tag:nightly --target prod -- --fail-fast',
+      ].join('\n'),
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: () => {} });
+}
+
+function reporterFor(io: RunnerIo, json: boolean, command: string): RunReporter {
+  const write = (text: string) => void io.stdout.write(text);
+  const writeError = (text: string) => void io.stderr.write(text);
+  if (json) return new JsonReporter(write);
+  if (io.stdout.isTTY && !io.env.CI) return new TtyReporter(write, writeError, command);
+  return new PlainReporter(write, writeError, isGithubActions(io.env));
+}
+
+export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<number> {
+  try {
+    const command = program(io);
+    try {
+      command.parse(argv, { from: 'user' });
+    } catch (error) {
+      if (error instanceof CommanderError) {
+        if (error.exitCode === 0) return 0;
+        throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
+      }
+      throw error;
+    }
+    const [name, ...extra] = command.args;
+    const which = parseCommand(name);
+    const flags = command.opts<RunFlags>();
+    if (which === 'setup') return await runSetup(io);
+    if (which === 'doctor') return await runDoctor(flags, io);
+    const options = normaliseRunOptions(which, flags, extra, io.cwd);
+    const outcome = await runInvocation(options, {
+      env: io.env,
+      reporter: reporterFor(io, flags.json ?? false, which),
+      stdout: (text) => void io.stdout.write(text),
+      onInterrupt: io.onInterrupt,
+    });
+    return outcome.exitCode;
+  } catch (error) {
+    io.stderr.write(`${formatError(error)}\n`);
+    return error instanceof KitError ? error.exitCode : 2;
+  }
+}

@@ -1,0 +1,82 @@
+/** dbt-run's command line, normalised once into RunOptions (validation with one-line errors). */
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DBT_COMMANDS, type DbtCommand } from '../dbt/command.js';
+import { UsageError } from '../errors.js';
+import type { RunOptions } from './runner.js';
+
+export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor'] as const;
+export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];
+
+export interface RunFlags {
+  select?: string[];
+  exclude?: string[];
+  selector?: string;
+  changedSince?: string;
+  target?: string;
+  projectDir?: string;
+  profilesDir?: string;
+  vars?: string;
+  fullRefresh?: boolean;
+  threads?: string;
+  state?: string;
+  defer?: boolean;
+  audit: boolean;
+  json?: boolean;
+  dbtPath?: string;
+}
+
+export function parseCommand(value: string | undefined): RunnerCommand {
+  const command = value ?? 'build';
+  if (!(RUNNER_COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}": use one of ${RUNNER_COMMANDS.join(', ')}`);
+  }
+  return command as RunnerCommand;
+}
+
+export function parseVars(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (cause) {
+    throw new UsageError(`--vars is not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { cause });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError('--vars must be a YAML mapping, e.g. --vars "{start_date: 2026-01-01}"');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function normaliseRunOptions(command: DbtCommand, flags: RunFlags, extra: string[], cwd: string): RunOptions {
+  if (flags.changedSince && (flags.select?.length || flags.selector)) {
+    throw new UsageError('--changed-since selects by itself: drop --select/--selector, or use --exclude to narrow it');
+  }
+  if (flags.changedSince && command === 'retry')
+    throw new UsageError('retry re-runs the last failures: it takes no --changed-since');
+  if (flags.defer && !flags.state) throw new UsageError('--defer needs --state DIR (the artifacts to defer to)');
+  let threads: number | undefined;
+  if (flags.threads !== undefined) {
+    threads = Number(flags.threads);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new UsageError(`--threads must be a whole number of 1 or more, not "${flags.threads}"`);
+  }
+  return {
+    command,
+    select: flags.select ?? [],
+    exclude: flags.exclude ?? [],
+    selector: flags.selector,
+    changedSince: flags.changedSince,
+    target: flags.target,
+    projectDir: path.resolve(cwd, flags.projectDir ?? '.'),
+    profilesDir: flags.profilesDir ? path.resolve(cwd, flags.profilesDir) : undefined,
+    vars: parseVars(flags.vars),
+    fullRefresh: flags.fullRefresh ?? false,
+    threads,
+    state: flags.state ? path.resolve(cwd, flags.state) : undefined,
+    defer: flags.defer ?? false,
+    audit: flags.audit,
+    dbtPath: flags.dbtPath,
+    extra,
+  };
+}

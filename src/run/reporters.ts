@@ -1,0 +1,200 @@
+/**
+ * How a run shows itself, chosen by environment (listr2's habit): a live
+ * listr2 task in a terminal, one line per node elsewhere (folded into a log
+ * group on GitHub Actions), NDJSON under --json.
+ */
+import { Listr } from 'listr2';
+import type { DbtEvent } from '../dbt/events.js';
+import { FAILED_STATUSES, type FinishedNode, type Progress, progressLine } from './progress.js';
+
+export interface RunReport {
+  exitCode: number;
+  status: string;
+  invocationId: string;
+  counts: Record<string, number>;
+  auditRows: number;
+  auditLocation: string | null;
+  auditError: string | null;
+  jsonlPath: string | null;
+  elapsedSeconds: number;
+}
+
+export interface RunReporter {
+  start(title: string): void;
+  /** Extra information (selection explanations, which dbt). */
+  info(line: string): void;
+  warn(line: string): void;
+  event(event: DbtEvent, progress: Progress, finished: FinishedNode | undefined): void;
+  /** A line of dbt output that was not an event (Python warnings, tracebacks). */
+  output(line: string): void;
+  finish(report: RunReport): Promise<void>;
+}
+
+type Write = (text: string) => void;
+
+function nodeLine(node: FinishedNode): string {
+  const mark = FAILED_STATUSES.has(node.status)
+    ? '✗'
+    : node.status === 'skipped'
+      ? '-'
+      : node.status === 'warn'
+        ? '!'
+        : '✓';
+  const seconds = node.seconds === null ? '' : ` (${node.seconds.toFixed(2)}s)`;
+  return `${mark} ${node.status.padEnd(7)} ${node.resourceType} ${node.name}${seconds}`;
+}
+
+function finalLine(report: RunReport): string {
+  const counts = Object.entries(report.counts)
+    .map(([status, count]) => `${status}=${count}`)
+    .join(' ');
+  return `dbt-run: ${report.status} (exit ${report.exitCode}) in ${report.elapsedSeconds.toFixed(1)}s; ${counts || 'no nodes'}; invocation ${report.invocationId}`;
+}
+
+function auditLine(report: RunReport): string | undefined {
+  if (report.auditError) return `audit: NOT written: ${report.auditError}`;
+  if (report.auditLocation) return `audit: ${report.auditRows} rows written to ${report.auditLocation}`;
+  return undefined;
+}
+
+/** One line per finished node; GitHub log groups fold dbt's part. */
+export class PlainReporter implements RunReporter {
+  private grouped = false;
+
+  constructor(
+    private readonly write: Write,
+    private readonly writeError: Write,
+    private readonly github = false,
+  ) {}
+
+  start(title: string): void {
+    if (this.github) {
+      this.write(`::group::${title}\n`);
+      this.grouped = true;
+    } else this.write(`${title}\n`);
+  }
+
+  info(line: string): void {
+    this.write(`${line}\n`);
+  }
+
+  warn(line: string): void {
+    this.writeError(`warning: ${line}\n`);
+  }
+
+  event(_event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
+    if (finished) this.write(`${nodeLine(finished)}\n`);
+  }
+
+  output(line: string): void {
+    this.write(`${line}\n`);
+  }
+
+  async finish(report: RunReport): Promise<void> {
+    if (this.grouped) this.write('::endgroup::\n');
+    const audit = auditLine(report);
+    if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
+    this.write(`${finalLine(report)}\n`);
+  }
+}
+
+/** NDJSON: one object per event of interest, then a summary object. */
+export class JsonReporter implements RunReporter {
+  constructor(private readonly write: Write) {}
+
+  private emit(value: object): void {
+    this.write(`${JSON.stringify(value)}\n`);
+  }
+
+  start(title: string): void {
+    this.emit({ type: 'start', title });
+  }
+
+  info(line: string): void {
+    this.emit({ type: 'info', message: line });
+  }
+
+  warn(line: string): void {
+    this.emit({ type: 'warning', message: line });
+  }
+
+  event(event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
+    if (finished) this.emit({ type: 'node', ...finished });
+    else if (event.level === 'error') this.emit({ type: 'dbt_error', code: event.code, message: event.msg });
+  }
+
+  output(line: string): void {
+    this.emit({ type: 'output', line });
+  }
+
+  async finish(report: RunReport): Promise<void> {
+    this.emit({ type: 'summary', ...report });
+  }
+}
+
+/** A live listr2 task: counts, running nodes, failures as they happen. */
+export class TtyReporter implements RunReporter {
+  private title = 'dbt';
+  private failures: string[] = [];
+  private update: (() => void) | undefined;
+  private complete: (() => void) | undefined;
+  private rendering: Promise<unknown> | undefined;
+  private progress: Progress | undefined;
+
+  constructor(
+    private readonly write: Write,
+    private readonly writeError: Write,
+    private readonly command: string,
+  ) {}
+
+  start(title: string): void {
+    this.title = title;
+    const list = new Listr(
+      [
+        {
+          title,
+          task: (_context, task) =>
+            new Promise<void>((resolve) => {
+              this.update = () => {
+                if (this.progress) task.title = progressLine(this.progress, this.command);
+                task.output = this.failures.slice(-8).join('\n');
+              };
+              this.complete = resolve;
+            }),
+          rendererOptions: { persistentOutput: true, bottomBar: 8 },
+        },
+      ],
+      { renderer: 'default', exitOnError: false },
+    );
+    this.rendering = list.run();
+  }
+
+  info(line: string): void {
+    this.write(`${line}\n`);
+  }
+
+  warn(line: string): void {
+    this.writeError(`warning: ${line}\n`);
+  }
+
+  event(_event: DbtEvent, progress: Progress, finished: FinishedNode | undefined): void {
+    this.progress = progress;
+    if (finished && FAILED_STATUSES.has(finished.status)) this.failures.push(nodeLine(finished));
+    this.update?.();
+  }
+
+  output(line: string): void {
+    this.failures.push(line);
+    this.update?.();
+  }
+
+  async finish(report: RunReport): Promise<void> {
+    this.update?.();
+    this.complete?.();
+    await this.rendering;
+    const audit = auditLine(report);
+    if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
+    this.write(`${finalLine(report)}\n`);
+    void this.title;
+  }
+}
