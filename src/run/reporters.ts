@@ -15,7 +15,6 @@ export interface RunReport {
   auditRows: number;
   auditLocation: string | null;
   auditError: string | null;
-  jsonlPath: string | null;
   elapsedSeconds: number;
 }
 
@@ -134,7 +133,6 @@ export class JsonReporter implements RunReporter {
 
 /** A live listr2 task: counts, running nodes, failures as they happen. */
 export class TtyReporter implements RunReporter {
-  private title = 'dbt';
   private failures: string[] = [];
   private update: (() => void) | undefined;
   private complete: (() => void) | undefined;
@@ -148,7 +146,6 @@ export class TtyReporter implements RunReporter {
   ) {}
 
   start(title: string): void {
-    this.title = title;
     const list = new Listr(
       [
         {
@@ -195,6 +192,5 @@ export class TtyReporter implements RunReporter {
     const audit = auditLine(report);
     if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
     this.write(`${finalLine(report)}\n`);
-    void this.title;
   }
 }

@@ -1,28 +1,25 @@
 /**
- * One dbt-run invocation: find dbt, plan the selection, run dbt, and after
- * dbt exits, whatever happened, record what ran (audit sink + JSONL copy),
- * report, and map the outcome to an exit code:
+ * One dbt-run invocation: plan (project, dbt, target, selection), run dbt,
+ * and after dbt exits, whatever happened, record what ran and report it.
+ * Exit codes:
  *   0 all good · 1 a node failed · 2 dbt or runner error ·
  *   130 / 143 interrupted by SIGINT / SIGTERM (after recording what finished).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { auditRows, type InvocationStatus, invocationRow, runOrigin } from '../audit/rows.js';
-import { sinkForTarget, writeAuditJsonl } from '../audit/sinks/index.js';
-import type { AuditBatch, AuditTables } from '../audit/sinks/types.js';
-import { ArtifactError, type Manifest, type RunResults, readManifest, readRunResults } from '../dbt/artifacts.js';
-import { type DbtCommand, type DbtInvocation, dbtArgs, describeSelection } from '../dbt/command.js';
+import type { InvocationStatus } from '../audit/rows.js';
+import type { DbtCommand } from '../dbt/command.js';
+import { dbtArgs, describeSelection } from '../dbt/command.js';
 import { reportedVersion } from '../dbt/events.js';
-import { isSupportedVersion, locateDbt, MIN_DBT_VERSION } from '../dbt/locate.js';
+import { isSupportedVersion, MIN_DBT_VERSION } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
-import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { KitError } from '../errors.js';
-import { annotations, isGithubActions, type RunSummary, writeGithubFiles } from '../github/actions.js';
-import { changedFilesSince, selectChanged } from '../select/changed.js';
-import { applyEvent, emptyProgress, type Progress } from './progress.js';
+import { annotations, escapeData, isGithubActions, writeGithubFiles } from '../github/actions.js';
+import { planRun } from './plan.js';
+import { applyEvent, emptyProgress } from './progress.js';
+import { buildBatch, type Execution, readRunArtifacts, recordBatch } from './record.js';
 import type { RunReporter } from './reporters.js';
+import { countStatuses, runSummary } from './summary.js';
+
+export { auditTables } from './record.js';
 
 export interface RunOptions {
   command: DbtCommand;
@@ -46,9 +43,9 @@ export interface RunOptions {
 export interface RunDependencies {
   env: NodeJS.ProcessEnv;
   reporter: RunReporter;
-  /** Annotations and other lines meant for stdout as is. */
+  /** Lines for stdout as they are (GitHub workflow commands). */
   stdout: (text: string) => void;
-  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+  onInterrupt?: ((handler: (signal: NodeJS.Signals) => void) => () => void) | undefined;
   now?: () => Date;
 }
 
@@ -62,7 +59,8 @@ export interface RunOutcome {
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
-function outcomeOf(
+/** dbt's exit (or the signal that stopped the run) → status and dbt-run's exit code. */
+export function outcomeOf(
   dbtExit: number | undefined,
   interruptedBy: NodeJS.Signals | undefined,
 ): { status: InvocationStatus; exitCode: number } {
@@ -72,291 +70,103 @@ function outcomeOf(
   return { status: 'error', exitCode: 2 };
 }
 
-/** Where the audit tables are: the audit models' own relations, else <target schema>_audit. */
-export function auditTables(manifest: Manifest | undefined, projectName: string, target: ResolvedTarget): AuditTables {
-  const fallback = `${String(target.fields.schema ?? 'public')}_audit`;
-  const ref = (model: string) => {
-    const node = manifest?.nodes[`model.${projectName}.${model}`];
-    return { schema: node?.schema ?? fallback, table: node?.alias ?? model };
-  };
-  return { log: ref('dbt_audit_log'), invocations: ref('dbt_audit_invocations') };
-}
-
-/** run_results.json when it belongs to this invocation; else results rebuilt from the events dbt logged. */
-async function resultsOf(targetDir: string, progress: Progress): Promise<RunResults | undefined> {
-  let results: RunResults | undefined;
-  try {
-    results = await readRunResults(path.join(targetDir, 'run_results.json'));
-  } catch (error) {
-    // Missing is normal when dbt died early; corrupt is an error the user must see.
-    if (!(error instanceof ArtifactError) || !/not found/.test(error.message)) throw error;
-  }
-  if (results && (!progress.invocationId || results.metadata.invocation_id === progress.invocationId)) return results;
-  if (!progress.invocationId || progress.finished.length === 0) return undefined;
-  return {
-    metadata: {
-      dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json',
-      invocation_id: progress.invocationId,
-    },
-    results: progress.finished.map((node) => ({
-      unique_id: node.uniqueId,
-      status: node.status,
-      execution_time: node.seconds,
-      thread_id: node.thread,
-      message: null,
-      failures: null,
-      adapter_response: {},
-      timing: node.startedAt
-        ? [
-            {
-              name: 'execute',
-              started_at: `${node.startedAt}Z`,
-              completed_at: node.finishedAt ? `${node.finishedAt}Z` : null,
-            },
-          ]
-        : [],
-    })),
-  };
-}
-
-async function localGit(projectDir: string): Promise<{ gitSha: string | null; gitRef: string | null }> {
-  try {
-    const { simpleGit } = await import('simple-git');
-    const git = simpleGit(projectDir);
-    const [sha, ref] = await Promise.all([git.revparse(['HEAD']), git.revparse(['--abbrev-ref', 'HEAD'])]);
-    return { gitSha: sha.trim() || null, gitRef: ref.trim() || null };
-  } catch {
-    return { gitSha: null, gitRef: null };
-  }
-}
-
 export async function runInvocation(options: RunOptions, deps: RunDependencies): Promise<RunOutcome> {
   const now = deps.now ?? (() => new Date());
   const { reporter, env } = deps;
-  const projectDir = path.resolve(options.projectDir);
-  const project = await readProjectFile(projectDir);
-  const targetDir = path.resolve(projectDir, project.targetPath);
-  const dbt = await locateDbt({ dbtPath: options.dbtPath, projectDir, env });
-  const target = await resolveTarget({ projectDir, profilesDir: options.profilesDir, target: options.target, env });
-
-  // DuckDB does not create folders; the warehouse file's folder must exist before dbt opens it.
-  if (target.type === 'duckdb' && typeof target.fields.path === 'string' && target.fields.path !== ':memory:') {
-    await mkdir(path.dirname(path.resolve(projectDir, target.fields.path)), { recursive: true });
-  }
-
-  const invocation: DbtInvocation = {
-    command: options.command,
-    select: [...options.select],
-    exclude: options.exclude,
-    selector: options.selector,
-    target: options.target,
-    projectDir,
-    profilesDir: options.profilesDir,
-    vars: { ...options.vars },
-    fullRefresh: options.fullRefresh,
-    threads: options.threads,
-    state: options.state,
-    defer: options.defer,
-    extra: options.extra,
-  };
-  const dbtEnv = { ...env, DBT_SEND_ANONYMOUS_USAGE_STATS: env.DBT_SEND_ANONYMOUS_USAGE_STATS ?? 'false' };
-
-  if (options.changedSince) {
-    const manifestPath = path.join(targetDir, 'manifest.json');
-    let manifest: Manifest;
-    try {
-      manifest = await readManifest(manifestPath);
-    } catch {
-      reporter.info(
-        `no usable ${path.relative(projectDir, manifestPath)}: running dbt parse once to map files to nodes`,
-      );
-      const parse = await runDbtProcess({
-        dbtPath: dbt.path,
-        args: [
-          'parse',
-          '--log-format',
-          'json',
-          '--project-dir',
-          projectDir,
-          ...(options.profilesDir ? ['--profiles-dir', options.profilesDir] : []),
-          ...(options.target ? ['--target', options.target] : []),
-        ],
-        cwd: projectDir,
-        env: dbtEnv,
-        onInterrupt: deps.onInterrupt,
-      });
-      if (parse.exitCode !== 0)
-        throw new KitError(
-          `dbt parse failed (exit ${parse.exitCode}): ${parse.otherOutput.at(-1) ?? 'see the dbt log'}`,
-          { exitCode: 2 },
-        );
-      manifest = await readManifest(manifestPath);
-    }
-    const files = await changedFilesSince(projectDir, options.changedSince);
-    const selection = selectChanged(files, manifest, project.name);
-    for (const entry of selection.files) {
-      reporter.info(
-        `changed ${entry.file} → ${entry.selects.length ? entry.selects.join(' ') : 'nothing'}${entry.note ? ` (${entry.note})` : ''}`,
-      );
-    }
-    if (!selection.everything && selection.select.length === 0) {
-      reporter.info(`nothing changed since ${options.changedSince} that dbt builds: nothing to run`);
-      return { exitCode: 0, status: 'nothing-to-run', invocationId: null, auditRows: 0, auditError: null };
-    }
-    invocation.select = selection.select;
-  }
-
-  const sinkPlanned = options.audit && ['duckdb', 'postgres'].includes(target.type);
-  // The runner records the audit itself: switch the in-dbt hook off so no node is written twice.
-  if (sinkPlanned) invocation.vars.audit_hook_enabled = false;
-  else if (options.audit)
-    reporter.warn(`no dbt-run audit sink for ${target.type} targets yet: the in-dbt on-run-end hook records this run`);
+  const plan = await planRun(options, deps);
+  if (plan.nothingToRun)
+    return { exitCode: 0, status: 'nothing-to-run', invocationId: null, auditRows: 0, auditError: null };
 
   const progress = emptyProgress();
-  let version = dbt.version;
+  let dbtVersion = plan.dbt.version ?? null;
   reporter.start(
-    `dbt ${options.command} on ${target.targetName} (${dbt.source}: ${dbt.path}${version ? `, dbt ${version}` : ''})`,
+    `dbt ${options.command} on ${plan.target.targetName} (${plan.dbt.source}: ${plan.dbt.path}${dbtVersion ? `, dbt ${dbtVersion}` : ''})`,
   );
   const startedAt = now();
-  const processResult = await runDbtProcess({
-    dbtPath: dbt.path,
-    args: dbtArgs(invocation),
-    cwd: projectDir,
-    env: dbtEnv,
+  const dbtResult = await runDbtProcess({
+    dbtPath: plan.dbt.path,
+    args: dbtArgs(plan.invocation),
+    cwd: plan.projectDir,
+    env: plan.dbtEnv,
     onInterrupt: deps.onInterrupt,
     onEvent: (event) => {
-      const reported = reportedVersion(event);
-      if (reported) {
-        version = reported;
-        if (!isSupportedVersion(reported))
-          progress.errors.push(`dbt ${reported} is older than ${MIN_DBT_VERSION.join('.')}`);
+      const version = reportedVersion(event);
+      if (version) {
+        dbtVersion = version;
+        if (!isSupportedVersion(version))
+          progress.errors.push(`dbt ${version} is older than ${MIN_DBT_VERSION.join('.')}: results may be incomplete`);
       }
       reporter.event(event, progress, applyEvent(progress, event));
     },
     onOutput: (line) => reporter.output(line),
   });
   const completedAt = now();
-  const { status, exitCode } = outcomeOf(processResult.exitCode, processResult.interruptedBy);
+  const { status, exitCode } = outcomeOf(dbtResult.exitCode, dbtResult.interruptedBy);
+  const selection = describeSelection(plan.invocation);
 
-  let runResults: RunResults | undefined;
-  let manifest: Manifest | undefined;
-  let resultsError: string | null = null;
+  let artifacts: Awaited<ReturnType<typeof readRunArtifacts>>;
   try {
-    runResults = await resultsOf(targetDir, progress);
+    artifacts = await readRunArtifacts(plan.targetDir, progress);
   } catch (error) {
-    resultsError = (error as Error).message;
+    // A corrupt run_results.json: record nothing rather than a partial audit.
+    await reporter.finish({
+      exitCode: 2,
+      status: 'error',
+      invocationId: progress.invocationId ?? 'unknown',
+      counts: {},
+      auditRows: 0,
+      auditLocation: null,
+      auditError: null,
+      elapsedSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
+    });
+    throw new KitError((error as Error).message, { cause: error, exitCode: 2 });
   }
-  try {
-    manifest = await readManifest(path.join(targetDir, 'manifest.json'));
-  } catch {
-    manifest = undefined; // enrichment only
-  }
-  const invocationId = runResults?.metadata.invocation_id ?? progress.invocationId ?? randomUUID();
-  const origin = runOrigin(env, { ...(await localGit(projectDir)), user: os.userInfo().username });
-  const context = {
-    productName: project.name,
-    targetName: target.targetName,
-    command: options.command,
-    selection: describeSelection(invocation),
-    dbtVersion: version ?? null,
+
+  const execution: Execution = {
+    progress,
     startedAt,
     completedAt,
-    origin,
-    recordedAt: now(),
+    dbtVersion,
+    status,
+    exitCode,
+    errorMessage: exitCode === 2 ? [...progress.errors, ...dbtResult.otherOutput.slice(-5)].join('\n') || null : null,
   };
-  const errorMessage =
-    exitCode === 2
-      ? [...progress.errors, ...processResult.otherOutput.slice(-5)].join('\n') || resultsError || null
-      : resultsError;
-  const batch: AuditBatch = {
-    invocationId,
-    nodes: runResults ? auditRows(runResults, manifest, context) : [],
-    invocation: invocationRow(invocationId, runResults, context, {
-      status,
-      exitCode: resultsError ? 2 : exitCode,
-      errorMessage,
-    }),
-  };
+  const batch = await buildBatch(plan, execution, artifacts, env, selection, now);
+  const recorded = options.audit
+    ? await recordBatch(plan, batch, artifacts.manifest)
+    : { rows: 0, location: null, error: null };
 
-  let auditError: string | null = null;
-  let auditLocation: string | null = null;
-  let auditRowCount = 0;
-  if (resultsError) {
-    // A corrupt run_results.json: record nothing rather than a partial audit.
-    auditError = resultsError;
-  } else if (options.audit) {
-    const jsonlPath = await writeAuditJsonl(targetDir, batch);
-    const sink = sinkPlanned
-      ? sinkForTarget(target, auditTables(manifest, project.name, target), projectDir)
-      : undefined;
-    if (sink) {
-      try {
-        await sink.write(batch);
-        auditRowCount = batch.nodes.length;
-        auditLocation = `${sink.kind} ${sink.location}`;
-      } catch (error) {
-        auditError = `${(error as Error).message} (rows kept in ${path.relative(projectDir, jsonlPath)})`;
-      }
-    }
-  }
-
-  const counts = runResults
-    ? Object.fromEntries(Object.entries(countBy(runResults.results.map((result) => result.status))))
-    : {};
-  const finalExit = resultsError ? 2 : exitCode;
-  const summary: RunSummary = {
-    product: project.name,
-    target: target.targetName,
-    command: options.command,
-    selection: context.selection,
-    status: resultsError ? 'error' : status,
-    exitCode: finalExit,
-    invocationId,
-    counts,
-    nodes: (runResults?.results ?? []).map((result) => {
-      const node = manifest?.nodes[result.unique_id];
-      const file = node?.original_file_path ? path.join(projectDir, node.original_file_path) : null;
-      return {
-        uniqueId: result.unique_id,
-        name: node?.name ?? result.unique_id.split('.').at(-1) ?? result.unique_id,
-        resourceType: node?.resource_type ?? result.unique_id.split('.')[0] ?? 'node',
-        status: result.status,
-        seconds: result.execution_time ?? null,
-        message: result.message ?? null,
-        file: file
-          ? path
-              .relative(env.GITHUB_WORKSPACE ?? process.cwd(), file)
-              .split(path.sep)
-              .join('/')
-          : null,
-      };
-    }),
-    auditRows: auditRowCount,
-    auditLocation,
-    auditError,
-  };
   if (isGithubActions(env)) {
+    const summary = runSummary(
+      {
+        product: plan.projectName,
+        target: plan.target.targetName,
+        command: options.command,
+        selection,
+        status,
+        exitCode,
+        invocationId: batch.invocationId,
+        auditRows: recorded.rows,
+        auditLocation: recorded.location,
+        auditError: recorded.error,
+      },
+      artifacts.runResults,
+      artifacts.manifest,
+      { projectDir: plan.projectDir, repositoryRoot: env.GITHUB_WORKSPACE ?? plan.projectDir },
+    );
     for (const line of annotations(summary)) deps.stdout(`${line}\n`);
-    if (auditError) deps.stdout(`::warning title=dbt-run audit::${auditError.replaceAll('\n', ' ')}\n`);
+    if (recorded.error) deps.stdout(`::warning title=dbt-run audit::${escapeData(recorded.error)}\n`);
     await writeGithubFiles(env, summary);
   }
   await reporter.finish({
-    exitCode: finalExit,
-    status: summary.status,
-    invocationId,
-    counts,
-    auditRows: auditRowCount,
-    auditLocation,
-    auditError,
-    jsonlPath: null,
+    exitCode,
+    status,
+    invocationId: batch.invocationId,
+    counts: countStatuses(artifacts.runResults),
+    auditRows: recorded.rows,
+    auditLocation: recorded.location,
+    auditError: recorded.error,
     elapsedSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
   });
-  if (resultsError) throw new KitError(resultsError, { exitCode: 2 });
-  return { exitCode: finalExit, status, invocationId, auditRows: auditRowCount, auditError };
-}
-
-function countBy(values: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
+  return { exitCode, status, invocationId: batch.invocationId, auditRows: recorded.rows, auditError: recorded.error };
 }

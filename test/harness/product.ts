@@ -77,6 +77,26 @@ export async function runDbt(product: TestProduct, args: string[], env: Record<s
   return { exitCode: result.exitCode ?? -1, output: result.all ?? '' };
 }
 
+const DBT_RUN_BIN = new URL('../../packages/dbt-run/bin/dbt-run.js', import.meta.url).pathname;
+
+/** Runs the dbt-run CLI (the real bin, a child process) in the product directory, without a TTY. */
+export async function runDbtRun(
+  product: TestProduct,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<DbtRun & { stdout: string; stderr: string }> {
+  const result = await execa(process.execPath, [DBT_RUN_BIN, ...args], {
+    cwd: product.dir,
+    env: { ...product.env, DBT_PATH: inject('dbtPath'), CI: 'true', GITHUB_ACTIONS: '', ...env },
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, output: result.all ?? '', stdout: result.stdout, stderr: result.stderr };
+}
+
+export { DBT_RUN_BIN };
+
 export interface RunResultEntry {
   unique_id: string;
   status: string;

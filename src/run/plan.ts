@@ -1,0 +1,117 @@
+/**
+ * Planning a run before dbt starts: the project, the dbt executable, the
+ * target, the selection (including --changed-since), and the dbt arguments.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { type Manifest, readManifest } from '../dbt/artifacts.js';
+import type { DbtInvocation } from '../dbt/command.js';
+import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
+import { runDbtProcess } from '../dbt/process.js';
+import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
+import { KitError } from '../errors.js';
+import { changedFilesSince, selectChanged } from '../select/changed.js';
+import type { RunReporter } from './reporters.js';
+import type { RunDependencies, RunOptions } from './runner.js';
+
+/** Adapters dbt-run writes the audit to itself (others keep the in-dbt hook). */
+export const RUNNER_SINK_TYPES = new Set(['duckdb', 'postgres']);
+
+export interface RunPlan {
+  projectName: string;
+  projectDir: string;
+  targetDir: string;
+  dbt: LocatedDbt;
+  target: ResolvedTarget;
+  invocation: DbtInvocation;
+  /** dbt's environment: ours, minus anonymous usage stats unless asked for. */
+  dbtEnv: NodeJS.ProcessEnv;
+  /** The runner writes the audit (and switched the in-dbt hook off). */
+  runnerAudit: boolean;
+  /** --changed-since found nothing to build. */
+  nothingToRun: boolean;
+}
+
+async function currentManifest(plan: Omit<RunPlan, 'nothingToRun'>, deps: RunDependencies): Promise<Manifest> {
+  const file = path.join(plan.targetDir, 'manifest.json');
+  try {
+    return await readManifest(file);
+  } catch {
+    deps.reporter.info(
+      `no usable ${path.relative(plan.projectDir, file)}: running dbt parse once to map files to nodes`,
+    );
+    const { invocation } = plan;
+    const args = ['parse', '--log-format', 'json', '--project-dir', plan.projectDir];
+    if (invocation.profilesDir) args.push('--profiles-dir', invocation.profilesDir);
+    if (invocation.target) args.push('--target', invocation.target);
+    const parse = await runDbtProcess({ dbtPath: plan.dbt.path, args, cwd: plan.projectDir, env: plan.dbtEnv });
+    if (parse.exitCode !== 0) {
+      throw new KitError(`dbt parse failed (exit ${parse.exitCode}): ${parse.otherOutput.at(-1) ?? 'see dbt.log'}`, {
+        exitCode: 2,
+      });
+    }
+    return readManifest(file);
+  }
+}
+
+function explainSelection(reporter: RunReporter, files: ReturnType<typeof selectChanged>['files']): void {
+  for (const entry of files) {
+    const selects = entry.selects.length ? entry.selects.join(' ') : 'nothing';
+    reporter.info(`changed ${entry.file} → ${selects}${entry.note ? ` (${entry.note})` : ''}`);
+  }
+}
+
+export async function planRun(options: RunOptions, deps: RunDependencies): Promise<RunPlan> {
+  const { env, reporter } = deps;
+  const projectDir = path.resolve(options.projectDir);
+  const project = await readProjectFile(projectDir);
+  const dbt = await locateDbt({ dbtPath: options.dbtPath, projectDir, env });
+  const target = await resolveTarget({ projectDir, profilesDir: options.profilesDir, target: options.target, env });
+  const plan: RunPlan = {
+    projectName: project.name,
+    projectDir,
+    targetDir: path.resolve(projectDir, project.targetPath),
+    dbt,
+    target,
+    invocation: {
+      command: options.command,
+      select: options.select,
+      exclude: options.exclude,
+      selector: options.selector,
+      target: options.target,
+      projectDir,
+      profilesDir: options.profilesDir,
+      vars: { ...options.vars },
+      fullRefresh: options.fullRefresh,
+      threads: options.threads,
+      state: options.state,
+      defer: options.defer,
+      extra: options.extra,
+    },
+    dbtEnv: { ...env, DBT_SEND_ANONYMOUS_USAGE_STATS: env.DBT_SEND_ANONYMOUS_USAGE_STATS ?? 'false' },
+    runnerAudit: options.audit && RUNNER_SINK_TYPES.has(target.type),
+    nothingToRun: false,
+  };
+
+  if (options.changedSince) {
+    const manifest = await currentManifest(plan, deps);
+    const selection = selectChanged(await changedFilesSince(projectDir, options.changedSince), manifest, project.name);
+    explainSelection(reporter, selection.files);
+    if (!selection.everything && selection.select.length === 0) {
+      reporter.info(`nothing changed since ${options.changedSince} that dbt builds: nothing to run`);
+      return { ...plan, nothingToRun: true };
+    }
+    plan.invocation.select = selection.select;
+  }
+
+  // The runner records the audit itself: switch the in-dbt hook off so no node is written twice.
+  if (plan.runnerAudit) plan.invocation.vars.audit_hook_enabled = false;
+  else if (options.audit)
+    reporter.warn(`no dbt-run audit sink for ${target.type} targets yet: the in-dbt on-run-end hook records this run`);
+
+  // DuckDB does not create folders: the warehouse file's folder must exist before dbt opens it.
+  if (target.type === 'duckdb' && typeof target.fields.path === 'string' && target.fields.path !== ':memory:') {
+    await mkdir(path.dirname(path.resolve(projectDir, target.fields.path)), { recursive: true });
+  }
+  return plan;
+}

@@ -1,0 +1,158 @@
+/**
+ * After dbt exits: read what it left (run_results.json of this invocation,
+ * else the node results from its event stream), turn it into audit rows, and
+ * write them: the JSONL copy first, then the target's sink.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { auditRows, type InvocationContext, type InvocationStatus, invocationRow, runOrigin } from '../audit/rows.js';
+import { sinkForTarget, writeAuditJsonl } from '../audit/sinks/index.js';
+import type { AuditBatch, AuditTables } from '../audit/sinks/types.js';
+import { ArtifactError, type Manifest, type RunResults, readManifest, readRunResults } from '../dbt/artifacts.js';
+import type { ResolvedTarget } from '../dbt/profiles.js';
+import type { RunPlan } from './plan.js';
+import type { Progress } from './progress.js';
+
+/** Where the audit tables are: the audit models' own relations, else <target schema>_audit. */
+export function auditTables(manifest: Manifest | undefined, projectName: string, target: ResolvedTarget): AuditTables {
+  const fallback = `${String(target.fields.schema ?? 'public')}_audit`;
+  const ref = (model: string) => {
+    const node = manifest?.nodes[`model.${projectName}.${model}`];
+    return { schema: node?.schema ?? fallback, table: node?.alias ?? model };
+  };
+  return { log: ref('dbt_audit_log'), invocations: ref('dbt_audit_invocations') };
+}
+
+/** Results rebuilt from the node events, for runs that ended before dbt wrote run_results.json. */
+function resultsFromEvents(progress: Progress, invocationId: string): RunResults {
+  return {
+    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', invocation_id: invocationId },
+    results: progress.finished.map((node) => ({
+      unique_id: node.uniqueId,
+      status: node.status,
+      execution_time: node.seconds,
+      thread_id: node.thread,
+      message: null,
+      failures: null,
+      adapter_response: {},
+      timing: node.startedAt
+        ? [
+            {
+              name: 'execute',
+              started_at: `${node.startedAt}Z`,
+              completed_at: node.finishedAt ? `${node.finishedAt}Z` : null,
+            },
+          ]
+        : [],
+    })),
+  };
+}
+
+export interface RunArtifacts {
+  runResults: RunResults | undefined;
+  manifest: Manifest | undefined;
+}
+
+/**
+ * run_results.json when it belongs to this invocation, else what the events
+ * said. A corrupt run_results.json throws (ArtifactError): recording a guess
+ * would be a partial audit.
+ */
+export async function readRunArtifacts(targetDir: string, progress: Progress): Promise<RunArtifacts> {
+  let runResults: RunResults | undefined;
+  try {
+    runResults = await readRunResults(path.join(targetDir, 'run_results.json'));
+  } catch (error) {
+    if (!(error instanceof ArtifactError) || !/not found/.test(error.message)) throw error;
+  }
+  const ours = runResults && (!progress.invocationId || runResults.metadata.invocation_id === progress.invocationId);
+  if (!ours) {
+    runResults =
+      progress.invocationId && progress.finished.length > 0
+        ? resultsFromEvents(progress, progress.invocationId)
+        : undefined;
+  }
+  let manifest: Manifest | undefined;
+  try {
+    manifest = await readManifest(path.join(targetDir, 'manifest.json'));
+  } catch {
+    manifest = undefined; // enrichment only
+  }
+  return { runResults, manifest };
+}
+
+async function localGit(projectDir: string): Promise<{ gitSha: string | null; gitRef: string | null }> {
+  try {
+    const { simpleGit } = await import('simple-git');
+    const git = simpleGit(projectDir);
+    const [sha, ref] = await Promise.all([git.revparse(['HEAD']), git.revparse(['--abbrev-ref', 'HEAD'])]);
+    return { gitSha: sha.trim() || null, gitRef: ref.trim() || null };
+  } catch {
+    return { gitSha: null, gitRef: null };
+  }
+}
+
+export interface Execution {
+  progress: Progress;
+  startedAt: Date;
+  completedAt: Date;
+  dbtVersion: string | null;
+  status: InvocationStatus;
+  exitCode: number;
+  errorMessage: string | null;
+}
+
+export async function buildBatch(
+  plan: RunPlan,
+  execution: Execution,
+  artifacts: RunArtifacts,
+  env: NodeJS.ProcessEnv,
+  selection: string,
+  now: () => Date,
+): Promise<AuditBatch> {
+  const invocationId = artifacts.runResults?.metadata.invocation_id ?? execution.progress.invocationId ?? randomUUID();
+  const context: InvocationContext = {
+    productName: plan.projectName,
+    targetName: plan.target.targetName,
+    command: plan.invocation.command,
+    selection,
+    dbtVersion: execution.dbtVersion,
+    startedAt: execution.startedAt,
+    completedAt: execution.completedAt,
+    origin: runOrigin(env, { ...(await localGit(plan.projectDir)), user: os.userInfo().username }),
+    recordedAt: now(),
+  };
+  return {
+    invocationId,
+    nodes: artifacts.runResults ? auditRows(artifacts.runResults, artifacts.manifest, context) : [],
+    invocation: invocationRow(invocationId, artifacts.runResults, context, execution),
+  };
+}
+
+export interface Recorded {
+  rows: number;
+  location: string | null;
+  error: string | null;
+  jsonlPath: string;
+}
+
+/** JSONL copy, then the sink. A sink failure is reported, never thrown: it must not change dbt's result. */
+export async function recordBatch(plan: RunPlan, batch: AuditBatch, manifest: Manifest | undefined): Promise<Recorded> {
+  const jsonlPath = await writeAuditJsonl(plan.targetDir, batch);
+  const sink = plan.runnerAudit
+    ? sinkForTarget(plan.target, auditTables(manifest, plan.projectName, plan.target), plan.projectDir)
+    : undefined;
+  if (!sink) return { rows: 0, location: null, error: null, jsonlPath };
+  try {
+    await sink.write(batch);
+    return { rows: batch.nodes.length, location: `${sink.kind} ${sink.location}`, error: null, jsonlPath };
+  } catch (error) {
+    return {
+      rows: 0,
+      location: null,
+      error: `${(error as Error).message} (rows kept in ${path.relative(plan.projectDir, jsonlPath)})`,
+      jsonlPath,
+    };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * dbt-run end to end: the real bin drives the real dbt on DuckDB and on the
+ * test PostgreSQL server, then records run_results.json in the audit tables.
+ */
+import { cp, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { auditJsonlPath, sinkForTarget } from '../../src/audit/sinks/index.js';
+import { readManifest } from '../../src/dbt/artifacts.js';
+import { resolveTarget } from '../../src/dbt/profiles.js';
+import { auditTables } from '../../src/run/runner.js';
+import { readRunResults, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
+
+const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
+
+async function auditOf(warehouse: TestWarehouse, product: TestProduct, invocationId: string) {
+  const audit = `${product.schema}_audit`;
+  const nodes = await warehouse.query(
+    product,
+    `select * from ${audit}.dbt_audit_log where invocation_id = '${invocationId}'`,
+  );
+  const invocations = await warehouse.query(
+    product,
+    `select * from ${audit}.dbt_audit_invocations where invocation_id = '${invocationId}'`,
+  );
+  return { nodes, invocations };
+}
+
+/** Every run_results entry has exactly one audit row with the same facts. */
+async function expectAuditMatchesRunResults(warehouse: TestWarehouse, product: TestProduct) {
+  const { metadata, results } = await readRunResults(product);
+  const { nodes, invocations } = await auditOf(warehouse, product, metadata.invocation_id);
+  expect(nodes).toHaveLength(results.length);
+  const byId = new Map(nodes.map((row) => [row.unique_id as string, row]));
+  expect(byId.size).toBe(results.length);
+  for (const result of results) {
+    const row = byId.get(result.unique_id);
+    expect(row, result.unique_id).toMatchObject({
+      status: result.status,
+      recorded_by: 'runner',
+      target_name: warehouse.target,
+    });
+    expect(Number(row?.execution_time)).toBe(result.execution_time);
+    expect(Number(row?.rows_affected)).toBe(result.adapter_response.rows_affected ?? 0);
+    expect(row?.message ?? null).toBe(result.message);
+    expect(row?.failures == null ? null : Number(row.failures)).toBe(result.failures);
+  }
+  expect(invocations).toHaveLength(1);
+  return { metadata, results, nodes, invocation: invocations[0] as Record<string, unknown> };
+}
+
+describe.each(WAREHOUSES)('dbt-run on $label', (warehouse) => {
+  it('records a successful build exactly, with an invocation row, and the hook writes nothing', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      const run = await runDbtRun(product, ['build', '--target', warehouse.target]);
+      expect(run.exitCode, run.output).toBe(0);
+      expect(run.stdout).toMatch(/audit: \d+ rows written to /);
+      const { results, nodes, invocation } = await expectAuditMatchesRunResults(warehouse, product);
+      // The hook was switched off: no row of this invocation says it came from the hook.
+      expect(nodes.every((row) => row.recorded_by === 'runner')).toBe(true);
+      expect(invocation).toMatchObject({
+        command: 'build',
+        status: 'success',
+        target_name: warehouse.target,
+        product_name: 'shop',
+      });
+      expect(Number(invocation.exit_code)).toBe(0);
+      expect(Number(invocation.nodes_total)).toBe(results.length);
+      expect(Number(invocation.nodes_pass)).toBe(results.filter((result) => result.status === 'pass').length);
+      expect(Number(invocation.nodes_success)).toBe(results.filter((result) => result.status === 'success').length);
+
+      // Uploading the same invocation again (from its JSONL copy) leaves the same rows.
+      const { metadata } = await readRunResults(product);
+      const lines = (await readFile(auditJsonlPath(path.join(product.dir, 'target'), metadata.invocation_id), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const batch = {
+        invocationId: metadata.invocation_id,
+        invocation: lines.find((line) => line.kind === 'invocation').row,
+        nodes: lines.filter((line) => line.kind === 'node').map((line) => line.row),
+      };
+      expect(batch.nodes).toHaveLength(results.length);
+      const target = await resolveTarget({
+        projectDir: product.dir,
+        target: warehouse.target,
+        env: { ...process.env, ...product.env },
+      });
+      const manifest = await readManifest(path.join(product.dir, 'target', 'manifest.json'));
+      const sink = sinkForTarget(target, auditTables(manifest, 'shop', target), product.dir);
+      await sink?.write(batch);
+      await sink?.write(batch);
+      const again = await auditOf(warehouse, product, metadata.invocation_id);
+      expect(again.nodes).toHaveLength(results.length);
+      expect(again.invocations).toHaveLength(1);
+      const sortById = (rows: Record<string, unknown>[]) =>
+        [...rows].sort((a, b) => String(a.unique_id).localeCompare(String(b.unique_id)));
+      expect(sortById(again.nodes)).toEqual(sortById(nodes));
+    } finally {
+      await product.cleanup();
+    }
+  });
+
+  it('records a failing model, its skipped child, a failing and a warning test, and exits 1', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      await cp(FAILURES, product.dir, { recursive: true });
+      const run = await runDbtRun(product, ['build', '--target', warehouse.target]);
+      expect(run.exitCode, run.output).toBe(1);
+      const { results, invocation } = await expectAuditMatchesRunResults(warehouse, product);
+      const status = Object.fromEntries(
+        results.map((result) => [result.unique_id.split('.').slice(0, 3).join('.'), result.status]),
+      );
+      expect(status).toMatchObject({
+        'model.shop.broken': 'error',
+        'model.shop.after_broken': 'skipped',
+        'test.shop.no_big_spenders': 'fail',
+        'test.shop.customers_have_two_orders': 'warn',
+      });
+      expect(invocation).toMatchObject({ status: 'failed' });
+      expect(Number(invocation.exit_code)).toBe(1);
+      expect(Number(invocation.nodes_error)).toBe(1);
+      expect(Number(invocation.nodes_skipped)).toBe(results.filter((result) => result.status === 'skipped').length);
+      expect(Number(invocation.nodes_fail)).toBe(1);
+      expect(Number(invocation.nodes_warn)).toBe(1);
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
