@@ -45,7 +45,10 @@ export function selectChanged(
   manifest: Manifest,
   projectName: string,
 ): ChangedSelection {
-  const own = Object.values(manifest.nodes).filter((node) => node.package_name === projectName);
+  // Hooks (operations) run with every invocation anyway; they are not selectable nodes.
+  const own = Object.values(manifest.nodes).filter(
+    (node) => node.package_name === projectName && node.resource_type !== 'operation',
+  );
   const byFile = new Map<string, string[]>();
   const add = (file: string | null | undefined, selector: string) => {
     if (!file) return;
@@ -138,7 +141,7 @@ export async function changedFilesSince(projectDir: string, ref: string): Promis
     throw new GitRefError(`--changed-since needs a git repository, and ${projectDir} is not in one`, { cause });
   }
   try {
-    await git.revparse(['--verify', '--quiet', `${ref}^{commit}`]);
+    await git.revparse(['--verify', `${ref}^{commit}`]);
   } catch (cause) {
     throw new GitRefError(
       `unknown git ref "${ref}" for --changed-since: fetch it first (e.g. actions/checkout with fetch-depth: 0)`,
