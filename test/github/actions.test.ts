@@ -31,15 +31,33 @@ describe('workflow command builders', () => {
   it('annotate each failed node at its file, with a multi-line message kept on one command line', () => {
     const summary = {
       nodes: [
-        { uniqueId: 'model.p.a', name: 'a', resourceType: 'model', status: 'error', seconds: 1, message: 'bad\nthing', file: 'p/models/a.sql' },
-        { uniqueId: 'model.p.b', name: 'b', resourceType: 'model', status: 'success', seconds: 1, message: 'OK', file: 'p/models/b.sql' },
+        {
+          uniqueId: 'model.p.a',
+          name: 'a',
+          resourceType: 'model',
+          status: 'error',
+          seconds: 1,
+          message: 'bad\nthing',
+          file: 'p/models/a.sql',
+        },
+        {
+          uniqueId: 'model.p.b',
+          name: 'b',
+          resourceType: 'model',
+          status: 'success',
+          seconds: 1,
+          message: 'OK',
+          file: 'p/models/b.sql',
+        },
       ],
     } as RunSummary;
     expect(annotations(summary)).toEqual(['::error file=p/models/a.sql,title=dbt model a error::bad%0Athing']);
   });
 
   it('write outputs in the delimiter form', () => {
-    expect(outputLines({ status: 'failed', failed: 'a,b' }, 'EOF1')).toBe('status<<EOF1\nfailed\nEOF1\nfailed<<EOF1\na,b\nEOF1\n');
+    expect(outputLines({ status: 'failed', failed: 'a,b' }, 'EOF1')).toBe(
+      'status<<EOF1\nfailed\nEOF1\nfailed<<EOF1\na,b\nEOF1\n',
+    );
   });
 });
 
@@ -85,13 +103,20 @@ describe('dbt-run under GitHub Actions (real dbt on DuckDB)', () => {
       expect(summary).toContain('### Slowest nodes');
       expect(summary).toContain(`Audit: ${results.length} rows written to duckdb`);
 
-      expect(run.stdout).toMatch(/^::error file=shop\/models\/failing\/broken\.sql,title=dbt model broken error::.*no_such_column/m);
-      expect(run.stdout).toMatch(/^::error file=shop\/tests\/no_big_spenders\.sql,title=dbt test no_big_spenders fail::/m);
+      expect(run.stdout).toMatch(
+        /^::error file=shop\/models\/failing\/broken\.sql,title=dbt model broken error::.*no_such_column/m,
+      );
+      expect(run.stdout).toMatch(
+        /^::error file=shop\/tests\/no_big_spenders\.sql,title=dbt test no_big_spenders fail::/m,
+      );
       expect(run.stdout).toMatch(/^::group::dbt build on local/m);
       expect(run.stdout).toMatch(/^::endgroup::$/m);
 
       // The run's origin went into the audit rows.
-      const jsonl = await readFile(path.join(product.dir, 'target/dbt-product-kit/audit', `${metadata.invocation_id}.jsonl`), 'utf8');
+      const jsonl = await readFile(
+        path.join(product.dir, 'target/dbt-product-kit/audit', `${metadata.invocation_id}.jsonl`),
+        'utf8',
+      );
       const invocation = JSON.parse(jsonl.split('\n')[0] as string).row;
       expect(invocation).toMatchObject({
         run_source: 'github',

@@ -73,7 +73,10 @@ describe('dbt-run --changed-since', () => {
   });
 
   it('a changed seed (committed): the seed and everything reading it', async () => {
-    await appendFile(path.join(product.dir, 'seeds/raw_customers.csv'), '7,Frances,Allen,frances@example.com,2025-11-01\n');
+    await appendFile(
+      path.join(product.dir, 'seeds/raw_customers.csv'),
+      '7,Frances,Allen,frances@example.com,2025-11-01\n',
+    );
     await git().add('.');
     await git().commit('add a customer');
     const { nodes } = await changedRun(base);
