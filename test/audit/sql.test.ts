@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS, TEXT_MAX_BYTES } from '../../src/audit/columns.js';
 import { addMissingColumnsSql, createTableSql, replaceRowsSql, sqlLiteral } from '../../src/audit/sql.js';
 
-const message = AUDIT_COLUMNS.find((column) => column.name === 'message')!;
-const execution = AUDIT_COLUMNS.find((column) => column.name === 'execution_time')!;
-const rows = AUDIT_COLUMNS.find((column) => column.name === 'rows_affected')!;
-const started = AUDIT_COLUMNS.find((column) => column.name === 'started_at')!;
+function column(name: string) {
+  const found = AUDIT_COLUMNS.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no column ${name}`);
+  return found;
+}
+const message = column('message');
+const execution = column('execution_time');
+const rows = column('rows_affected');
+const started = column('started_at');
 
 describe('sqlLiteral', () => {
   it('doubles quotes everywhere and backslashes on Redshift only', () => {

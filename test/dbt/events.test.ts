@@ -13,6 +13,11 @@ const nodeInfo = (status: string, extra: object = {}) => ({
   node_finished_at: status === 'started' ? '' : '2026-11-21T00:19:35.233327',
   ...extra,
 });
+function event(text: string) {
+  const parsed = parseEventLine(text);
+  if (!parsed) throw new Error(`not an event: ${text}`);
+  return parsed;
+}
 const line = (name: string, data: object, level = 'info') =>
   JSON.stringify({ info: { name, code: 'X', level, msg: 'for people', ts: 't', invocation_id: 'inv-1' }, data });
 
@@ -33,11 +38,11 @@ describe('dbt JSON log events', () => {
 
   it('folds start and result events into progress', () => {
     const progress = emptyProgress();
-    applyEvent(progress, parseEventLine(line('LogStartLine', { total: 3, node_info: nodeInfo('started') }))!);
+    applyEvent(progress, event(line('LogStartLine', { total: 3, node_info: nodeInfo('started') })));
     expect(progressLine(progress, 'build')).toBe('dbt build: 0/3 done; running stg_orders');
     const finished = applyEvent(
       progress,
-      parseEventLine(line('LogModelResult', { status: 'ERROR', node_info: nodeInfo('error'), execution_time: 0.5 }))!,
+      event(line('LogModelResult', { status: 'ERROR', node_info: nodeInfo('error'), execution_time: 0.5 })),
     );
     expect(finished).toMatchObject({ uniqueId: 'model.shop.stg_orders', status: 'error', seconds: 0.5 });
     expect(progress.invocationId).toBe('inv-1');
