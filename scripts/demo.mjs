@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's first command (npm run demo): scaffold a demo product into a
 // fresh ./demo directory, build it with the real dbt on the embedded DuckDB
-// target, and print the audit log the run wrote. Exits with dbt's exit code.
+// target through dbt-run, and print the audit log it recorded. Exits with dbt-run's exit code.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +23,10 @@ log(`scaffolded ${product.files.length} files into ${path.relative(root, product
 
 // A warehouse file of the demo's own, so every run starts from nothing.
 const warehouse = path.join(demoDir, 'warehouse.duckdb');
-const env = { DBT_PRODUCT_DUCKDB_PATH: warehouse, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' };
-log('dbt build --target local');
-const build = await execa(venv.bin('dbt'), ['build', '--target', 'local', '--profiles-dir', product.dir], {
+const env = { ...process.env, DBT_PRODUCT_DUCKDB_PATH: warehouse };
+log('dbt-run build (dbt build on the local DuckDB target, audit recorded after dbt exits)');
+const dbtRun = path.join(root, 'packages/dbt-run/bin/dbt-run.js');
+const build = await execa(process.execPath, [dbtRun, 'build', '--project-dir', product.dir], {
   cwd: product.dir,
   env,
   stdio: 'inherit',
@@ -43,5 +44,11 @@ const rows = await queryDuckDb(
 );
 console.log(`\nAudit log of invocation ${invocationId} (${rows.length} rows, ${warehouse}):\n`);
 console.log(formatAuditTable(rows));
-console.log(`\nExplore: ${path.relative(root, product.dir)}  (dbt exit code ${build.exitCode})`);
+const [invocation] = await queryDuckDb(
+  warehouse,
+  `select command, status, exit_code, nodes_total, elapsed_seconds from orders_audit.dbt_audit_invocations
+   where invocation_id = '${invocationId}'`,
+);
+console.log(`\nInvocation: ${JSON.stringify(invocation)}`);
+console.log(`\nExplore: ${path.relative(root, product.dir)}  (dbt-run exit code ${build.exitCode})`);
 process.exitCode = build.exitCode;

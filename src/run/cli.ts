@@ -6,7 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { formatError, KitError, UsageError } from '../errors.js';
 import { isGithubActions } from '../github/actions.js';
 import { kitVersion } from '../version.js';
-import { runDoctor, runSetup } from './doctor.js';
 import { normaliseRunOptions, parseCommand, RUNNER_COMMANDS, type RunFlags } from './options.js';
 import { JsonReporter, PlainReporter, type RunReporter, TtyReporter } from './reporters.js';
 import { runInvocation } from './runner.js';
@@ -113,8 +112,8 @@ export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<
     const [name, ...extra] = command.args;
     const which = parseCommand(name);
     const flags = command.opts<RunFlags>();
-    if (which === 'setup') return await runSetup(io);
-    if (which === 'doctor') return await runDoctor(flags, io);
+    if (which === 'setup') return await (await import('./doctor.js')).runSetup(io);
+    if (which === 'doctor') return await (await import('./doctor.js')).runDoctor(flags, io);
     const options = normaliseRunOptions(which, flags, extra, io.cwd);
     const outcome = await runInvocation(options, {
       env: io.env,

@@ -141,7 +141,7 @@ export interface Recorded {
 export async function recordBatch(plan: RunPlan, batch: AuditBatch, manifest: Manifest | undefined): Promise<Recorded> {
   const jsonlPath = await writeAuditJsonl(plan.targetDir, batch);
   const sink = plan.runnerAudit
-    ? sinkForTarget(plan.target, auditTables(manifest, plan.projectName, plan.target), plan.projectDir)
+    ? await sinkForTarget(plan.target, auditTables(manifest, plan.projectName, plan.target), plan.projectDir)
     : undefined;
   if (!sink) return { rows: 0, location: null, error: null, jsonlPath };
   try {

@@ -3,7 +3,6 @@
  * listr2 task in a terminal, one line per node elsewhere (folded into a log
  * group on GitHub Actions), NDJSON under --json.
  */
-import { Listr } from 'listr2';
 import type { DbtEvent } from '../dbt/events.js';
 import { FAILED_STATUSES, type FinishedNode, type Progress, progressLine } from './progress.js';
 
@@ -133,9 +132,11 @@ export class JsonReporter implements RunReporter {
 
 /** A live listr2 task: counts, running nodes, failures as they happen. */
 export class TtyReporter implements RunReporter {
-  private failures: string[] = [];
-  private update: (() => void) | undefined;
+  private update: ((line?: string) => void) | undefined;
+  /** Failure lines written before listr2 was ready. */
+  private pending: string[] = [];
   private complete: (() => void) | undefined;
+  private ended = false;
   private rendering: Promise<unknown> | undefined;
   private progress: Progress | undefined;
 
@@ -146,24 +147,33 @@ export class TtyReporter implements RunReporter {
   ) {}
 
   start(title: string): void {
+    // listr2 is loaded only for terminals: CI runs never pay for it.
+    this.rendering = import('listr2').then(({ Listr }) => this.render(Listr, title));
+  }
+
+  private render(Listr: typeof import('listr2').Listr, title: string): Promise<unknown> {
     const list = new Listr(
       [
         {
           title,
           task: (_context, task) =>
             new Promise<void>((resolve) => {
-              this.update = () => {
+              // Each output line is one entry of listr2's bottom bar: give it only new lines.
+              this.update = (line) => {
                 if (this.progress) task.title = progressLine(this.progress, this.command);
-                task.output = this.failures.slice(-8).join('\n');
+                if (line !== undefined) task.output = line;
               };
+              for (const line of this.pending.splice(0)) this.update(line);
               this.complete = resolve;
+              // The run may end before listr2 has even loaded.
+              if (this.ended) resolve();
             }),
-          rendererOptions: { persistentOutput: true, bottomBar: 8 },
+          rendererOptions: { persistentOutput: true, bottomBar: 10 },
         },
       ],
       { renderer: 'default', exitOnError: false },
     );
-    this.rendering = list.run();
+    return list.run();
   }
 
   info(line: string): void {
@@ -174,18 +184,22 @@ export class TtyReporter implements RunReporter {
     this.writeError(`warning: ${line}\n`);
   }
 
+  private show(line?: string): void {
+    if (this.update) this.update(line);
+    else if (line !== undefined) this.pending.push(line);
+  }
+
   event(_event: DbtEvent, progress: Progress, finished: FinishedNode | undefined): void {
     this.progress = progress;
-    if (finished && FAILED_STATUSES.has(finished.status)) this.failures.push(nodeLine(finished));
-    this.update?.();
+    this.show(finished && FAILED_STATUSES.has(finished.status) ? nodeLine(finished) : undefined);
   }
 
   output(line: string): void {
-    this.failures.push(line);
-    this.update?.();
+    this.show(line);
   }
 
   async finish(report: RunReport): Promise<void> {
+    this.ended = true;
     this.update?.();
     this.complete?.();
     await this.rendering;

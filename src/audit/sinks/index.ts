@@ -1,24 +1,27 @@
 /**
  * Sinks by adapter type: the runner writes the audit to the warehouse the
  * target points at. Redshift (through the Data API) comes in its own module.
+ * Each sink's client (a native DuckDB binding, pg) is loaded only when used:
+ * it would otherwise add to every run's start-up.
  */
 import path from 'node:path';
 import type { ResolvedTarget } from '../../dbt/profiles.js';
-import { DuckDbAuditSink } from './duckdb.js';
-import { PostgresAuditSink } from './postgres.js';
 import type { AuditSink, AuditTables } from './types.js';
 
 export { auditJsonl, auditJsonlPath, writeAuditJsonl } from './jsonl.js';
 export type { AuditBatch, AuditSink, AuditTables } from './types.js';
 export { AuditWriteError } from './types.js';
 
-type SinkFactory = (target: ResolvedTarget, tables: AuditTables, projectDir: string) => AuditSink;
+type SinkFactory = (target: ResolvedTarget, tables: AuditTables, projectDir: string) => Promise<AuditSink>;
 
 const SINKS: Record<string, SinkFactory> = {
-  duckdb: (target, tables, projectDir) =>
-    new DuckDbAuditSink(path.resolve(projectDir, String(target.fields.path ?? ':memory:')), tables),
-  postgres: (target, tables) =>
-    new PostgresAuditSink(
+  duckdb: async (target, tables, projectDir) => {
+    const { DuckDbAuditSink } = await import('./duckdb.js');
+    return new DuckDbAuditSink(path.resolve(projectDir, String(target.fields.path ?? ':memory:')), tables);
+  },
+  postgres: async (target, tables) => {
+    const { PostgresAuditSink } = await import('./postgres.js');
+    return new PostgresAuditSink(
       {
         host: String(target.fields.host ?? 'localhost'),
         port: Number(target.fields.port ?? 5432),
@@ -27,11 +30,16 @@ const SINKS: Record<string, SinkFactory> = {
         database: String(target.fields.dbname ?? target.fields.database ?? ''),
       },
       tables,
-    ),
+    );
+  },
 };
 
 /** The sink for a target's adapter, or undefined when the kit has none for it yet. */
-export function sinkForTarget(target: ResolvedTarget, tables: AuditTables, projectDir: string): AuditSink | undefined {
+export async function sinkForTarget(
+  target: ResolvedTarget,
+  tables: AuditTables,
+  projectDir: string,
+): Promise<AuditSink | undefined> {
   return SINKS[target.type]?.(target, tables, projectDir);
 }
 
