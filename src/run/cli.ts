@@ -2,8 +2,9 @@
  * `dbt-run [command] [options] [-- dbt args]`: the command line over
  * runInvocation(), setup and doctor. Only main() decides the exit code.
  */
-import { Command, CommanderError } from 'commander';
-import { formatError, KitError, UsageError } from '../errors.js';
+import { Command } from 'commander';
+import { parseCommandLine } from '../command-line.js';
+import { formatError, KitError } from '../errors.js';
 import { isGithubActions } from '../github/actions.js';
 import { kitVersion } from '../version.js';
 import { normaliseRunOptions, parseCommand, RUNNER_COMMANDS, type RunFlags } from './options.js';
@@ -100,15 +101,7 @@ function reporterFor(io: RunnerIo, json: boolean, command: string): RunReporter 
 export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<number> {
   try {
     const command = program(io);
-    try {
-      command.parse(argv, { from: 'user' });
-    } catch (error) {
-      if (error instanceof CommanderError) {
-        if (error.exitCode === 0) return 0;
-        throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
-      }
-      throw error;
-    }
+    if (!parseCommandLine(command, argv)) return 0; // --help, --version
     const [name, ...extra] = command.args;
     const which = parseCommand(name);
     const flags = command.opts<RunFlags>();

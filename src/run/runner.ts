@@ -6,8 +6,7 @@
  *   130 / 143 interrupted by SIGINT / SIGTERM (after recording what finished).
  */
 import type { InvocationStatus } from '../audit/rows.js';
-import type { DbtCommand } from '../dbt/command.js';
-import { dbtArgs, describeSelection } from '../dbt/command.js';
+import { type DbtInvocation, dbtArgs, describeSelection } from '../dbt/command.js';
 import { reportedVersion } from '../dbt/events.js';
 import { isSupportedVersion, MIN_DBT_VERSION } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
@@ -21,23 +20,13 @@ import { countStatuses, runSummary } from './summary.js';
 
 export { auditTables } from './record.js';
 
-export interface RunOptions {
-  command: DbtCommand;
-  select: string[];
-  exclude: string[];
-  selector?: string | undefined;
+/** What dbt-run was asked to do: a dbt invocation, plus what the runner itself does around it. */
+export interface RunOptions extends DbtInvocation {
+  /** Select what changed since this git ref (replaces `select`). */
   changedSince?: string | undefined;
-  target?: string | undefined;
-  projectDir: string;
-  profilesDir?: string | undefined;
-  vars: Record<string, unknown>;
-  fullRefresh: boolean;
-  threads?: number | undefined;
-  state?: string | undefined;
-  defer: boolean;
+  /** Record the audit (runner sink, JSONL copy). */
   audit: boolean;
   dbtPath?: string | undefined;
-  extra: string[];
 }
 
 export interface RunDependencies {

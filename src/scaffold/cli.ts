@@ -4,9 +4,10 @@
  * prompt, 1 anything else.
  */
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { Listr } from 'listr2';
-import { formatError, KitError, UsageError } from '../errors.js';
+import { parseCommandLine } from '../command-line.js';
+import { formatError, KitError } from '../errors.js';
 import { AUTH_METHODS, WAREHOUSES } from '../product/manifest.js';
 import { kitVersion } from '../version.js';
 import { createProduct } from './create.js';
@@ -112,15 +113,7 @@ function nextSteps(dir: string, cwd: string, name: string): string {
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   try {
     const command = program(io);
-    try {
-      command.parse(argv, { from: 'user' });
-    } catch (error) {
-      if (error instanceof CommanderError) {
-        if (error.exitCode === 0) return 0; // --help, --version
-        throw new UsageError(error.message.replace(/^error: /, ''), { cause: error });
-      }
-      throw error;
-    }
+    if (!parseCommandLine(command, argv)) return 0; // --help, --version
     const flags = command.opts<{
       name?: string;
       owner?: string;

@@ -1,6 +1,8 @@
 /** dbt-run's other faces: --json output, doctor and --help (real dbt on DuckDB and Postgres). */
-import { describe, expect, it } from 'vitest';
-import { runDbtRun, scaffoldTestProduct } from '../harness/product.js';
+import { stripVTControlCharacters } from 'node:util';
+import { execa } from 'execa';
+import { describe, expect, inject, it } from 'vitest';
+import { DBT_RUN_BIN, runDbtRun, scaffoldTestProduct } from '../harness/product.js';
 
 describe('dbt-run --json', () => {
   it('prints only NDJSON: node events, then a summary', async () => {
@@ -23,6 +25,44 @@ describe('dbt-run --json', () => {
       expect(nodes.filter((node) => node.resourceType === 'test').every((node) => node.status === 'pass')).toBe(true);
       expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 0, status: 'success' });
       expect(events.at(-1).auditRows).toBe(nodes.length + 1); // + the on-run-end hook's own result
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe('dbt-run in a terminal', () => {
+  it('shows a live listr2 progress line, then the summary', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      // util-linux `script` gives dbt-run a pseudo-terminal of 120 columns.
+      const command = `stty cols 120 rows 40; ${process.execPath} ${DBT_RUN_BIN} build --select +stg_orders`;
+      const run = await execa('script', ['-qfec', command, '/dev/null'], {
+        cwd: product.dir,
+        env: { ...product.env, DBT_PATH: inject('dbtPath'), CI: '', GITHUB_ACTIONS: '', TERM: 'xterm' },
+        reject: false,
+        stdin: 'ignore',
+      });
+      const screen = stripVTControlCharacters(run.stdout);
+      expect(run.exitCode, screen).toBe(0);
+      expect(screen).toMatch(/dbt build: \d+\/\d+ done/);
+      expect(screen).toMatch(/audit: \d+ rows written to duckdb/);
+      expect(screen).toMatch(/dbt-run: success \(exit 0\)/);
+      // No per-node lines: those are for logs, not terminals.
+      expect(screen).not.toMatch(/✓ success model stg_orders/);
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe('dbt-run setup', () => {
+  it('reuses the pinned venv when it is there', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      const run = await runDbtRun(product, ['setup']);
+      expect(run.exitCode, run.output).toBe(0);
+      expect(run.stdout).toMatch(/^dbt (already installed|installed): .+\/bin\/dbt$/m);
     } finally {
       await product.cleanup();
     }
