@@ -19,7 +19,7 @@ import { expect, inject, it } from 'vitest';
 import { readManifest } from '../src/dbt/artifacts.js';
 import { planRun } from '../src/run/plan.js';
 import { emptyProgress } from '../src/run/progress.js';
-import { buildBatch, readRunArtifacts, recordBatch } from '../src/run/record.js';
+import { buildBatch, readRunArtifacts, recordBatch, runOriginFor } from '../src/run/record.js';
 import { PlainReporter } from '../src/run/reporters.js';
 import { changedFilesSince, selectChanged } from '../src/select/changed.js';
 import { kitVersion } from '../src/version.js';
@@ -134,7 +134,8 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
                 exitCode: 0,
                 errorMessage: null,
               };
-              const batch = await buildBatch(plan, execution, artifacts, deps.env, '', () => new Date());
+              const origin = await runOriginFor(product.dir, deps.env);
+              const batch = await buildBatch(plan, execution, artifacts, origin, '', () => new Date());
               expect((await recordBatch(plan, batch, artifacts.manifest)).error).toBeNull();
             }),
           );

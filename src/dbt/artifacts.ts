@@ -1,7 +1,8 @@
 /**
- * dbt's artifacts, read loosely (unknown fields are kept and ignored) and
- * checked by their `dbt_schema_version`: run_results v4-v6 (dbt 1.0-1.11+)
- * and manifest v10+ (dbt 1.6+). Only the fields the kit uses are typed.
+ * dbt's artifacts, read loosely (unknown fields are tolerated and dropped:
+ * keeping them costs time on manifests of thousands of nodes) and checked by
+ * their `dbt_schema_version`: run_results v4-v6 (dbt 1.0-1.11+) and manifest
+ * v10+ (dbt 1.6+). Only the fields the kit uses are typed.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -19,13 +20,13 @@ export class ArtifactError extends KitError {
   }
 }
 
-const timing = z.looseObject({
+const timing = z.object({
   name: z.string(),
   started_at: z.string().nullish(),
   completed_at: z.string().nullish(),
 });
 
-const runResult = z.looseObject({
+const runResult = z.object({
   unique_id: z.string(),
   status: z.string(),
   timing: z.array(timing).default([]),
@@ -52,7 +53,7 @@ const runResults = z.looseObject({
 export type RunResult = z.infer<typeof runResult>;
 export type RunResults = z.infer<typeof runResults>;
 
-const manifestNode = z.looseObject({
+const manifestNode = z.object({
   unique_id: z.string(),
   name: z.string(),
   resource_type: z.string(),
@@ -76,14 +77,14 @@ const manifestNode = z.looseObject({
     }),
 });
 
-const manifestMacro = z.looseObject({
+const manifestMacro = z.object({
   unique_id: z.string(),
   package_name: z.string(),
   original_file_path: z.string().nullish(),
   depends_on: z.looseObject({ macros: z.array(z.string()).default([]) }).default({ macros: [] }),
 });
 
-const manifestSource = z.looseObject({
+const manifestSource = z.object({
   unique_id: z.string(),
   name: z.string(),
   package_name: z.string(),

@@ -9,8 +9,8 @@ import { constants, existsSync, readdirSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KitError } from '../errors.js';
+import { defaultCacheDir, planVenv } from '../toolchain/plan.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
-import { defaultCacheDir, planVenv } from '../toolchain/venv.js';
 
 export const MIN_DBT_VERSION: [number, number] = [1, 8];
 

@@ -4,13 +4,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Manifest, readManifest } from '../dbt/artifacts.js';
+import type { Manifest } from '../dbt/artifacts.js';
 import type { DbtInvocation } from '../dbt/command.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { KitError } from '../errors.js';
-import { changedFilesSince, selectChanged } from '../select/changed.js';
+import type { selectChanged } from '../select/changed.js';
 import type { RunReporter } from './reporters.js';
 import type { RunDependencies, RunOptions } from './runner.js';
 
@@ -34,6 +34,7 @@ export interface RunPlan {
 
 async function currentManifest(plan: Omit<RunPlan, 'nothingToRun'>, deps: RunDependencies): Promise<Manifest> {
   const file = path.join(plan.targetDir, 'manifest.json');
+  const { readManifest } = await import('../dbt/artifacts.js');
   try {
     return await readManifest(file);
   } catch {
@@ -94,6 +95,7 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
   };
 
   if (options.changedSince) {
+    const { changedFilesSince, selectChanged } = await import('../select/changed.js');
     const manifest = await currentManifest(plan, deps);
     const selection = selectChanged(await changedFilesSince(projectDir, options.changedSince), manifest, project.name);
     explainSelection(reporter, selection.files);

@@ -6,8 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { auditRows, type InvocationContext, type InvocationStatus, invocationRow, runOrigin } from '../audit/rows.js';
-import { sinkForTarget, writeAuditJsonl } from '../audit/sinks/index.js';
+import {
+  auditRows,
+  type InvocationContext,
+  type InvocationStatus,
+  invocationRow,
+  type RunOrigin,
+  runOrigin,
+} from '../audit/rows.js';
+import { preloadSink, sinkForTarget, writeAuditJsonl } from '../audit/sinks/index.js';
+
+export { preloadSink };
+
 import type { AuditBatch, AuditTables } from '../audit/sinks/types.js';
 import { ArtifactError, type Manifest, type RunResults, readManifest, readRunResults } from '../dbt/artifacts.js';
 import type { ResolvedTarget } from '../dbt/profiles.js';
@@ -59,7 +69,11 @@ export interface RunArtifacts {
  * said. A corrupt run_results.json throws (ArtifactError): recording a guess
  * would be a partial audit.
  */
-export async function readRunArtifacts(targetDir: string, progress: Progress): Promise<RunArtifacts> {
+export async function readRunArtifacts(
+  targetDir: string,
+  progress: Progress,
+  manifestRead?: Promise<Manifest | undefined>,
+): Promise<RunArtifacts> {
   let runResults: RunResults | undefined;
   try {
     runResults = await readRunResults(path.join(targetDir, 'run_results.json'));
@@ -73,13 +87,22 @@ export async function readRunArtifacts(targetDir: string, progress: Progress): P
         ? resultsFromEvents(progress, progress.invocationId)
         : undefined;
   }
-  let manifest: Manifest | undefined;
-  try {
-    manifest = await readManifest(path.join(targetDir, 'manifest.json'));
-  } catch {
-    manifest = undefined; // enrichment only
-  }
+  const manifest = (await manifestRead) ?? (await readManifestQuietly(targetDir));
   return { runResults, manifest };
+}
+
+/** manifest.json, or undefined: it only enriches the rows. */
+export async function readManifestQuietly(targetDir: string): Promise<Manifest | undefined> {
+  try {
+    return await readManifest(path.join(targetDir, 'manifest.json'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the run came from: the environment, else the local git commit and user. */
+export async function runOriginFor(projectDir: string, env: NodeJS.ProcessEnv): Promise<RunOrigin> {
+  return runOrigin(env, { ...(await localGit(projectDir)), user: os.userInfo().username });
 }
 
 async function localGit(projectDir: string): Promise<{ gitSha: string | null; gitRef: string | null }> {
@@ -107,7 +130,7 @@ export async function buildBatch(
   plan: RunPlan,
   execution: Execution,
   artifacts: RunArtifacts,
-  env: NodeJS.ProcessEnv,
+  origin: RunOrigin,
   selection: string,
   now: () => Date,
 ): Promise<AuditBatch> {
@@ -120,7 +143,7 @@ export async function buildBatch(
     dbtVersion: execution.dbtVersion,
     startedAt: execution.startedAt,
     completedAt: execution.completedAt,
-    origin: runOrigin(env, { ...(await localGit(plan.projectDir)), user: os.userInfo().username }),
+    origin,
     recordedAt: now(),
   };
   return {

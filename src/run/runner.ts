@@ -6,6 +6,7 @@
  *   130 / 143 interrupted by SIGINT / SIGTERM (after recording what finished).
  */
 import type { InvocationStatus } from '../audit/rows.js';
+import type { Manifest } from '../dbt/artifacts.js';
 import { type DbtInvocation, dbtArgs, describeSelection } from '../dbt/command.js';
 import { reportedVersion } from '../dbt/events.js';
 import { isSupportedVersion, MIN_DBT_VERSION } from '../dbt/locate.js';
@@ -14,11 +15,9 @@ import { KitError } from '../errors.js';
 import { annotations, escapeData, isGithubActions, writeGithubFiles } from '../github/actions.js';
 import { planRun } from './plan.js';
 import { applyEvent, emptyProgress } from './progress.js';
-import { buildBatch, type Execution, readRunArtifacts, recordBatch } from './record.js';
+import type { Execution } from './record.js';
 import type { RunReporter } from './reporters.js';
-import { countStatuses, runSummary } from './summary.js';
-
-export { auditTables } from './record.js';
+import { runSummary, statusCounts } from './summary.js';
 
 /** What dbt-run was asked to do: a dbt invocation, plus what the runner itself does around it. */
 export interface RunOptions extends DbtInvocation {
@@ -66,6 +65,14 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   if (plan.nothingToRun)
     return { exitCode: 0, status: 'nothing-to-run', invocationId: null, auditRows: 0, auditError: null };
 
+  // Work for after dbt exits starts now and overlaps dbt's run: loading the
+  // recording modules and the sink's client, asking git for the commit, and
+  // reading manifest.json (complete once dbt starts its first node).
+  const recording = import('./record.js');
+  const originRead = recording.then((record) => record.runOriginFor(plan.projectDir, env));
+  if (plan.runnerAudit) void recording.then((record) => record.preloadSink(plan.target.type));
+  let manifestRead: Promise<Manifest | undefined> | undefined;
+
   const progress = emptyProgress();
   let dbtVersion = plan.dbt.version ?? null;
   reporter.start(
@@ -85,6 +92,9 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
         if (!isSupportedVersion(version))
           progress.errors.push(`dbt ${version} is older than ${MIN_DBT_VERSION.join('.')}: results may be incomplete`);
       }
+      if (!manifestRead && event.name === 'LogStartLine') {
+        manifestRead = recording.then((record) => record.readManifestQuietly(plan.targetDir));
+      }
       reporter.event(event, progress, applyEvent(progress, event));
     },
     onOutput: (line) => reporter.output(line),
@@ -93,9 +103,10 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const { status, exitCode } = outcomeOf(dbtResult.exitCode, dbtResult.interruptedBy);
   const selection = describeSelection(plan.invocation);
 
-  let artifacts: Awaited<ReturnType<typeof readRunArtifacts>>;
+  const record = await recording;
+  let artifacts: Awaited<ReturnType<typeof record.readRunArtifacts>>;
   try {
-    artifacts = await readRunArtifacts(plan.targetDir, progress);
+    artifacts = await record.readRunArtifacts(plan.targetDir, progress, manifestRead);
   } catch (error) {
     // A corrupt run_results.json: record nothing rather than a partial audit.
     await reporter.finish({
@@ -120,9 +131,9 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     exitCode,
     errorMessage: exitCode === 2 ? [...progress.errors, ...dbtResult.otherOutput.slice(-5)].join('\n') || null : null,
   };
-  const batch = await buildBatch(plan, execution, artifacts, env, selection, now);
+  const batch = await record.buildBatch(plan, execution, artifacts, await originRead, selection, now);
   const recorded = options.audit
-    ? await recordBatch(plan, batch, artifacts.manifest)
+    ? await record.recordBatch(plan, batch, artifacts.manifest)
     : { rows: 0, location: null, error: null };
 
   if (isGithubActions(env)) {
@@ -151,7 +162,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     exitCode,
     status,
     invocationId: batch.invocationId,
-    counts: countStatuses(artifacts.runResults),
+    counts: statusCounts(artifacts.runResults),
     auditRows: recorded.rows,
     auditLocation: recorded.location,
     auditError: recorded.error,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Manifest, RunResults } from '../dbt/artifacts.js';
 import type { RunSummary } from '../github/actions.js';
 
-export function countStatuses(runResults: RunResults | undefined): Record<string, number> {
+export function statusCounts(runResults: RunResults | undefined): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { status } of runResults?.results ?? []) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
@@ -17,7 +17,7 @@ export function runSummary(
 ): RunSummary {
   return {
     ...base,
-    counts: countStatuses(runResults),
+    counts: statusCounts(runResults),
     nodes: (runResults?.results ?? []).map((result) => {
       const node = manifest?.nodes[result.unique_id];
       const file = node?.original_file_path ? path.join(files.projectDir, node.original_file_path) : null;

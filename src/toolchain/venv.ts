@@ -5,14 +5,15 @@
  * Venvs are not relocatable (scripts hold absolute paths), so we build in the
  * final place under a lock and mark completion with a stamp file last.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { ToolchainError } from '../errors.js';
+import { defaultCacheDir, planVenv, type VenvPlan } from './plan.js';
 import { DBT_REQUIREMENTS } from './requirements.js';
+
+export { defaultCacheDir, planVenv, type VenvPlan } from './plan.js';
 
 const STAMP = '.dbt-product-kit-complete';
 const MIN_PYTHON: [number, number] = [3, 10];
@@ -40,23 +41,6 @@ export interface Venv {
   built: boolean;
   /** Absolute path of an executable inside the venv's `bin/`. */
   bin(name: string): string;
-}
-
-export interface VenvPlan {
-  dir: string;
-  hash: string;
-}
-
-/** Pure: where the venv for these requirements lives. */
-export function planVenv(requirementsText: string, cacheDir: string, name = 'dbt'): VenvPlan {
-  const hash = createHash('sha256').update(requirementsText).digest('hex').slice(0, 16);
-  return { dir: path.join(cacheDir, 'venvs', `${name}-${hash}`), hash };
-}
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DBT_PRODUCT_KIT_CACHE) return path.resolve(env.DBT_PRODUCT_KIT_CACHE);
-  const base = env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(os.homedir(), '.cache');
-  return path.join(base, 'dbt-product-kit');
 }
 
 function venvFrom(plan: VenvPlan, built: boolean): Venv {

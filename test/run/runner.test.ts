@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { auditJsonlPath, sinkForTarget } from '../../src/audit/sinks/index.js';
 import { readManifest } from '../../src/dbt/artifacts.js';
 import { resolveTarget } from '../../src/dbt/profiles.js';
-import { auditTables } from '../../src/run/runner.js';
+import { auditTables } from '../../src/run/record.js';
 import { readRunResults, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 

@@ -43,6 +43,15 @@ export async function sinkForTarget(
   return SINKS[target.type]?.(target, tables, projectDir);
 }
 
+/** Starts loading a sink's client early (while dbt runs), so writing does not wait for it. */
+export function preloadSink(type: string): void {
+  const modules: Record<string, () => Promise<unknown>> = {
+    duckdb: () => import('./duckdb.js'),
+    postgres: () => import('./postgres.js'),
+  };
+  modules[type]?.().catch(() => {});
+}
+
 export function supportedSinkTypes(): string[] {
   return Object.keys(SINKS);
 }
