@@ -54,7 +54,13 @@ describe('generated selectors', () => {
         expect(run.exitCode, run.output).toBe(0);
         return run.output.trim().split('\n').sort();
       };
-      const audit = ['audit_latest_status', 'audit_model_duration_trend', 'audit_recent_failures', 'dbt_audit_log'];
+      const audit = [
+        'audit_latest_status',
+        'audit_model_duration_trend',
+        'audit_recent_failures',
+        'dbt_audit_invocations',
+        'dbt_audit_log',
+      ];
       const transform = ['dim_customers', 'fct_orders', 'stg_customers', 'stg_orders'];
       expect(await ls('--selector', 'audit')).toEqual(audit);
       expect(await ls('--selector', 'transform')).toEqual(transform);

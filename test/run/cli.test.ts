@@ -36,7 +36,7 @@ describe('dbt-run in a terminal', () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       // util-linux `script` gives dbt-run a pseudo-terminal of 120 columns.
-      const command = `stty cols 120 rows 40; ${process.execPath} ${DBT_RUN_BIN} build --select +stg_orders`;
+      const command = `stty cols 120 rows 40; ${process.execPath} ${DBT_RUN_BIN} build --select "+stg_orders +stg_customers"`;
       const run = await execa('script', ['-qfec', command, '/dev/null'], {
         cwd: product.dir,
         env: { ...product.env, DBT_PATH: inject('dbtPath'), CI: '', GITHUB_ACTIONS: '', TERM: 'xterm' },

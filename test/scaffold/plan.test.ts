@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AUDIT_COLUMNS } from '../../src/audit/columns.js';
+import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
 import { productManifestSchema } from '../../src/product/manifest.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
@@ -62,8 +62,10 @@ describe('planProductFiles', () => {
 
   it('renders the audit column list from the one schema, in order', async () => {
     const macro = (await plan()).get('macros/audit/audit_columns.sql') ?? '';
-    const names = [...macro.matchAll(/"name": "([a-z_]+)"/g)].map((match) => match[1]);
-    expect(names).toEqual(AUDIT_COLUMNS.map((column) => column.name));
+    const [logMacro, invocationMacro] = macro.split('{% macro audit_invocation_columns() %}');
+    const names = (text = '') => [...text.matchAll(/"name": "([a-z_]+)"/g)].map((match) => match[1]);
+    expect(names(logMacro)).toEqual(AUDIT_COLUMNS.map((column) => column.name));
+    expect(names(invocationMacro)).toEqual(INVOCATION_COLUMNS.map((column) => column.name));
     const docs = parse((await plan()).get('models/audit/_audit.yml') ?? '') as {
       models: { name: string; columns?: { name: string; description: string }[] }[];
     };
