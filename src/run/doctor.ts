@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
+import { postgresConnectionOf } from '../audit/sinks/index.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
@@ -43,14 +44,7 @@ async function auditSinkCheck(target: ResolvedTarget, projectDir: string): Promi
         };
   }
   if (target.type === 'postgres') {
-    const client = new pg.Client({
-      host: String(target.fields.host),
-      port: Number(target.fields.port ?? 5432),
-      user: String(target.fields.user ?? ''),
-      password: target.fields.password == null ? undefined : String(target.fields.password),
-      database: String(target.fields.dbname ?? ''),
-      connectionTimeoutMillis: 5000,
-    });
+    const client = new pg.Client({ ...postgresConnectionOf(target), connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
       await client.query('select 1');

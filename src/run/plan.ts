@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { supportedSinkTypes } from '../audit/sinks/index.js';
 import type { Manifest } from '../dbt/artifacts.js';
 import type { DbtInvocation } from '../dbt/command.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
@@ -13,9 +14,6 @@ import { KitError } from '../errors.js';
 import type { selectChanged } from '../select/changed.js';
 import type { RunReporter } from './reporters.js';
 import type { RunDependencies, RunOptions } from './runner.js';
-
-/** Adapters dbt-run writes the audit to itself (others keep the in-dbt hook). */
-export const RUNNER_SINK_TYPES = new Set(['duckdb', 'postgres']);
 
 export interface RunPlan {
   projectName: string;
@@ -90,7 +88,8 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
       extra: options.extra,
     },
     dbtEnv: { ...env, DBT_SEND_ANONYMOUS_USAGE_STATS: env.DBT_SEND_ANONYMOUS_USAGE_STATS ?? 'false' },
-    runnerAudit: options.audit && RUNNER_SINK_TYPES.has(target.type),
+    // Adapters without a runner sink keep the in-dbt hook.
+    runnerAudit: options.audit && supportedSinkTypes().includes(target.type),
     nothingToRun: false,
   };
 

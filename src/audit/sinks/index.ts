@@ -6,31 +6,39 @@
  */
 import path from 'node:path';
 import type { ResolvedTarget } from '../../dbt/profiles.js';
+import type { PostgresConnectionOptions } from './postgres.js';
 import type { AuditSink, AuditTables } from './types.js';
 
 export { auditJsonl, auditJsonlPath, writeAuditJsonl } from './jsonl.js';
 export type { AuditBatch, AuditSink, AuditTables } from './types.js';
 export { AuditWriteError } from './types.js';
 
+/** The Postgres connection a dbt Postgres target describes (holds the password: never log it). */
+export function postgresConnectionOf(target: ResolvedTarget): PostgresConnectionOptions {
+  return {
+    host: String(target.fields.host ?? 'localhost'),
+    port: Number(target.fields.port ?? 5432),
+    user: String(target.fields.user ?? ''),
+    password: target.fields.password == null ? undefined : String(target.fields.password),
+    database: String(target.fields.dbname ?? target.fields.database ?? ''),
+  };
+}
+
+const LOADERS = {
+  duckdb: () => import('./duckdb.js'),
+  postgres: () => import('./postgres.js'),
+};
+
 type SinkFactory = (target: ResolvedTarget, tables: AuditTables, projectDir: string) => Promise<AuditSink>;
 
 const SINKS: Record<string, SinkFactory> = {
   duckdb: async (target, tables, projectDir) => {
-    const { DuckDbAuditSink } = await import('./duckdb.js');
+    const { DuckDbAuditSink } = await LOADERS.duckdb();
     return new DuckDbAuditSink(path.resolve(projectDir, String(target.fields.path ?? ':memory:')), tables);
   },
   postgres: async (target, tables) => {
-    const { PostgresAuditSink } = await import('./postgres.js');
-    return new PostgresAuditSink(
-      {
-        host: String(target.fields.host ?? 'localhost'),
-        port: Number(target.fields.port ?? 5432),
-        user: String(target.fields.user ?? ''),
-        password: target.fields.password == null ? undefined : String(target.fields.password),
-        database: String(target.fields.dbname ?? target.fields.database ?? ''),
-      },
-      tables,
-    );
+    const { PostgresAuditSink } = await LOADERS.postgres();
+    return new PostgresAuditSink(postgresConnectionOf(target), tables);
   },
 };
 
@@ -45,11 +53,7 @@ export async function sinkForTarget(
 
 /** Starts loading a sink's client early (while dbt runs), so writing does not wait for it. */
 export function preloadSink(type: string): void {
-  const modules: Record<string, () => Promise<unknown>> = {
-    duckdb: () => import('./duckdb.js'),
-    postgres: () => import('./postgres.js'),
-  };
-  modules[type]?.().catch(() => {});
+  LOADERS[type as keyof typeof LOADERS]?.().catch(() => {});
 }
 
 export function supportedSinkTypes(): string[] {
