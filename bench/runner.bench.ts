@@ -123,7 +123,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
           times.record.push(
             await seconds(async () => {
               const progress = emptyProgress();
-              const artifacts = await readRunArtifacts(plan.targetDir, progress);
+              const artifacts = await readRunArtifacts(plan.targetDir, progress, new Date(0));
               const now = new Date();
               const execution = {
                 progress,

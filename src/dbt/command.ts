@@ -55,3 +55,22 @@ export function describeSelection(invocation: Pick<DbtInvocation, 'select' | 'ex
     .filter(Boolean)
     .join(' ');
 }
+
+/** The environment variable the generated on-run-end hook reads (macros/audit/audit_record_results.sql). */
+export const AUDIT_HOOK_SWITCH = 'DBT_PRODUCT_KIT_AUDIT_HOOK';
+
+/** dbt's environment: the caller's, with the runner's defaults where the caller set nothing. */
+export function dbtEnvironment(env: NodeJS.ProcessEnv, options: { auditHookOff: boolean }): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    // No anonymous usage events unless the user asked for them.
+    DBT_SEND_ANONYMOUS_USAGE_STATS: env.DBT_SEND_ANONYMOUS_USAGE_STATS ?? 'false',
+    // --log-format json also switches logs/dbt.log to JSON unless told otherwise:
+    // every debug event serialised as JSON (~44 MB for a 1,000-model build),
+    // which slows dbt down. Keep the file log in dbt's default format.
+    DBT_LOG_FORMAT_FILE: env.DBT_LOG_FORMAT_FILE ?? 'debug',
+    // An environment variable rather than --vars: a change of vars makes dbt
+    // re-parse the whole project; the hook reads this one only at execution.
+    ...(options.auditHookOff ? { [AUDIT_HOOK_SWITCH]: 'off' } : {}),
+  };
+}

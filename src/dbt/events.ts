@@ -3,6 +3,7 @@
  * read the fields that are meant for machines (name, code, level, data,
  * node_info) and never parse `msg`, which is for people.
  */
+import { stripVTControlCharacters } from 'node:util';
 
 export interface DbtNodeInfo {
   uniqueId: string;
@@ -59,7 +60,8 @@ export function parseEventLine(line: string): DbtEvent | undefined {
     name: info.name,
     code: String(info.code ?? ''),
     level: String(info.level ?? ''),
-    msg: String(info.msg ?? ''),
+    // dbt colours some messages even in JSON logs ("\u001b[31mFailure in model…").
+    msg: stripVTControlCharacters(String(info.msg ?? '')),
     ts: String(info.ts ?? ''),
     invocationId: text(info.invocation_id),
     data,

@@ -54,8 +54,13 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
     if (interruptedBy === undefined) {
       interruptedBy = signal;
       child.kill('SIGINT');
-    } else {
-      child.kill('SIGKILL');
+    } else if (child.pid !== undefined) {
+      // The whole process group: dbt's helpers (Python's resource tracker) go with it.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }
   });
 

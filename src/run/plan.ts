@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { supportedSinkTypes } from '../audit/sinks/index.js';
 import type { Manifest } from '../dbt/artifacts.js';
-import type { DbtInvocation } from '../dbt/command.js';
+import { type DbtInvocation, dbtEnvironment } from '../dbt/command.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
@@ -22,7 +22,7 @@ export interface RunPlan {
   dbt: LocatedDbt;
   target: ResolvedTarget;
   invocation: DbtInvocation;
-  /** dbt's environment: ours, minus anonymous usage stats unless asked for. */
+  /** dbt's environment (see dbtEnvironment). */
   dbtEnv: NodeJS.ProcessEnv;
   /** The runner writes the audit (and switched the in-dbt hook off). */
   runnerAudit: boolean;
@@ -66,6 +66,7 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
   const project = await readProjectFile(projectDir);
   const dbt = await locateDbt({ dbtPath: options.dbtPath, projectDir, env });
   const target = await resolveTarget({ projectDir, profilesDir: options.profilesDir, target: options.target, env });
+  const runnerAudit = options.audit && supportedSinkTypes().includes(target.type);
   const plan: RunPlan = {
     projectName: project.name,
     projectDir,
@@ -87,9 +88,10 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
       defer: options.defer,
       extra: options.extra,
     },
-    dbtEnv: { ...env, DBT_SEND_ANONYMOUS_USAGE_STATS: env.DBT_SEND_ANONYMOUS_USAGE_STATS ?? 'false' },
+    // The runner records the audit itself, so it switches the in-dbt hook off: no node is written twice.
     // Adapters without a runner sink keep the in-dbt hook.
-    runnerAudit: options.audit && supportedSinkTypes().includes(target.type),
+    dbtEnv: dbtEnvironment(env, { auditHookOff: runnerAudit }),
+    runnerAudit,
     nothingToRun: false,
   };
 
@@ -105,9 +107,7 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
     plan.invocation.select = selection.select;
   }
 
-  // The runner records the audit itself: switch the in-dbt hook off so no node is written twice.
-  if (plan.runnerAudit) plan.invocation.vars.audit_hook_enabled = false;
-  else if (options.audit)
+  if (options.audit && !runnerAudit)
     reporter.warn(`no dbt-run audit sink for ${target.type} targets yet: the in-dbt on-run-end hook records this run`);
 
   // DuckDB does not create folders: the warehouse file's folder must exist before dbt opens it.

@@ -4,6 +4,7 @@
  * write them: the JSONL copy first, then the target's sink.
  */
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -67,11 +68,14 @@ export interface RunArtifacts {
 /**
  * run_results.json when it belongs to this invocation, else what the events
  * said. A corrupt run_results.json throws (ArtifactError): recording a guess
- * would be a partial audit.
+ * would be a partial audit. A run_results.json left by an earlier run (dbt
+ * died before writing its own) is never taken for this one: it must carry
+ * this invocation's id or, when dbt logged no id, be written after `startedAt`.
  */
 export async function readRunArtifacts(
   targetDir: string,
   progress: Progress,
+  startedAt: Date,
   manifestRead?: Promise<Manifest | undefined>,
 ): Promise<RunArtifacts> {
   let runResults: RunResults | undefined;
@@ -80,7 +84,11 @@ export async function readRunArtifacts(
   } catch (error) {
     if (!(error instanceof ArtifactError) || !/not found/.test(error.message)) throw error;
   }
-  const ours = runResults && (!progress.invocationId || runResults.metadata.invocation_id === progress.invocationId);
+  const ours =
+    runResults &&
+    (progress.invocationId
+      ? runResults.metadata.invocation_id === progress.invocationId
+      : (await stat(path.join(targetDir, 'run_results.json'))).mtimeMs >= startedAt.getTime());
   if (!ours) {
     runResults =
       progress.invocationId && progress.finished.length > 0

@@ -55,9 +55,16 @@ function auditLine(report: RunReport): string | undefined {
   return undefined;
 }
 
+/** dbt's own error messages (why a node failed, why dbt stopped): node results have their own line. */
+function dbtError(event: DbtEvent, finished: FinishedNode | undefined): string | undefined {
+  return !finished && event.level === 'error' && event.msg.trim() ? event.msg : undefined;
+}
+
 /** One line per finished node; GitHub log groups fold dbt's part. */
 export class PlainReporter implements RunReporter {
   private grouped = false;
+  /** Shown after the run, outside any log group, so they are never folded away. */
+  private readonly errors: string[] = [];
 
   constructor(
     private readonly write: Write,
@@ -80,8 +87,10 @@ export class PlainReporter implements RunReporter {
     this.writeError(`warning: ${line}\n`);
   }
 
-  event(_event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
+  event(event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
     if (finished) this.write(`${nodeLine(finished)}\n`);
+    const error = dbtError(event, finished);
+    if (error) this.errors.push(error);
   }
 
   output(line: string): void {
@@ -90,6 +99,7 @@ export class PlainReporter implements RunReporter {
 
   async finish(report: RunReport): Promise<void> {
     if (this.grouped) this.write('::endgroup::\n');
+    for (const error of this.errors) this.writeError(`${error}\n`);
     const audit = auditLine(report);
     if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
     this.write(`${finalLine(report)}\n`);
@@ -118,7 +128,8 @@ export class JsonReporter implements RunReporter {
 
   event(event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
     if (finished) this.emit({ type: 'node', ...finished });
-    else if (event.level === 'error') this.emit({ type: 'dbt_error', code: event.code, message: event.msg });
+    const error = dbtError(event, finished);
+    if (error) this.emit({ type: 'dbt_error', code: event.code, message: error });
   }
 
   output(line: string): void {
@@ -139,6 +150,7 @@ export class TtyReporter implements RunReporter {
   private ended = false;
   private rendering: Promise<unknown> | undefined;
   private progress: Progress | undefined;
+  private readonly errors: string[] = [];
 
   constructor(
     private readonly write: Write,
@@ -189,8 +201,10 @@ export class TtyReporter implements RunReporter {
     else if (line !== undefined) this.pending.push(line);
   }
 
-  event(_event: DbtEvent, progress: Progress, finished: FinishedNode | undefined): void {
+  event(event: DbtEvent, progress: Progress, finished: FinishedNode | undefined): void {
     this.progress = progress;
+    const error = dbtError(event, finished);
+    if (error) this.errors.push(error);
     this.show(finished && FAILED_STATUSES.has(finished.status) ? nodeLine(finished) : undefined);
   }
 
@@ -203,6 +217,7 @@ export class TtyReporter implements RunReporter {
     this.update?.();
     this.complete?.();
     await this.rendering;
+    for (const error of this.errors) this.writeError(`${error}\n`);
     const audit = auditLine(report);
     if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
     this.write(`${finalLine(report)}\n`);

@@ -10,12 +10,28 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
-import { DBT_RUN_BIN, queryPostgres, runDbtRun, scaffoldTestProduct, tempDir } from '../harness/product.js';
+import {
+  DBT_RUN_BIN,
+  queryPostgres,
+  readRunResults,
+  runDbtRun,
+  scaffoldTestProduct,
+  tempDir,
+} from '../harness/product.js';
+import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/runner-slow', import.meta.url));
 
-describe('dbt-run interrupted (real dbt on Postgres)', () => {
-  it('forwards SIGTERM to dbt, records the nodes that finished, and exits 143', async () => {
+/** The three ways a run is stopped: dbt cancels its queries on the first signal and is killed on a second. */
+const INTERRUPTIONS = [
+  { label: 'SIGTERM', signals: ['SIGTERM'], exitCode: 143, killed: false },
+  { label: 'SIGINT (Ctrl-C)', signals: ['SIGINT'], exitCode: 130, killed: false },
+  // Two different signals: the same signal sent twice in a row would be delivered once (signals do not queue).
+  { label: 'SIGINT then SIGTERM (dbt killed)', signals: ['SIGINT', 'SIGTERM'], exitCode: 130, killed: true },
+] as const;
+
+describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgres)', (interruption) => {
+  it(`stops dbt, records the nodes that finished, and exits ${interruption.exitCode}`, async () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       await cp(SLOW, product.dir, { recursive: true });
@@ -39,15 +55,23 @@ describe('dbt-run interrupted (real dbt on Postgres)', () => {
       // Let slow_model start its 60-second query, then stop the run.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const started = Date.now();
-      child.kill('SIGTERM');
+      // 5 ms apart: sent together, their order of delivery is not defined; much later, dbt would
+      // already have cancelled its queries and written run_results.json.
+      for (const signal of interruption.signals) {
+        child.kill(signal);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       const result = await child;
-      expect(result.exitCode, result.all).toBe(143);
+      expect(result.exitCode, result.all).toBe(interruption.exitCode);
       expect(Date.now() - started).toBeLessThan(30_000);
 
       const audit = `${product.schema}_audit`;
       const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
       expect(invocation).toMatchObject({ status: 'interrupted', command: 'build' });
-      expect(Number(invocation?.exit_code)).toBe(143);
+      expect(Number(invocation?.exit_code)).toBe(interruption.exitCode);
+      // A killed dbt writes no run_results.json: the rows then come from its event stream.
+      const runResults = path.join(product.dir, 'target', 'run_results.json');
+      expect(existsSync(runResults), result.all).toBe(!interruption.killed);
       const rows = await queryPostgres<{ unique_id: string; status: string }>(
         `select unique_id, status from ${audit}.dbt_audit_log where invocation_id = $1`,
         [invocation?.invocation_id],
@@ -146,6 +170,50 @@ describe('dbt-run errors: one line, exit 2, no partial audit', () => {
       );
       expect(tables).toEqual([]);
       expect(existsSync(path.join(product.dir, 'target', 'dbt-product-kit'))).toBe(false);
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe('dbt-run when dbt stops before running any node (real dbt on DuckDB)', () => {
+  it("writes the invocation row with dbt's error, shows the error, and leaves the earlier run alone", async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    const duckdb = WAREHOUSES.find((warehouse) => warehouse.target === 'local') as TestWarehouse;
+    try {
+      const first = await runDbtRun(product, ['seed']);
+      expect(first.exitCode, first.output).toBe(0);
+      const earlier = await readRunResults(product);
+
+      // A Jinja syntax error: dbt stops while parsing and writes no run_results.json of its own.
+      await writeFile(path.join(product.dir, 'models', 'staging', 'stg_broken.sql'), 'select {{ broken( }}\n');
+      const result = await runDbtRun(product, ['build']);
+      expect(result.exitCode, result.output).toBe(2);
+      expect(result.stderr).toContain('Compilation Error in model stg_broken (models/staging/stg_broken.sql)');
+      expect(result.stdout).toMatch(/dbt-run: error \(exit 2\) .*; no nodes; invocation /);
+
+      const audit = `${product.schema}_audit`;
+      const invocations = await duckdb.query(
+        product,
+        `select * from ${audit}.dbt_audit_invocations order by started_at`,
+      );
+      expect(invocations).toHaveLength(2);
+      expect(invocations[0]).toMatchObject({ invocation_id: earlier.metadata.invocation_id, status: 'success' });
+      expect(invocations[1]).toMatchObject({ command: 'build', status: 'error' });
+      expect(invocations[1]?.invocation_id).not.toBe(earlier.metadata.invocation_id);
+      expect(Number(invocations[1]?.exit_code)).toBe(2);
+      expect(Number(invocations[1]?.nodes_total)).toBe(0);
+      expect(String(invocations[1]?.error_message)).toContain('Compilation Error in model stg_broken');
+      expect(String(invocations[1]?.error_message)).not.toMatch(/\u001b\[/);
+
+      // The earlier run's run_results.json was not taken for this one: its rows are as they were.
+      const rows = await duckdb.query(
+        product,
+        `select invocation_id, count(*) as n from ${audit}.dbt_audit_log group by invocation_id`,
+      );
+      expect(rows.map((row) => ({ ...row, n: Number(row.n) }))).toEqual([
+        { invocation_id: earlier.metadata.invocation_id, n: earlier.results.length },
+      ]);
     } finally {
       await product.cleanup();
     }

@@ -2,7 +2,7 @@
  * dbt-run end to end: the real bin drives the real dbt on DuckDB and on the
  * test PostgreSQL server, then records run_results.json in the audit tables.
  */
-import { cp, readFile } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { auditJsonlPath, sinkForTarget } from '../../src/audit/sinks/index.js';
 import { readManifest } from '../../src/dbt/artifacts.js';
 import { resolveTarget } from '../../src/dbt/profiles.js';
 import { auditTables } from '../../src/run/record.js';
-import { readRunResults, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
@@ -126,6 +126,28 @@ describe.each(WAREHOUSES)('dbt-run on $label', (warehouse) => {
       expect(Number(invocation.nodes_skipped)).toBe(results.filter((result) => result.status === 'skipped').length);
       expect(Number(invocation.nodes_fail)).toBe(1);
       expect(Number(invocation.nodes_warn)).toBe(1);
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe('dbt-run next to plain dbt (DuckDB)', () => {
+  it("keeps dbt's partial parsing and its text log file", async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      expect((await runDbt(product, ['parse'])).exitCode).toBe(0);
+      await rm(path.join(product.dir, 'logs'), { recursive: true, force: true });
+      const run = await runDbtRun(product, ['seed']);
+      expect(run.exitCode, run.output).toBe(0);
+      // The hook is switched off without --vars, which would have made dbt re-parse the whole project.
+      const parse = await runDbt(product, ['parse']);
+      expect(parse.exitCode, parse.output).toBe(0);
+      expect(parse.output).not.toContain('Unable to do partial parsing');
+      // dbt-run reads JSON from stdout, but logs/dbt.log stays in dbt's own format.
+      const log = (await readFile(path.join(product.dir, 'logs', 'dbt.log'), 'utf8')).split('\n').filter(Boolean);
+      expect(log.length).toBeGreaterThan(10);
+      expect(log.filter((line) => line.startsWith('{'))).toEqual([]);
     } finally {
       await product.cleanup();
     }

@@ -3,14 +3,21 @@
   invocation. dbt's Jinja cannot catch a database error, so this macro avoids
   causing one: it creates or migrates the table first, fits every value to
   its column, and splits the INSERT into statements far below Redshift's
-  16 MB limit. dbt-run sets audit_hook_enabled=false and records the same rows
-  itself after dbt exits, which also covers runs that crash.
+  16 MB limit. dbt-run switches the hook off (environment variable
+  DBT_PRODUCT_KIT_AUDIT_HOOK=off) and records the same rows itself after dbt
+  exits, which also covers runs that crash. An environment variable, not a
+  var: dbt re-parses the whole project when --vars change, but reads
+  env_var() here only at execution (the `not execute` return comes first), so
+  switching between dbt-run and plain dbt keeps partial parsing.
+  The var audit_hook_enabled: false switches it off too.
 #}
 {% macro audit_record_results(results) %}
   {%- if not execute or results | length == 0 -%}
     {{ return('') }}
   {%- endif -%}
-  {%- if (var('audit_hook_enabled', true) | string | lower) in ('false', '0', 'no', 'off') -%}
+  {%- set switched_off = ('false', '0', 'no', 'off') -%}
+  {%- if (env_var('DBT_PRODUCT_KIT_AUDIT_HOOK', 'on') | lower) in switched_off
+      or (var('audit_hook_enabled', true) | string | lower) in switched_off -%}
     {{ return('') }}
   {%- endif -%}
   {%- if flags.WHICH not in ('run', 'build', 'test', 'seed', 'snapshot', 'retry') -%}
