@@ -1,14 +1,20 @@
 /**
- * Runner benchmark (npm run bench; sizes from BENCH_SIZES, default 100,1000,5000).
+ * Runner benchmark (npm run bench; sizes from BENCH_SIZES, default 100,1000,5000;
+ * rounds from BENCH_REPEATS, default 5, or 2 at 5,000 models and more).
  * For synthetic products of N view models, on DuckDB and on PostgreSQL:
  *   bare    dbt build with the in-dbt hook switched off (no audit at all)
  *   hook    dbt build recording through the in-dbt on-run-end hook
  *   runner  dbt-run build (hook off, audit written after dbt exits)
- * Added time = variant − bare (median of BENCH_REPEATS runs, default 3). The
- * runner's recording phase (read artifacts, build rows, write the sink) is
- * also timed in-process, free of dbt's run-to-run noise. On the largest
- * project, --changed-since's selection is timed against
- * `dbt ls --select state:modified+`. Results: bench/results/runner.json.
+ * The hook is switched by an environment variable, so the three variants share
+ * dbt's partial parse and run interleaved: each round runs all three (in a
+ * rotating order), and what a variant adds is the median over rounds of its
+ * difference to that round's bare build, which cancels the machine's drift.
+ * Builds of 1,000 views vary by seconds from run to run, more than the goal, so
+ * the runner's own share is also measured exactly: its wall time minus dbt's
+ * (the --json summary's elapsedSeconds), and its recording phase in-process.
+ * On the largest project, --changed-since's selection is timed against
+ * `dbt ls --select state:modified+`. Results: bench/results/runner.json,
+ * rewritten after every measurement so a long run keeps what it has.
  */
 import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import { expect, inject, it } from 'vitest';
 import { readManifest } from '../src/dbt/artifacts.js';
+import { AUDIT_HOOK_SWITCH } from '../src/dbt/command.js';
 import { planRun } from '../src/run/plan.js';
 import { emptyProgress } from '../src/run/progress.js';
 import { buildBatch, readRunArtifacts, recordBatch, runOriginFor } from '../src/run/record.js';
@@ -24,10 +31,10 @@ import { PlainReporter } from '../src/run/reporters.js';
 import { changedFilesSince, selectChanged } from '../src/select/changed.js';
 import { kitVersion } from '../src/version.js';
 import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../test/harness/product.js';
-import { WAREHOUSES } from '../test/harness/warehouse.js';
+import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const roundsFor = (models: number) => Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 2 : 5));
 const RESULTS = fileURLToPath(new URL('./results/runner.json', import.meta.url));
 
 const median = (values: number[]) => {
@@ -60,106 +67,130 @@ function expectExit(run: { exitCode: number; output: string }, code = 0) {
   expect(run.exitCode, run.output.slice(-2000)).toBe(code);
 }
 
+type Variant = 'bare' | 'hook' | 'runner';
+const VARIANTS: Variant[] = ['bare', 'hook', 'runner'];
+
+/** The recording phase alone, in-process, on the artifacts the runner's dbt just wrote. */
+async function recordPhase(product: TestProduct, warehouse: TestWarehouse): Promise<number> {
+  const deps = {
+    env: { ...process.env, ...product.env, DBT_PATH: inject('dbtPath') },
+    reporter: new PlainReporter(
+      () => {},
+      () => {},
+    ),
+    stdout: () => {},
+  };
+  const plan = await planRun(
+    {
+      command: 'build',
+      select: [],
+      exclude: [],
+      projectDir: product.dir,
+      target: warehouse.target,
+      vars: {},
+      fullRefresh: false,
+      defer: false,
+      audit: true,
+      extra: [],
+    },
+    deps,
+  );
+  return seconds(async () => {
+    const progress = emptyProgress();
+    const artifacts = await readRunArtifacts(plan.targetDir, progress, new Date(0));
+    const now = new Date();
+    const execution = {
+      progress,
+      startedAt: now,
+      completedAt: now,
+      dbtVersion: null,
+      status: 'success' as const,
+      exitCode: 0,
+      errorMessage: null,
+    };
+    const origin = await runOriginFor(product.dir, deps.env);
+    const batch = await buildBatch(plan, execution, artifacts, origin, '', () => new Date());
+    expect((await recordBatch(plan, batch, artifacts.manifest)).error).toBeNull();
+  });
+}
+
+/** Medians over rounds: of each variant, and of each round's difference to its bare build. */
+function summarise(
+  models: number,
+  warehouse: TestWarehouse,
+  samples: Record<Variant | 'runner_own' | 'record', number[]>,
+) {
+  const added = (variant: Variant) =>
+    median(samples[variant].map((value, round) => value - (samples.bare[round] ?? 0)));
+  const spread = (values: number[]) => [Math.min(...values), Math.max(...values)];
+  return {
+    models,
+    warehouse: warehouse.label,
+    rounds: samples.bare.length,
+    bare_s: median(samples.bare),
+    hook_s: median(samples.hook),
+    runner_s: median(samples.runner),
+    hook_added_s: added('hook'),
+    runner_added_s: added('runner'),
+    runner_added_range_s: spread(samples.runner.map((value, round) => value - (samples.bare[round] ?? 0))),
+    runner_own_s: median(samples.runner_own),
+    runner_record_phase_s: median(samples.record),
+    samples,
+  };
+}
+
 it('measures what recording adds to dbt build, and --changed-since against dbt ls', async () => {
   const report: Record<string, unknown> = {
     benchmark: 'runner',
     kit_version: kitVersion(),
     measured_at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version },
-    repeats: REPEATS,
     goals: { added_s_at_1000: 0.5, added_s_at_5000: 2, max_share_of_hook: 0.1, selection_speedup: 50 },
     builds: [] as unknown[],
+  };
+  const save = async () => {
+    await mkdir(path.dirname(RESULTS), { recursive: true });
+    await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
   };
   for (const size of SIZES) {
     const product = await syntheticProduct(size);
     try {
       for (const warehouse of WAREHOUSES) {
-        const target = ['--target', warehouse.target];
-        const selection = ['--select', 'path:models/synthetic', 'path:models/audit'];
-        const hookOff = ['--vars', '{audit_hook_enabled: false}'];
-        const times = { bare: [] as number[], hook: [] as number[], runner: [] as number[], record: [] as number[] };
-        // Changing --vars makes dbt re-parse the whole project, so each variant gets an untimed
-        // warm-up; bare and runner share the same vars (dbt-run passes audit_hook_enabled: false).
-        expectExit(await runDbt(product, ['build', ...target, ...selection, ...hookOff]));
-        for (let repeat = 0; repeat < REPEATS; repeat++) {
-          times.bare.push(
-            await seconds(async () =>
-              expectExit(await runDbt(product, ['build', ...target, ...selection, ...hookOff])),
-            ),
-          );
-        }
-        const deps = {
-          env: { ...process.env, ...product.env, DBT_PATH: inject('dbtPath') },
-          reporter: new PlainReporter(
-            () => {},
-            () => {},
-          ),
-          stdout: () => {},
+        const models = ['path:models/synthetic', 'path:models/audit'];
+        const build = ['build', '--target', warehouse.target, '--select', ...models];
+        const hookOff = { [AUDIT_HOOK_SWITCH]: 'off' };
+        const samples = { bare: [], hook: [], runner: [], runner_own: [], record: [] } as Record<
+          Variant | 'runner_own' | 'record',
+          number[]
+        >;
+        const run: Record<Variant, () => Promise<number>> = {
+          bare: () => seconds(async () => expectExit(await runDbt(product, build, hookOff))),
+          hook: () => seconds(async () => expectExit(await runDbt(product, build))),
+          runner: async () => {
+            let dbtSeconds = Number.NaN;
+            const wall = await seconds(async () => {
+              const args = ['build', '--target', warehouse.target, '--select', models.join(' '), '--json'];
+              const result = await runDbtRun(product, args);
+              expectExit(result);
+              dbtSeconds = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}').elapsedSeconds;
+            });
+            samples.runner_own.push(wall - dbtSeconds);
+            return wall;
+          },
         };
-        for (let repeat = 0; repeat < REPEATS; repeat++) {
-          times.runner.push(
-            await seconds(async () =>
-              expectExit(
-                await runDbtRun(product, ['build', ...target, '--select', 'path:models/synthetic path:models/audit']),
-              ),
-            ),
-          );
-          // The recording phase alone, in-process, on the artifacts the runner's dbt just wrote.
-          const plan = await planRun(
-            {
-              command: 'build',
-              select: [],
-              exclude: [],
-              projectDir: product.dir,
-              target: warehouse.target,
-              vars: {},
-              fullRefresh: false,
-              defer: false,
-              audit: true,
-              extra: [],
-            },
-            deps,
-          );
-          times.record.push(
-            await seconds(async () => {
-              const progress = emptyProgress();
-              const artifacts = await readRunArtifacts(plan.targetDir, progress, new Date(0));
-              const now = new Date();
-              const execution = {
-                progress,
-                startedAt: now,
-                completedAt: now,
-                dbtVersion: null,
-                status: 'success' as const,
-                exitCode: 0,
-                errorMessage: null,
-              };
-              const origin = await runOriginFor(product.dir, deps.env);
-              const batch = await buildBatch(plan, execution, artifacts, origin, '', () => new Date());
-              expect((await recordBatch(plan, batch, artifacts.manifest)).error).toBeNull();
-            }),
-          );
+        // Untimed: creates the views and dbt's partial parse, shared by all three variants.
+        await run.bare();
+        for (let round = 0; round < roundsFor(size); round++) {
+          for (let index = 0; index < VARIANTS.length; index++) {
+            const variant = VARIANTS[(index + round) % VARIANTS.length] as Variant;
+            samples[variant].push(await run[variant]());
+            if (variant === 'runner') samples.record.push(await recordPhase(product, warehouse));
+          }
         }
-        expectExit(await runDbt(product, ['build', ...target, ...selection]));
-        for (let repeat = 0; repeat < REPEATS; repeat++) {
-          times.hook.push(
-            await seconds(async () => expectExit(await runDbt(product, ['build', ...target, ...selection]))),
-          );
-        }
-        const bare = median(times.bare);
-        const entry = {
-          models: size,
-          warehouse: warehouse.label,
-          bare_s: bare,
-          hook_s: median(times.hook),
-          runner_s: median(times.runner),
-          hook_added_s: median(times.hook) - bare,
-          runner_added_s: median(times.runner) - bare,
-          runner_record_phase_s: median(times.record),
-          samples: times,
-        };
+        const entry = summarise(size, warehouse, samples);
         (report.builds as unknown[]).push(entry);
         console.log(JSON.stringify({ ...entry, samples: undefined }));
+        await save();
       }
 
       if (size === Math.max(...SIZES)) {
@@ -177,7 +208,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         const ours: number[] = [];
         const theirs: number[] = [];
         let selected = 0;
-        for (let repeat = 0; repeat < REPEATS; repeat++) {
+        for (let repeat = 0; repeat < 3; repeat++) {
           ours.push(
             await seconds(async () => {
               const manifest = await readManifest(path.join(product.dir, 'target', 'manifest.json'));
@@ -210,11 +241,10 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
           samples: { changed_since: ours, dbt_ls: theirs },
         };
         console.log(JSON.stringify({ ...(report.selection as object), samples: undefined }));
+        await save();
       }
     } finally {
       await product.cleanup();
     }
   }
-  await mkdir(path.dirname(RESULTS), { recursive: true });
-  await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
 });

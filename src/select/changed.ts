@@ -134,37 +134,33 @@ export class GitRefError extends KitError {
 export async function changedFilesSince(projectDir: string, ref: string): Promise<string[]> {
   const { simpleGit } = await import('simple-git');
   const git = simpleGit(projectDir);
-  let top: string;
-  try {
-    top = (await git.revparse(['--show-toplevel'])).trim();
-  } catch (cause) {
-    throw new GitRefError(`--changed-since needs a git repository, and ${projectDir} is not in one`, { cause });
+  // Four git calls at once (each is a process start); their errors are looked at in order.
+  const [top, known, diff, status] = await Promise.allSettled([
+    git.revparse(['--show-toplevel']),
+    git.revparse(['--verify', `${ref}^{commit}`]),
+    git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', `${ref}...HEAD`]),
+    git.status(['--untracked-files=all']),
+  ]);
+  if (top.status === 'rejected') {
+    throw new GitRefError(`--changed-since needs a git repository, and ${projectDir} is not in one`, {
+      cause: top.reason,
+    });
   }
-  try {
-    await git.revparse(['--verify', `${ref}^{commit}`]);
-  } catch (cause) {
+  if (known.status === 'rejected') {
     throw new GitRefError(
       `unknown git ref "${ref}" for --changed-since: fetch it first (e.g. actions/checkout with fetch-depth: 0)`,
-      {
-        cause,
-      },
+      { cause: known.reason },
     );
   }
-  const committed = (await git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', `${ref}...HEAD`]))
-    .split('\n')
-    .filter(Boolean);
-  const status = await git.status(['--untracked-files=all']);
-  const local = [
-    ...status.not_added,
-    ...status.created,
-    ...status.modified,
-    ...status.renamed.map((entry) => entry.to),
-    ...status.staged,
-  ];
-  const deleted = new Set(status.deleted);
-  const relativeTo = path.relative(top, path.resolve(projectDir));
+  if (diff.status === 'rejected') throw diff.reason;
+  if (status.status === 'rejected') throw status.reason;
+  const committed = diff.value.split('\n').filter(Boolean);
+  const { not_added, created, modified, renamed, staged, deleted } = status.value;
+  const local = [...not_added, ...created, ...modified, ...renamed.map((entry) => entry.to), ...staged];
+  const gone = new Set(deleted);
+  const relativeTo = path.relative(top.value.trim(), path.resolve(projectDir));
   return [...new Set([...committed, ...local])]
-    .filter((file) => !deleted.has(file))
+    .filter((file) => !gone.has(file))
     .map((file) => path.posix.relative(relativeTo.split(path.sep).join('/'), file))
     .filter((file) => !file.startsWith('..'))
     .sort();
