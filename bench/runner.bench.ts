@@ -1,6 +1,6 @@
 /**
  * Runner benchmark (npm run bench; sizes from BENCH_SIZES, default 100,1000,5000;
- * rounds from BENCH_REPEATS, default 5, or 2 at 5,000 models and more).
+ * rounds from BENCH_REPEATS, default 3, or 2 at 5,000 models and more).
  * For synthetic products of N view models, on DuckDB and on PostgreSQL:
  *   bare    dbt build with the in-dbt hook switched off (no audit at all)
  *   hook    dbt build recording through the in-dbt on-run-end hook
@@ -34,7 +34,7 @@ import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../tes
 import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
-const roundsFor = (models: number) => Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 2 : 5));
+const roundsFor = (models: number) => Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 2 : 3));
 const RESULTS = fileURLToPath(new URL('./results/runner.json', import.meta.url));
 
 const median = (values: number[]) => {

@@ -99,6 +99,7 @@ export function addMissingColumnsSql(
  * `maxStatementBytes` each (UTF-8). Run them in one transaction and the
  * upload is idempotent: repeating it leaves the same rows.
  */
+/** The DELETE of an upload's rows (by the invocation key), then its INSERTs: see insertRowsSql. */
 export function replaceRowsSql(
   ref: TableRef,
   columns: readonly AuditColumn[],
@@ -107,11 +108,29 @@ export function replaceRowsSql(
   dialect: SqlDialect,
   maxStatementBytes = 1_000_000,
 ): string[] {
+  return [deleteRowsSql(ref, columns, key, dialect), ...insertRowsSql(ref, columns, rows, dialect, maxStatementBytes)];
+}
+
+export function deleteRowsSql(
+  ref: TableRef,
+  columns: readonly AuditColumn[],
+  key: { column: string; value: string },
+  dialect: SqlDialect,
+): string {
   const keyColumn = columns.find((column) => column.name === key.column);
   if (!keyColumn) throw new Error(`no column ${key.column}`);
-  const statements = [
-    `delete from ${tableSql(ref)} where ${key.column} = ${sqlLiteral(key.value, keyColumn, dialect)}`,
-  ];
+  return `delete from ${tableSql(ref)} where ${key.column} = ${sqlLiteral(key.value, keyColumn, dialect)}`;
+}
+
+/** Multi-row INSERTs of at most maxStatementBytes (UTF-8) each. */
+export function insertRowsSql(
+  ref: TableRef,
+  columns: readonly AuditColumn[],
+  rows: readonly Record<string, unknown>[],
+  dialect: SqlDialect,
+  maxStatementBytes = 1_000_000,
+): string[] {
+  const statements: string[] = [];
   const head = `insert into ${tableSql(ref)} (${columns.map((column) => column.name).join(', ')}) values\n`;
   const headBytes = Buffer.byteLength(head);
   let tuples: string[] = [];

@@ -68,13 +68,13 @@ const manifestNode = z.object({
   meta: z.record(z.string(), z.unknown()).default({}),
   // z.object, not looseObject: dropping the other keys of config (dozens per node) halves the
   // parse time of a 5,000-model manifest.
-  config: z.object({ materialized: z.string().nullish(), meta: z.record(z.string(), z.unknown()).nullish() }).default({}),
-  depends_on: z
-    .object({ nodes: z.array(z.string()).default([]), macros: z.array(z.string()).default([]) })
-    .default({
-      nodes: [],
-      macros: [],
-    }),
+  config: z
+    .object({ materialized: z.string().nullish(), meta: z.record(z.string(), z.unknown()).nullish() })
+    .default({}),
+  depends_on: z.object({ nodes: z.array(z.string()).default([]), macros: z.array(z.string()).default([]) }).default({
+    nodes: [],
+    macros: [],
+  }),
 });
 
 const manifestMacro = z.object({

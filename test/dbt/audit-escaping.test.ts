@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fitText, TEXT_MAX_BYTES, truncationMarker } from '../../src/audit/columns.js';
-import { readRunResults, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/audit-escaping', import.meta.url));
@@ -108,6 +108,64 @@ describe.each(WAREHOUSES)('audit of hostile messages on $label', (warehouse) => 
       const after = await tableCounts(warehouse, product);
       const auditTable = `${product.schema}_audit.dbt_audit_log`;
       expect(after).toEqual({ ...before, [auditTable]: (before[auditTable] ?? 0) + 4 });
+      expect(after[canary]).toBe(1);
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe.each(WAREHOUSES)('dbt-run records hostile messages on $label', (warehouse) => {
+  it('stores every message exactly, into a migrated table, and changes no other table', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      await cp(FIXTURE, product.dir, { recursive: true });
+      const target = ['--target', warehouse.target];
+      const clean = await runDbt(product, ['build', ...target, '--exclude', 'path:models/fixtures']);
+      expect(clean.exitCode, clean.output).toBe(0);
+      // An older audit table: without `tags`. dbt-run adds it back (at the end, so the
+      // table's column order is no longer the kit's) before writing.
+      const auditLog = `${product.schema}_audit.dbt_audit_log`;
+      // (On Postgres the analyst views depend on the column: they go too.)
+      const cascade = warehouse.target === 'postgres' ? ' cascade' : '';
+      await warehouse.execute(product, `alter table ${auditLog} drop column tags${cascade}`);
+      const canary = `${product.schema}.canary`;
+      await warehouse.execute(product, `create table ${canary} as select 42 as answer`);
+      const before = await tableCounts(warehouse, product);
+
+      const evil = hostileText(canary);
+      const long = `${'🚀'.repeat(17_000)}${evil}`;
+      const vars = JSON.stringify({ evil_message: evil, long_message: long });
+      const run = await runDbtRun(product, ['build', ...target, '--select', 'path:models/fixtures', '--vars', vars]);
+      expect(run.exitCode, run.output).toBe(1);
+
+      const { metadata, results } = await readRunResults(product);
+      const rows = await warehouse.query(
+        product,
+        `select unique_id, message, tags, recorded_by from ${auditLog} where invocation_id = '${metadata.invocation_id}'`,
+      );
+      expect(rows).toHaveLength(results.length);
+      for (const row of rows) {
+        const result = results.find((entry) => entry.unique_id === row.unique_id);
+        const expected = fitText(result?.message ?? '', TEXT_MAX_BYTES.long_text);
+        expect(Buffer.from(String(row.message ?? ''))).toEqual(Buffer.from(expected));
+        expect(row.recorded_by).toBe('runner');
+        expect(Array.isArray(JSON.parse(String(row.tags)))).toBe(true);
+      }
+      const evilStored = rows.find((row) => row.unique_id === 'model.shop.evil_database')?.message;
+      expect(evilStored).toContain('drop table');
+      const longStored = String(rows.find((row) => row.unique_id === 'model.shop.long_message')?.message);
+      expect(Buffer.byteLength(longStored)).toBeLessThanOrEqual(TEXT_MAX_BYTES.long_text);
+      expect(longStored).toMatch(/\[truncated by dbt-product-kit: \d+ bytes\]$/);
+
+      // Nothing but the two audit tables changed; the canary is intact.
+      const after = await tableCounts(warehouse, product);
+      const invocations = `${product.schema}_audit.dbt_audit_invocations`;
+      expect(after).toEqual({
+        ...before,
+        [auditLog]: (before[auditLog] ?? 0) + results.length,
+        [invocations]: (before[invocations] ?? 0) + 1,
+      });
       expect(after[canary]).toBe(1);
     } finally {
       await product.cleanup();

@@ -1,5 +1,6 @@
 /** Audit sink for a DuckDB target: the same warehouse file dbt wrote, opened after dbt exits. */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type AuditColumn, fitText, maxBytesOf } from '../columns.js';
 import type { TableRef } from '../sql.js';
 import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
 import { writeBatch } from './write.js';
@@ -26,13 +27,8 @@ export class DuckDbAuditSink implements AuditSink {
             execute: async (sql) => {
               await connection.run(sql);
             },
-            columns: async (ref: TableRef) => {
-              const reader = await connection.runAndReadAll(
-                `select lower(column_name) as name from information_schema.columns
-                 where table_schema = '${ref.schema.replaceAll("'", "''")}' and table_name = '${ref.table.replaceAll("'", "''")}'`,
-              );
-              return new Set(reader.getRowObjectsJson().map((row) => String(row.name)));
-            },
+            columns: async (ref) => new Set(await tableColumns(connection, ref)),
+            appendRows: (ref, columns, rows) => appendRows(connection, ref, columns, rows),
           },
           'duckdb',
           this.tables,
@@ -49,5 +45,58 @@ export class DuckDbAuditSink implements AuditSink {
     } finally {
       instance?.closeSync();
     }
+  }
+}
+
+/** Lower-case column names of a table in their physical order; empty when it does not exist. */
+async function tableColumns(connection: DuckDBConnection, ref: TableRef): Promise<string[]> {
+  const prepared = await connection.prepare(
+    `select lower(column_name) as name from duckdb_columns()
+     where schema_name = $schema and table_name = $table order by column_index`,
+  );
+  prepared.bindVarchar(1, ref.schema);
+  prepared.bindVarchar(2, ref.table);
+  const reader = await prepared.runAndReadAll();
+  return reader.getRowObjectsJson().map((row) => String(row.name));
+}
+
+/** One value through the appender: the same fitting as sqlLiteral (text to its byte limit, numbers finite). */
+function appendValue(appender: DuckDBAppender, value: unknown, column: AuditColumn | undefined): void {
+  if (!column) return appender.appendDefault();
+  if (value === null || value === undefined) return appender.appendNull();
+  switch (column.type) {
+    case 'bigint':
+      return typeof value === 'number' && Number.isFinite(value)
+        ? appender.appendBigInt(BigInt(Math.trunc(value)))
+        : appender.appendNull();
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value) ? appender.appendDouble(value) : appender.appendNull();
+    case 'timestamp':
+    case 'date':
+      // DuckDB casts the text to the column's type, as it does `cast('...' as timestamp)`.
+      return appender.appendVarchar(String(value));
+    default:
+      return appender.appendVarchar(fitText(String(value), maxBytesOf(column) ?? 65535));
+  }
+}
+
+/** Appends rows in the table's own column order; columns the kit does not define get their default. */
+async function appendRows(
+  connection: DuckDBConnection,
+  ref: TableRef,
+  columns: readonly AuditColumn[],
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  const order = await tableColumns(connection, ref);
+  const byName = new Map(columns.map((column) => [column.name, column]));
+  const appender = await connection.createAppender(ref.table, ref.schema);
+  try {
+    for (const row of rows) {
+      for (const name of order) appendValue(appender, row[name], byName.get(name));
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
   }
 }

@@ -3,12 +3,13 @@
  * when missing, add columns a newer kit defines, then replace the
  * invocation's rows, all in one transaction.
  */
-import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../columns.js';
+import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS } from '../columns.js';
 import {
   addMissingColumnsSql,
   createSchemaSql,
   createTableSql,
-  replaceRowsSql,
+  deleteRowsSql,
+  insertRowsSql,
   type SqlDialect,
   type TableRef,
 } from '../sql.js';
@@ -19,6 +20,19 @@ export interface SqlExecutor {
   execute(sql: string): Promise<void>;
   /** Lower-case column names of a table; empty when the table does not exist. */
   columns(ref: TableRef): Promise<Set<string>>;
+  /**
+   * Bulk-loads rows inside the current transaction, without SQL (DuckDB's
+   * appender: 1,000 rows in milliseconds, where parsing a 600 KB INSERT takes
+   * 160 ms). Without it, rows go in as INSERT statements.
+   */
+  appendRows?(ref: TableRef, columns: readonly AuditColumn[], rows: readonly Record<string, unknown>[]): Promise<void>;
+}
+
+/** Rows for one table, for executors that append. */
+export interface RowsToAppend {
+  ref: TableRef;
+  columns: readonly AuditColumn[];
+  rows: readonly Record<string, unknown>[];
 }
 
 const TABLES = [
@@ -26,15 +40,20 @@ const TABLES = [
   { key: 'invocations', columns: INVOCATION_COLUMNS, sortKey: ['started_at'] },
 ] as const;
 
-/** All statements of one upload, in order (without BEGIN/COMMIT). */
+/**
+ * One upload, in order (without BEGIN/COMMIT): create or migrate the tables,
+ * delete the invocation's rows, insert them again. With `append`, the rows
+ * are returned apart instead of as INSERT statements.
+ */
 export async function planBatch(
   executor: Pick<SqlExecutor, 'columns'>,
   dialect: SqlDialect,
   tables: AuditTables,
   batch: AuditBatch,
-  maxStatementBytes?: number,
-): Promise<string[]> {
+  options: { maxStatementBytes?: number; append?: boolean } = {},
+): Promise<{ statements: string[]; appends: RowsToAppend[] }> {
   const statements: string[] = [];
+  const appends: RowsToAppend[] = [];
   for (const schema of new Set([tables.log.schema, tables.invocations.schema]))
     statements.push(createSchemaSql(schema));
   for (const { key, columns, sortKey } of TABLES) {
@@ -44,11 +63,16 @@ export async function planBatch(
     else statements.push(...addMissingColumnsSql(ref, columns, existing, dialect));
   }
   const key = { column: 'invocation_id', value: batch.invocationId };
-  statements.push(...replaceRowsSql(tables.log, AUDIT_COLUMNS, key, batch.nodes, dialect, maxStatementBytes));
-  statements.push(
-    ...replaceRowsSql(tables.invocations, INVOCATION_COLUMNS, key, [batch.invocation], dialect, maxStatementBytes),
-  );
-  return statements;
+  const uploads: RowsToAppend[] = [
+    { ref: tables.log, columns: AUDIT_COLUMNS, rows: batch.nodes },
+    { ref: tables.invocations, columns: INVOCATION_COLUMNS, rows: [batch.invocation] },
+  ];
+  for (const upload of uploads) {
+    statements.push(deleteRowsSql(upload.ref, upload.columns, key, dialect));
+    if (options.append) appends.push(upload);
+    else statements.push(...insertRowsSql(upload.ref, upload.columns, upload.rows, dialect, options.maxStatementBytes));
+  }
+  return { statements, appends };
 }
 
 /** Runs the whole upload in one transaction; rolls back on any error. */
@@ -58,10 +82,13 @@ export async function writeBatch(
   tables: AuditTables,
   batch: AuditBatch,
 ): Promise<void> {
-  const statements = await planBatch(executor, dialect, tables, batch);
+  const { statements, appends } = await planBatch(executor, dialect, tables, batch, {
+    append: executor.appendRows !== undefined,
+  });
   await executor.execute('begin');
   try {
     for (const statement of statements) await executor.execute(statement);
+    for (const { ref, columns, rows } of appends) await executor.appendRows?.(ref, columns, rows);
     await executor.execute('commit');
   } catch (error) {
     await executor.execute('rollback').catch(() => {});
