@@ -1,12 +1,13 @@
 /**
  * Runner benchmark (npm run bench; sizes from BENCH_SIZES, default 100,1000,5000;
- * rounds from BENCH_REPEATS, default 3, or 2 at 5,000 models and more).
+ * rounds from BENCH_REPEATS, default 3 below 1,000 models, 2 below 5,000, then 1).
  * For synthetic products of N view models, on DuckDB and on PostgreSQL:
  *   bare    dbt build with the in-dbt hook switched off (no audit at all)
+ *   json    the same with --log-format json, as dbt-run runs it (dbt's share)
  *   hook    dbt build recording through the in-dbt on-run-end hook
  *   runner  dbt-run build (hook off, audit written after dbt exits)
- * The hook is switched by an environment variable, so the three variants share
- * dbt's partial parse and run interleaved: each round runs all three (in a
+ * The hook is switched by an environment variable, so the four variants share
+ * dbt's partial parse and run interleaved: each round runs all four (in a
  * rotating order), and what a variant adds is the median over rounds of its
  * difference to that round's bare build, which cancels the machine's drift.
  * Builds of 1,000 views vary by seconds from run to run, more than the goal, so
@@ -34,7 +35,8 @@ import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../tes
 import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
-const roundsFor = (models: number) => Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 2 : 3));
+const roundsFor = (models: number) =>
+  Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 1 : models >= 1000 ? 2 : 3));
 const RESULTS = fileURLToPath(new URL('./results/runner.json', import.meta.url));
 
 const median = (values: number[]) => {
@@ -67,8 +69,8 @@ function expectExit(run: { exitCode: number; output: string }, code = 0) {
   expect(run.exitCode, run.output.slice(-2000)).toBe(code);
 }
 
-type Variant = 'bare' | 'hook' | 'runner';
-const VARIANTS: Variant[] = ['bare', 'hook', 'runner'];
+type Variant = 'bare' | 'json' | 'hook' | 'runner';
+const VARIANTS: Variant[] = ['bare', 'json', 'hook', 'runner'];
 
 /** The recording phase alone, in-process, on the artifacts the runner's dbt just wrote. */
 async function recordPhase(product: TestProduct, warehouse: TestWarehouse): Promise<number> {
@@ -133,6 +135,9 @@ function summarise(
     hook_added_s: added('hook'),
     runner_added_s: added('runner'),
     runner_added_range_s: spread(samples.runner.map((value, round) => value - (samples.bare[round] ?? 0))),
+    // dbt's own cost of --log-format json, which dbt-run needs: dbt formats every event,
+    // debug ones included, before dropping those below the console's level.
+    dbt_json_log_added_s: added('json'),
     runner_own_s: median(samples.runner_own),
     runner_record_phase_s: median(samples.record),
     samples,
@@ -159,12 +164,18 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         const models = ['path:models/synthetic', 'path:models/audit'];
         const build = ['build', '--target', warehouse.target, '--select', ...models];
         const hookOff = { [AUDIT_HOOK_SWITCH]: 'off' };
-        const samples = { bare: [], hook: [], runner: [], runner_own: [], record: [] } as Record<
+        const samples = { bare: [], json: [], hook: [], runner: [], runner_own: [], record: [] } as Record<
           Variant | 'runner_own' | 'record',
           number[]
         >;
         const run: Record<Variant, () => Promise<number>> = {
           bare: () => seconds(async () => expectExit(await runDbt(product, build, hookOff))),
+          json: () =>
+            seconds(async () =>
+              expectExit(
+                await runDbt(product, [...build, '--log-format', 'json', '--log-format-file', 'debug'], hookOff),
+              ),
+            ),
           hook: () => seconds(async () => expectExit(await runDbt(product, build))),
           runner: async () => {
             let dbtSeconds = Number.NaN;

@@ -41,14 +41,20 @@ async function tableCounts(warehouse: TestWarehouse, product: TestProduct): Prom
   return counts;
 }
 
+/** Copies the hostile fixtures into the product and builds everything else (the audit tables included). */
+async function addFixturesAndBuild(product: TestProduct, warehouse: TestWarehouse): Promise<string[]> {
+  await cp(FIXTURE, product.dir, { recursive: true });
+  const target = ['--target', warehouse.target];
+  const clean = await runDbt(product, ['build', ...target, '--exclude', 'path:models/fixtures']);
+  expect(clean.exitCode, clean.output).toBe(0);
+  return target;
+}
+
 describe.each(WAREHOUSES)('audit of hostile messages on $label', (warehouse) => {
   it('stores every message exactly, keeps the run failed with exit 1, and changes no other table', async () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
-      await cp(FIXTURE, product.dir, { recursive: true });
-      const target = ['--target', warehouse.target];
-      const clean = await runDbt(product, ['build', ...target, '--exclude', 'path:models/fixtures']);
-      expect(clean.exitCode, clean.output).toBe(0);
+      const target = await addFixturesAndBuild(product, warehouse);
 
       const canary = `${product.schema}.canary`;
       await warehouse.execute(product, `create table ${canary} as select 42 as answer`);
@@ -119,10 +125,7 @@ describe.each(WAREHOUSES)('dbt-run records hostile messages on $label', (warehou
   it('stores every message exactly, into a migrated table, and changes no other table', async () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
-      await cp(FIXTURE, product.dir, { recursive: true });
-      const target = ['--target', warehouse.target];
-      const clean = await runDbt(product, ['build', ...target, '--exclude', 'path:models/fixtures']);
-      expect(clean.exitCode, clean.output).toBe(0);
+      const target = await addFixturesAndBuild(product, warehouse);
       // An older audit table: without `tags`. dbt-run adds it back (at the end, so the
       // table's column order is no longer the kit's) before writing.
       const auditLog = `${product.schema}_audit.dbt_audit_log`;
