@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { type DbtEvent, parseEventLine } from './events.js';
 
 export interface DbtProcessOptions {
+  /** The executable: dbt, or the Python that runs it (see launch.ts). */
   dbtPath: string;
   args: string[];
   cwd: string;

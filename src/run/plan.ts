@@ -7,6 +7,7 @@ import path from 'node:path';
 import { supportedSinkTypes } from '../audit/sinks/index.js';
 import type { Manifest } from '../dbt/artifacts.js';
 import { type DbtInvocation, dbtEnvironment } from '../dbt/command.js';
+import { type DbtLaunch, planDbtLaunch } from '../dbt/launch.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
@@ -20,6 +21,8 @@ export interface RunPlan {
   projectDir: string;
   targetDir: string;
   dbt: LocatedDbt;
+  /** How the run starts dbt (see dbt/launch.ts). */
+  launch: DbtLaunch;
   target: ResolvedTarget;
   invocation: DbtInvocation;
   /** dbt's environment (see dbtEnvironment). */
@@ -65,6 +68,7 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
   const projectDir = path.resolve(options.projectDir);
   const project = await readProjectFile(projectDir);
   const dbt = await locateDbt({ dbtPath: options.dbtPath, projectDir, env });
+  const launch = await planDbtLaunch(dbt.path, env);
   const target = await resolveTarget({ projectDir, profilesDir: options.profilesDir, target: options.target, env });
   const runnerAudit = options.audit && supportedSinkTypes().includes(target.type);
   const plan: RunPlan = {
@@ -72,6 +76,7 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
     projectDir,
     targetDir: path.resolve(projectDir, project.targetPath),
     dbt,
+    launch,
     target,
     invocation: {
       command: options.command,

@@ -80,8 +80,8 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   );
   const startedAt = now();
   const dbtResult = await runDbtProcess({
-    dbtPath: plan.dbt.path,
-    args: dbtArgs(plan.invocation),
+    dbtPath: plan.launch.file,
+    args: [...plan.launch.prefix, ...dbtArgs(plan.invocation)],
     cwd: plan.projectDir,
     env: plan.dbtEnv,
     onInterrupt: deps.onInterrupt,

@@ -24,14 +24,21 @@ const SLOW = fileURLToPath(new URL('../fixtures/runner-slow', import.meta.url));
 
 /** The three ways a run is stopped: dbt cancels its queries on the first signal and is killed on a second. */
 const INTERRUPTIONS = [
-  { label: 'SIGTERM', signals: ['SIGTERM'], exitCode: 143, killed: false },
-  { label: 'SIGINT (Ctrl-C)', signals: ['SIGINT'], exitCode: 130, killed: false },
-  // Two different signals: the same signal sent twice in a row would be delivered once (signals do not queue).
-  { label: 'SIGINT then SIGTERM (dbt killed)', signals: ['SIGINT', 'SIGTERM'], exitCode: 130, killed: true },
+  { label: 'SIGTERM', signals: ['SIGTERM'], exitCodes: [143], killed: false },
+  { label: 'SIGINT (Ctrl-C)', signals: ['SIGINT'], exitCodes: [130], killed: false },
+  // Two different signals (the same one sent twice at once is delivered once: signals do not
+  // queue), sent at once, so dbt has no time to cancel and write run_results.json before the
+  // second kills it. Their order of delivery is not defined: the exit code is the first one's.
+  {
+    label: 'SIGINT and SIGTERM at once (dbt killed)',
+    signals: ['SIGINT', 'SIGTERM'],
+    exitCodes: [130, 143],
+    killed: true,
+  },
 ] as const;
 
 describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgres)', (interruption) => {
-  it(`stops dbt, records the nodes that finished, and exits ${interruption.exitCode}`, async () => {
+  it(`stops dbt, records the nodes that finished, and exits ${interruption.exitCodes.join(' or ')}`, async () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       await cp(SLOW, product.dir, { recursive: true });
@@ -55,20 +62,15 @@ describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgre
       // Let slow_model start its 60-second query, then stop the run.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const started = Date.now();
-      // 5 ms apart: sent together, their order of delivery is not defined; much later, dbt would
-      // already have cancelled its queries and written run_results.json.
-      for (const signal of interruption.signals) {
-        child.kill(signal);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      for (const signal of interruption.signals) child.kill(signal);
       const result = await child;
-      expect(result.exitCode, result.all).toBe(interruption.exitCode);
+      expect(interruption.exitCodes, result.all).toContain(result.exitCode);
       expect(Date.now() - started).toBeLessThan(30_000);
 
       const audit = `${product.schema}_audit`;
       const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
       expect(invocation).toMatchObject({ status: 'interrupted', command: 'build' });
-      expect(Number(invocation?.exit_code)).toBe(interruption.exitCode);
+      expect(Number(invocation?.exit_code)).toBe(result.exitCode);
       // A killed dbt writes no run_results.json: the rows then come from its event stream.
       const runResults = path.join(product.dir, 'target', 'run_results.json');
       expect(existsSync(runResults), result.all).toBe(!interruption.killed);

@@ -1,0 +1,84 @@
+/**
+ * How the runner starts dbt for a run. dbt's console logger formats every
+ * event before it drops those below the console's level: with
+ * `--log-format json` that is every debug event (each SQL statement, each
+ * connection) turned into JSON and thrown away, about 3 ms of dbt's time per
+ * model (3.4 s on a 1,000-view DuckDB build; bench/results/runner.json).
+ *
+ * So, when the dbt executable is a Python console script (what pip installs),
+ * the runner starts that Python with a few lines that skip formatting what
+ * the console would drop, then hands over to dbt's own command line
+ * (`dbt.cli.main.cli`, what the script itself runs). Arguments, exit codes,
+ * signals, console output and logs/dbt.log are dbt's, unchanged. Anything
+ * else (a wrapper script, a binary, an older dbt whose logger differs) runs
+ * as it is; DBT_PRODUCT_KIT_DIRECT_DBT=1 forces that too.
+ */
+import { constants } from 'node:fs';
+import { access, open } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Python run with `-c`: the logger change (or nothing, when dbt-common differs), then dbt's CLI. */
+export const QUIET_CONSOLE_PYTHON = `
+import sys
+try:
+    from dbt_common.events import logger as _events
+    _write_line = _events._Logger.write_line
+    _levels = {"debug": 10, "test": 10, "info": 20, "warn": 30, "error": 40}
+
+    def _write_line_if_shown(self, msg):
+        log = self._python_logger
+        if (
+            log is not None
+            and not _events._is_print_event(msg)
+            and not log.isEnabledFor(_levels.get(msg.info.level, 40))
+        ):
+            return
+        _write_line(self, msg)
+
+    _events._Logger.write_line = _write_line_if_shown
+except Exception:
+    pass
+from dbt.cli.main import cli
+sys.argv[0] = "dbt"
+sys.exit(cli())
+`.trim();
+
+export interface DbtLaunch {
+  /** The executable to start. */
+  file: string;
+  /** Arguments before dbt's own. */
+  prefix: string[];
+  /** True when dbt runs through QUIET_CONSOLE_PYTHON. */
+  quietConsole: boolean;
+}
+
+/** The interpreter of a `#!/abs/path/python3.x` first line, if that is what it is (pure). */
+export function pythonOfShebang(firstLine: string): string | undefined {
+  const match = /^#!\s*(\/\S+)\s*$/.exec(firstLine.trimEnd());
+  const interpreter = match?.[1];
+  return interpreter && /^python(\d+(\.\d+)?)?$/.test(path.basename(interpreter)) ? interpreter : undefined;
+}
+
+async function firstLine(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function planDbtLaunch(dbtPath: string, env: NodeJS.ProcessEnv): Promise<DbtLaunch> {
+  const direct: DbtLaunch = { file: dbtPath, prefix: [], quietConsole: false };
+  if (env.DBT_PRODUCT_KIT_DIRECT_DBT === '1') return direct;
+  try {
+    const python = pythonOfShebang(await firstLine(dbtPath));
+    if (!python) return direct;
+    await access(python, constants.X_OK);
+    return { file: python, prefix: ['-c', QUIET_CONSOLE_PYTHON], quietConsole: true };
+  } catch {
+    return direct;
+  }
+}

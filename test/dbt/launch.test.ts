@@ -1,0 +1,104 @@
+/**
+ * How dbt-run starts dbt: a pip console script runs through its Python with
+ * the quiet-console lines; dbt prints the same events and exits the same way.
+ */
+import { chmod, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, inject, it } from 'vitest';
+import { planDbtLaunch, pythonOfShebang, QUIET_CONSOLE_PYTHON } from '../../src/dbt/launch.js';
+import { runDbt, scaffoldTestProduct, tempDir } from '../harness/product.js';
+
+describe('pythonOfShebang', () => {
+  it.each([
+    ['#!/venv/bin/python', '/venv/bin/python'],
+    ['#!/venv/bin/python3.11', '/venv/bin/python3.11'],
+    ['#! /usr/bin/python3  ', '/usr/bin/python3'],
+    ['#!/bin/sh', undefined],
+    ['#!/usr/bin/env python3', undefined],
+    ['#!/usr/bin/python3 -s', undefined],
+    ['\x7fELF', undefined],
+  ])('%j → %s', (line, expected) => {
+    expect(pythonOfShebang(line)).toBe(expected);
+  });
+});
+
+describe('planDbtLaunch', () => {
+  async function script(dir: string, name: string, firstLine: string): Promise<string> {
+    const file = path.join(dir, name);
+    await writeFile(file, `${firstLine}\nprint("dbt")\n`);
+    await chmod(file, 0o755);
+    return file;
+  }
+
+  it('runs a pip console script through its Python, else the executable as it is', async () => {
+    const dir = await tempDir();
+    const python = path.join(dir, 'python3');
+    await symlink(inject('pythonPath'), python);
+    const viaPython = await script(dir, 'dbt', `#!${python}`);
+    expect(await planDbtLaunch(viaPython, {})).toEqual({
+      file: python,
+      prefix: ['-c', QUIET_CONSOLE_PYTHON],
+      quietConsole: true,
+    });
+    for (const direct of [
+      await script(dir, 'wrapper', '#!/bin/sh'),
+      await script(dir, 'gone', `#!${path.join(dir, 'missing', 'python3')}`),
+      path.join(dir, 'no-such-dbt'),
+    ]) {
+      expect(await planDbtLaunch(direct, {})).toEqual({ file: direct, prefix: [], quietConsole: false });
+    }
+    expect((await planDbtLaunch(viaPython, { DBT_PRODUCT_KIT_DIRECT_DBT: '1' })).quietConsole).toBe(false);
+  });
+});
+
+describe('dbt through the quiet console (real dbt)', () => {
+  it('prints the same events at info level and above, and exits with the same codes', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      // The first parse is a full one: done here, so both sides below parse partially.
+      expect((await runDbt(product, ['parse'])).exitCode).toBe(0);
+      const launch = await planDbtLaunch(inject('dbtPath'), {});
+      expect(launch.quietConsole).toBe(true);
+      const events = (stdout: string) =>
+        stdout
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line).info)
+          .map((info: { name: string; level: string }) => `${info.level} ${info.name}`)
+          .sort(); // dbt's threads interleave differently from run to run
+      const quiet = (args: string[]) =>
+        execa(
+          launch.file,
+          [
+            ...launch.prefix,
+            ...args,
+            '--log-format',
+            'json',
+            '--project-dir',
+            product.dir,
+            '--profiles-dir',
+            product.dir,
+          ],
+          {
+            cwd: product.dir,
+            env: product.env,
+            reject: false,
+          },
+        );
+      for (const args of [
+        ['seed'],
+        ['run', '--select', 'no_such_model'],
+        ['test', '--select', 'stg_orders'],
+        ['bogus'],
+      ]) {
+        const direct = await runDbt(product, [...args, '--log-format', 'json']);
+        const viaPython = await quiet(args);
+        expect(viaPython.exitCode, `${args.join(' ')}: ${viaPython.stderr}`).toBe(direct.exitCode);
+        expect(events(viaPython.stdout)).toEqual(events(direct.output));
+      }
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
