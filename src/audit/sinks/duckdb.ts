@@ -62,22 +62,19 @@ async function tableColumns(connection: DuckDBConnection, ref: TableRef): Promis
 
 /** One value through the appender: the same fitting as sqlLiteral (text to its byte limit, numbers finite). */
 function appendValue(appender: DuckDBAppender, value: unknown, column: AuditColumn | undefined): void {
-  if (!column) return appender.appendDefault();
-  if (value === null || value === undefined) return appender.appendNull();
-  switch (column.type) {
-    case 'bigint':
-      return typeof value === 'number' && Number.isFinite(value)
-        ? appender.appendBigInt(BigInt(Math.trunc(value)))
-        : appender.appendNull();
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value) ? appender.appendDouble(value) : appender.appendNull();
-    case 'timestamp':
-    case 'date':
-      // DuckDB casts the text to the column's type, as it does `cast('...' as timestamp)`.
-      return appender.appendVarchar(String(value));
-    default:
-      return appender.appendVarchar(fitText(String(value), maxBytesOf(column) ?? 65535));
-  }
+  const finite = typeof value === 'number' && Number.isFinite(value);
+  if (!column) appender.appendDefault();
+  else if (value === null || value === undefined) appender.appendNull();
+  else if (column.type === 'bigint') {
+    if (finite) appender.appendBigInt(BigInt(Math.trunc(value as number)));
+    else appender.appendNull();
+  } else if (column.type === 'float') {
+    if (finite) appender.appendDouble(value as number);
+    else appender.appendNull();
+  } else if (column.type === 'timestamp' || column.type === 'date') {
+    // DuckDB casts the text to the column's type, as it does `cast('...' as timestamp)`.
+    appender.appendVarchar(String(value));
+  } else appender.appendVarchar(fitText(String(value), maxBytesOf(column) ?? 65535));
 }
 
 /** Appends rows in the table's own column order; columns the kit does not define get their default. */
