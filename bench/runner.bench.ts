@@ -14,8 +14,9 @@
  * the runner's own share is also measured exactly: its wall time minus dbt's
  * (the --json summary's elapsedSeconds), and its recording phase in-process.
  * On the largest project, --changed-since's selection is timed against
- * `dbt ls --select state:modified+`. Results: bench/results/runner.json,
- * rewritten after every measurement so a long run keeps what it has.
+ * `dbt ls --select state:modified+`. Results: bench/results/runner.json (or
+ * BENCH_RESULTS), rewritten after every measurement so a long run keeps what
+ * it has.
  */
 import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,7 +38,14 @@ import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
 const roundsFor = (models: number) =>
   Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 1 : models >= 1000 ? 2 : 3));
-const RESULTS = fileURLToPath(new URL('./results/runner.json', import.meta.url));
+const RESULTS = path.resolve(
+  process.env.BENCH_RESULTS ?? fileURLToPath(new URL('./results/runner.json', import.meta.url)),
+);
+// BENCH_WAREHOUSES=DuckDB (labels, comma separated; empty: selection timing only) limits the builds.
+const BENCH_WAREHOUSES = WAREHOUSES.filter(
+  (warehouse) =>
+    process.env.BENCH_WAREHOUSES === undefined || process.env.BENCH_WAREHOUSES.split(',').includes(warehouse.label),
+);
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -160,7 +168,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
   for (const size of SIZES) {
     const product = await syntheticProduct(size);
     try {
-      for (const warehouse of WAREHOUSES) {
+      for (const warehouse of BENCH_WAREHOUSES) {
         const models = ['path:models/synthetic', 'path:models/audit'];
         const build = ['build', '--target', warehouse.target, '--select', ...models];
         const hookOff = { [AUDIT_HOOK_SWITCH]: 'off' };

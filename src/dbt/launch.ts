@@ -20,6 +20,10 @@ import path from 'node:path';
 /** Python run with `-c`: the logger change (or nothing, when dbt-common differs), then dbt's CLI. */
 export const QUIET_CONSOLE_PYTHON = `
 import sys
+# python -c puts the working directory (the dbt project) first on the import path, where a
+# project file such as json.py would shadow a module dbt imports; the dbt script does not.
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
 try:
     from dbt_common.events import logger as _events
     _write_line = _events._Logger.write_line

@@ -56,6 +56,9 @@ describe('dbt through the quiet console (real dbt)', () => {
   it('prints the same events at info level and above, and exits with the same codes', async () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
+      // A project file named like a module dbt imports must not shadow it (python -c puts the
+      // working directory on the import path).
+      await writeFile(path.join(product.dir, 'json.py'), 'raise ImportError("json.py of the project was imported")\n');
       // The first parse is a full one: done here, so both sides below parse partially.
       expect((await runDbt(product, ['parse'])).exitCode).toBe(0);
       const launch = await planDbtLaunch(inject('dbtPath'), {});
