@@ -44,7 +44,7 @@ except Exception:
     pass
 from dbt.cli.main import cli
 sys.argv[0] = "dbt"
-sys.exit(cli())
+raise SystemExit(cli())
 `.trim();
 
 export interface DbtLaunch {
