@@ -3,7 +3,10 @@
  * rounds from BENCH_REPEATS, default 3 below 1,000 models, 2 below 5,000, then 1).
  * For synthetic products of N view models, on DuckDB and on PostgreSQL:
  *   bare    dbt build with the in-dbt hook switched off (no audit at all)
- *   json    the same with --log-format json, as dbt-run runs it (dbt's share)
+ *   json    the same with --log-format json, dbt started directly (dbt's own cost of JSON logs)
+ *   launched  dbt exactly as dbt-run starts it (launch.ts, JSON logs, same
+ *           environment), its output read by the harness: runner − launched is
+ *           what the Node side costs, launched − bare what dbt's JSON log costs
  *   hook    dbt build recording through the in-dbt on-run-end hook
  *   runner  dbt-run build (hook off, audit written after dbt exits)
  * The hook is switched by an environment variable, so the four variants share
@@ -22,10 +25,12 @@ import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { expect, inject, it } from 'vitest';
 import { readManifest } from '../src/dbt/artifacts.js';
-import { AUDIT_HOOK_SWITCH } from '../src/dbt/command.js';
+import { AUDIT_HOOK_SWITCH, dbtEnvironment } from '../src/dbt/command.js';
+import { planDbtLaunch } from '../src/dbt/launch.js';
 import { planRun } from '../src/run/plan.js';
 import { emptyProgress } from '../src/run/progress.js';
 import { buildBatch, readRunArtifacts, recordBatch, runOriginFor } from '../src/run/record.js';
@@ -77,8 +82,15 @@ function expectExit(run: { exitCode: number; output: string }, code = 0) {
   expect(run.exitCode, run.output.slice(-2000)).toBe(code);
 }
 
-type Variant = 'bare' | 'json' | 'hook' | 'runner';
-const VARIANTS: Variant[] = ['bare', 'json', 'hook', 'runner'];
+type Variant = 'bare' | 'json' | 'launched' | 'hook' | 'runner';
+const ALL_VARIANTS: Variant[] = ['bare', 'json', 'launched', 'hook', 'runner'];
+// BENCH_VARIANTS=bare,launched,runner (comma separated) runs fewer; bare is always run.
+const VARIANTS = ALL_VARIANTS.filter(
+  (variant) =>
+    variant === 'bare' ||
+    process.env.BENCH_VARIANTS === undefined ||
+    process.env.BENCH_VARIANTS.split(',').includes(variant),
+);
 
 /** The recording phase alone, in-process, on the artifacts the runner's dbt just wrote. */
 async function recordPhase(product: TestProduct, warehouse: TestWarehouse): Promise<number> {
@@ -130,8 +142,12 @@ function summarise(
   warehouse: TestWarehouse,
   samples: Record<Variant | 'runner_own' | 'record', number[]>,
 ) {
-  const added = (variant: Variant) =>
-    median(samples[variant].map((value, round) => value - (samples.bare[round] ?? 0)));
+  // Paired by round; null for a variant this run left out.
+  const difference = (variant: Variant, base: Variant) =>
+    samples[variant].length && samples[base].length
+      ? median(samples[variant].map((value, round) => value - (samples[base][round] ?? Number.NaN)))
+      : null;
+  const added = (variant: Variant) => difference(variant, 'bare');
   const spread = (values: number[]) => [Math.min(...values), Math.max(...values)];
   return {
     models,
@@ -146,6 +162,10 @@ function summarise(
     // dbt's own cost of --log-format json, which dbt-run needs: dbt formats every event,
     // debug ones included, before dropping those below the console's level.
     dbt_json_log_added_s: added('json'),
+    // The same through dbt-run's launcher (what dbt itself adds when dbt-run runs it),
+    // and what the Node side adds on top of exactly that dbt.
+    launched_added_s: added('launched'),
+    runner_minus_launched_s: difference('runner', 'launched'),
     runner_own_s: median(samples.runner_own),
     runner_record_phase_s: median(samples.record),
     samples,
@@ -172,10 +192,15 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         const models = ['path:models/synthetic', 'path:models/audit'];
         const build = ['build', '--target', warehouse.target, '--select', ...models];
         const hookOff = { [AUDIT_HOOK_SWITCH]: 'off' };
-        const samples = { bare: [], json: [], hook: [], runner: [], runner_own: [], record: [] } as Record<
-          Variant | 'runner_own' | 'record',
-          number[]
-        >;
+        const samples = {
+          bare: [],
+          json: [],
+          launched: [],
+          hook: [],
+          runner: [],
+          runner_own: [],
+          record: [],
+        } as Record<Variant | 'runner_own' | 'record', number[]>;
         const run: Record<Variant, () => Promise<number>> = {
           bare: () => seconds(async () => expectExit(await runDbt(product, build, hookOff))),
           json: () =>
@@ -184,6 +209,19 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
                 await runDbt(product, [...build, '--log-format', 'json', '--log-format-file', 'debug'], hookOff),
               ),
             ),
+          launched: () =>
+            seconds(async () => {
+              const launch = await planDbtLaunch(inject('dbtPath'), {});
+              const args = [...launch.prefix, ...build, '--log-format', 'json', '--profiles-dir', product.dir];
+              const env = dbtEnvironment({ ...product.env }, { auditHookOff: true });
+              const result = await execa(launch.file, [...args, '--project-dir', product.dir], {
+                cwd: product.dir,
+                env,
+                reject: false,
+                all: true,
+              });
+              expectExit({ exitCode: result.exitCode ?? -1, output: result.all ?? '' });
+            }),
           hook: () => seconds(async () => expectExit(await runDbt(product, build))),
           runner: async () => {
             let dbtSeconds = Number.NaN;
