@@ -21,7 +21,7 @@
  * BENCH_RESULTS), rewritten after every measurement so a long run keeps what
  * it has.
  */
-import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,8 @@ async function recordPhase(product: TestProduct, warehouse: TestWarehouse): Prom
   });
 }
 
+type BuildEntry = ReturnType<typeof summarise>;
+
 /** Medians over rounds: of each variant, and of each round's difference to its bare build. */
 function summarise(
   models: number,
@@ -152,6 +154,7 @@ function summarise(
   return {
     models,
     warehouse: warehouse.label,
+    measured_at: new Date().toISOString(),
     rounds: samples.bare.length,
     bare_s: median(samples.bare),
     hook_s: median(samples.hook),
@@ -181,7 +184,18 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
     goals: { added_s_at_1000: 0.5, added_s_at_5000: 2, max_share_of_hook: 0.1, selection_speedup: 50 },
     builds: [] as unknown[],
   };
+  // A run that measures only some sizes or warehouses (BENCH_SIZES, BENCH_WAREHOUSES) replaces
+  // those entries of an existing results file and keeps the others, each with its own date.
+  const earlier = await readFile(RESULTS, 'utf8')
+    .then((text) => JSON.parse(text) as { builds?: BuildEntry[]; selection?: { models: number } })
+    .catch(() => ({}) as { builds?: BuildEntry[]; selection?: { models: number } });
+  const remeasured = (entry: BuildEntry) =>
+    SIZES.includes(entry.models) && BENCH_WAREHOUSES.some((warehouse) => warehouse.label === entry.warehouse);
+  const builds = (earlier.builds ?? []).filter((entry) => !remeasured(entry));
+  report.builds = builds;
+  if (earlier.selection && earlier.selection.models !== Math.max(...SIZES)) report.selection = earlier.selection;
   const save = async () => {
+    builds.sort((a, b) => a.models - b.models || a.warehouse.localeCompare(b.warehouse));
     await mkdir(path.dirname(RESULTS), { recursive: true });
     await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
   };
@@ -245,7 +259,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
           }
         }
         const entry = summarise(size, warehouse, samples);
-        (report.builds as unknown[]).push(entry);
+        builds.push(entry);
         console.log(JSON.stringify({ ...entry, samples: undefined }));
         await save();
       }
@@ -292,6 +306,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         expect(selected).toBe(1);
         report.selection = {
           models: size,
+          measured_at: new Date().toISOString(),
           changed_since_s: median(ours),
           dbt_ls_state_modified_s: median(theirs),
           speedup: median(theirs) / median(ours),

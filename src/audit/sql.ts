@@ -50,7 +50,12 @@ export function tableSql(ref: TableRef): string {
  * an escape character inside string literals (Postgres with
  * standard_conforming_strings and DuckDB read it literally).
  */
-export function sqlLiteral(value: unknown, column: AuditColumn, dialect: SqlDialect): string {
+export function sqlLiteral(
+  value: unknown,
+  column: AuditColumn,
+  dialect: SqlDialect,
+  maxBytes: number = maxBytesOf(column) ?? 65535,
+): string {
   if (value === null || value === undefined) return 'null';
   if (column.type === 'bigint' || column.type === 'float') {
     if (typeof value !== 'number' || !Number.isFinite(value)) return 'null';
@@ -58,7 +63,7 @@ export function sqlLiteral(value: unknown, column: AuditColumn, dialect: SqlDial
     // Through text: DuckDB would read a bare literal as DECIMAL and lose the last digit.
     return `cast('${value}' as ${sqlType('float', dialect)})`;
   }
-  let text = fitText(String(value), maxBytesOf(column) ?? 65535);
+  let text = fitText(String(value), maxBytes);
   if (dialect === 'redshift') text = text.replaceAll('\\', '\\\\');
   const quoted = `'${text.replaceAll("'", "''")}'`;
   return column.type === 'timestamp' || column.type === 'date' ? `cast(${quoted} as ${column.type})` : quoted;
@@ -68,7 +73,12 @@ export function createSchemaSql(schema: string): string {
   return `create schema if not exists ${quoteIdentifier(schema)}`;
 }
 
-/** CREATE TABLE IF NOT EXISTS; on Redshift with DISTSTYLE AUTO and the given sort key. */
+/**
+ * CREATE TABLE IF NOT EXISTS; on Redshift with DISTSTYLE AUTO and the given
+ * sort key, exactly as the product's dbt models create the same tables
+ * (models/audit/dbt_audit_log.sql says why: small for a long time, then
+ * large, no join key that dominates analyst queries; sorted by run start).
+ */
 export function createTableSql(
   ref: TableRef,
   columns: readonly AuditColumn[],
@@ -122,6 +132,39 @@ export function deleteRowsSql(
   return `delete from ${tableSql(ref)} where ${key.column} = ${sqlLiteral(key.value, keyColumn, dialect)}`;
 }
 
+/**
+ * One row as a SQL tuple of at most `maxBytes` (UTF-8). A row whose text
+ * would not fit (65 KB messages, doubled again by Redshift's escaping, in a
+ * 100 KB Data API statement) has its largest text value cut further, with
+ * the truncation marker, until it does: the statement never fails for it.
+ */
+export function tupleSql(
+  row: Record<string, unknown>,
+  columns: readonly AuditColumn[],
+  dialect: SqlDialect,
+  maxBytes = Number.POSITIVE_INFINITY,
+): string {
+  const limits = columns.map((column) => maxBytesOf(column));
+  for (;;) {
+    const literals = columns.map((column, index) => sqlLiteral(row[column.name], column, dialect, limits[index]));
+    const tuple = `(${literals.join(', ')})`;
+    if (Buffer.byteLength(tuple) <= maxBytes) return tuple;
+    let largest = -1;
+    let largestBytes = 0;
+    literals.forEach((literal, index) => {
+      const bytes = Buffer.byteLength(literal);
+      if (limits[index] !== undefined && bytes > largestBytes) {
+        largest = index;
+        largestBytes = bytes;
+      }
+    });
+    // Nothing left to cut (a row of numbers cannot be this big): let the database say so.
+    if (largest < 0 || largestBytes <= 256) return tuple;
+    // Halve the value's limit (not the literal's size: escaping can make that twice the value).
+    limits[largest] = Math.floor(Math.min(limits[largest] ?? largestBytes, largestBytes) / 2);
+  }
+}
+
 /** Multi-row INSERTs of at most maxStatementBytes (UTF-8) each. */
 export function insertRowsSql(
   ref: TableRef,
@@ -136,7 +179,7 @@ export function insertRowsSql(
   let tuples: string[] = [];
   let bytes = headBytes;
   for (const row of rows) {
-    const tuple = `(${columns.map((column) => sqlLiteral(row[column.name], column, dialect)).join(', ')})`;
+    const tuple = tupleSql(row, columns, dialect, maxStatementBytes - headBytes);
     const tupleBytes = Buffer.byteLength(tuple) + 2; // ",\n"
     if (tuples.length > 0 && bytes + tupleBytes > maxStatementBytes) {
       statements.push(head + tuples.join(',\n'));

@@ -132,33 +132,49 @@ export class GitRefError extends KitError {
  * project are dropped, and deleted files too (they have no node to run).
  */
 export async function changedFilesSince(projectDir: string, ref: string): Promise<string[]> {
+  if (ref.startsWith('-'))
+    throw new GitRefError(`"${ref}" is not a git ref: give --changed-since a branch, tag or commit`);
   const { simpleGit } = await import('simple-git');
   const git = simpleGit(projectDir);
-  // Four git calls at once (each is a process start); their errors are looked at in order.
-  const [top, known, diff, status] = await Promise.allSettled([
-    git.revparse(['--show-toplevel']),
-    git.revparse(['--verify', `${ref}^{commit}`]),
-    git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', `${ref}...HEAD`]),
+  // simple-git waits 50 ms more after a git process that printed nothing, so each call
+  // here prints something: the top level and HEAD, the merge base, and the status (whose
+  // branch line is always there). The three run at once; their errors are read in order.
+  const [where, base, status] = await Promise.allSettled([
+    git.revparse(['--show-toplevel', 'HEAD']),
+    git.raw(['merge-base', ref, 'HEAD']),
     git.status(['--untracked-files=all']),
   ]);
-  if (top.status === 'rejected') {
-    throw new GitRefError(`--changed-since needs a git repository, and ${projectDir} is not in one`, {
-      cause: top.reason,
-    });
-  }
-  if (known.status === 'rejected') {
+  if (where.status === 'rejected') {
+    const inRepository = await git.checkIsRepo().catch(() => false);
     throw new GitRefError(
-      `unknown git ref "${ref}" for --changed-since: fetch it first (e.g. actions/checkout with fetch-depth: 0)`,
-      { cause: known.reason },
+      inRepository
+        ? `--changed-since needs a commit to compare with, and the repository at ${projectDir} has none yet`
+        : `--changed-since needs a git repository, and ${projectDir} is not in one`,
+      { cause: where.reason },
     );
   }
-  if (diff.status === 'rejected') throw diff.reason;
+  const [top = '', head = ''] = where.value.split('\n');
+  if (base.status === 'rejected' || !base.value.trim()) {
+    throw new GitRefError(
+      base.status === 'rejected'
+        ? `unknown git ref "${ref}" for --changed-since: fetch it first (e.g. actions/checkout with fetch-depth: 0)`
+        : `"${ref}" shares no history with HEAD: --changed-since needs a ref on the same line of work`,
+      { cause: base.status === 'rejected' ? base.reason : undefined },
+    );
+  }
   if (status.status === 'rejected') throw status.reason;
-  const committed = diff.value.split('\n').filter(Boolean);
+  // The merge base to HEAD is REF...HEAD; nothing was committed since when the base is HEAD.
+  const mergeBase = base.value.trim();
+  const committed =
+    mergeBase === head.trim()
+      ? []
+      : (await git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', mergeBase, 'HEAD']))
+          .split('\n')
+          .filter(Boolean);
   const { not_added, created, modified, renamed, staged, deleted } = status.value;
   const local = [...not_added, ...created, ...modified, ...renamed.map((entry) => entry.to), ...staged];
   const gone = new Set(deleted);
-  const relativeTo = path.relative(top.value.trim(), path.resolve(projectDir));
+  const relativeTo = path.relative(top.trim(), path.resolve(projectDir));
   return [...new Set([...committed, ...local])]
     .filter((file) => !gone.has(file))
     .map((file) => path.posix.relative(relativeTo.split(path.sep).join('/'), file))

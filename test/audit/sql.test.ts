@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS, TEXT_MAX_BYTES } from '../../src/audit/columns.js';
-import { addMissingColumnsSql, createTableSql, replaceRowsSql, sqlLiteral } from '../../src/audit/sql.js';
+import {
+  addMissingColumnsSql,
+  createTableSql,
+  insertRowsSql,
+  replaceRowsSql,
+  sqlLiteral,
+  tupleSql,
+} from '../../src/audit/sql.js';
 
 function column(name: string) {
   const found = AUDIT_COLUMNS.find((candidate) => candidate.name === name);
@@ -73,5 +80,35 @@ describe('replaceRowsSql', () => {
     for (const insert of inserts) expect(Buffer.byteLength(insert)).toBeLessThanOrEqual(50_000);
     const tuples = inserts.reduce((count, insert) => count + (insert.match(/'model\.p\.m\d+'/g)?.length ?? 0), 0);
     expect(tuples).toBe(500);
+  });
+});
+
+describe('tupleSql', () => {
+  it('cuts the largest text values, with the marker, until a row fits the statement', () => {
+    const hostile = {
+      invocation_id: 'inv',
+      unique_id: 'model.p.m',
+      // 65 KB of backslashes and quotes: twice that once Redshift-escaped.
+      message: "\\'".repeat(40_000),
+      tags: JSON.stringify(['x'.repeat(60_000)]),
+      meta: '{}',
+    };
+    const tuple = tupleSql(hostile, AUDIT_COLUMNS, 'redshift', 99_000);
+    expect(Buffer.byteLength(tuple)).toBeLessThanOrEqual(99_000);
+    expect(tuple).toMatch(/\[truncated by dbt-product-kit: \d+ bytes\]'/);
+    expect(tuple).toContain("'{}'");
+    // A row that fits is written whole.
+    expect(tupleSql({ message: 'ok' }, AUDIT_COLUMNS, 'redshift', 99_000)).toContain("'ok'");
+  });
+
+  it('keeps every INSERT of hostile rows under the Data API limit', () => {
+    const rows = Array.from({ length: 30 }, (_, index) => ({
+      invocation_id: 'inv',
+      unique_id: `model.p.m${index}`,
+      message: `${"'); drop table audit; --\\".repeat(3000)}😀`,
+    }));
+    const inserts = insertRowsSql({ schema: 's', table: 't' }, AUDIT_COLUMNS, rows, 'redshift', 100_000);
+    for (const insert of inserts) expect(Buffer.byteLength(insert)).toBeLessThanOrEqual(100_000);
+    expect(inserts.join('').match(/'model\.p\.m\d+'/g)).toHaveLength(30);
   });
 });

@@ -63,12 +63,15 @@ export async function planBatch(
     else statements.push(...addMissingColumnsSql(ref, columns, existing, dialect));
   }
   const key = { column: 'invocation_id', value: batch.invocationId };
+  // Both deletes first and the invocation row last: an upload that needs several
+  // transactions (the Data API's batches) never shows an invocation row without
+  // all of its node rows.
   const uploads: RowsToAppend[] = [
     { ref: tables.log, columns: AUDIT_COLUMNS, rows: batch.nodes },
     { ref: tables.invocations, columns: INVOCATION_COLUMNS, rows: [batch.invocation] },
   ];
+  for (const upload of uploads) statements.push(deleteRowsSql(upload.ref, upload.columns, key, dialect));
   for (const upload of uploads) {
-    statements.push(deleteRowsSql(upload.ref, upload.columns, key, dialect));
     if (options.append) appends.push(upload);
     else statements.push(...insertRowsSql(upload.ref, upload.columns, upload.rows, dialect, options.maxStatementBytes));
   }

@@ -1,0 +1,88 @@
+/**
+ * Audit sink for a Redshift target, through the Redshift Data API (the
+ * runner in CI has an IAM role and no network path to the cluster). One
+ * query reads the tables' columns; the upload is the same statements as
+ * every sink's (create or migrate, delete the invocation's rows, insert),
+ * cut to the Data API's limits and sent in as few BatchExecuteStatement
+ * calls as they allow: each batch is one transaction, and a rerun of the
+ * whole upload is idempotent because it starts by deleting the invocation.
+ */
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { DATA_API_LIMITS, DataApi, type DataApiOptions } from '../../redshift/data-api.js';
+import { type DataApiTarget, describeDataApiTarget } from '../../redshift/target.js';
+import type { TableRef } from '../sql.js';
+import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
+import { planBatch } from './write.js';
+
+/** Statements in groups of at most `size`, in order (pure). */
+export function packBatches(
+  statements: readonly string[],
+  size: number = DATA_API_LIMITS.maxBatchStatements,
+): string[][] {
+  const batches: string[][] = [];
+  for (let start = 0; start < statements.length; start += size) batches.push(statements.slice(start, start + size));
+  return batches;
+}
+
+const tableKey = (ref: TableRef) => `${ref.schema}.${ref.table}`.toLowerCase();
+
+export class RedshiftAuditSink implements AuditSink {
+  readonly kind = 'redshift-data';
+  readonly location: string;
+  readonly api: DataApi;
+
+  constructor(
+    client: RedshiftDataClient,
+    target: DataApiTarget,
+    private readonly tables: AuditTables,
+    options: Partial<DataApiOptions> = {},
+  ) {
+    this.api = new DataApi(client, target, options);
+    this.location = describeDataApiTarget(target);
+  }
+
+  /** The statements of an upload, already within the Data API's limits (for tests and the benchmark). */
+  async plan(batch: AuditBatch): Promise<string[][]> {
+    const existing = await this.existingColumns();
+    const { statements } = await planBatch(
+      { columns: async (ref) => existing.get(tableKey(ref)) ?? new Set() },
+      'redshift',
+      this.tables,
+      batch,
+      { maxStatementBytes: DATA_API_LIMITS.maxSqlBytes },
+    );
+    return packBatches(statements);
+  }
+
+  async write(batch: AuditBatch): Promise<void> {
+    try {
+      for (const sqls of await this.plan(batch)) await this.api.batch(sqls);
+    } catch (cause) {
+      throw new AuditWriteError(`writing the audit to ${this.location} failed: ${(cause as Error).message}`, {
+        sink: this.kind,
+        cause,
+      });
+    }
+  }
+
+  /** Columns of both audit tables in one query (names as parameters, never in the SQL text). */
+  private async existingColumns(): Promise<Map<string, Set<string>>> {
+    const rows = await this.api.query(
+      `select lower(table_schema), lower(table_name), lower(column_name) from information_schema.columns
+where (table_schema = :log_schema and table_name = :log_table)
+   or (table_schema = :invocations_schema and table_name = :invocations_table)`,
+      {
+        log_schema: this.tables.log.schema,
+        log_table: this.tables.log.table,
+        invocations_schema: this.tables.invocations.schema,
+        invocations_table: this.tables.invocations.table,
+      },
+    );
+    const columns = new Map<string, Set<string>>();
+    for (const [schema, table, column] of rows) {
+      const key = `${schema?.stringValue}.${table?.stringValue}`;
+      columns.set(key, (columns.get(key) ?? new Set()).add(String(column?.stringValue)));
+    }
+    return columns;
+  }
+}

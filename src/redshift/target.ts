@@ -1,0 +1,111 @@
+/**
+ * Which Redshift the Data API talks to (pure): a provisioned cluster or a
+ * Serverless workgroup, its region and database, and how to authenticate.
+ * Taken from the dbt target's endpoint host, then overridden by
+ * dbt-product.yml (`audit.redshift`), then by flags.
+ */
+import { KitError } from '../errors.js';
+
+export interface DataApiTarget {
+  /** Provisioned cluster id, or undefined for Serverless. */
+  clusterIdentifier?: string | undefined;
+  /** Serverless workgroup, or undefined for a provisioned cluster. */
+  workgroupName?: string | undefined;
+  database: string;
+  region: string;
+  /** Secrets Manager secret holding the database credentials. */
+  secretArn?: string | undefined;
+  /** Provisioned only: temporary credentials for this database user (GetClusterCredentials). */
+  dbUser?: string | undefined;
+}
+
+/** Overrides, each optional: dbt-product.yml `audit.redshift`, then flags. */
+export interface DataApiOverrides {
+  cluster?: string | undefined;
+  workgroup?: string | undefined;
+  database?: string | undefined;
+  region?: string | undefined;
+  secretArn?: string | undefined;
+  dbUser?: string | undefined;
+}
+
+export class RedshiftTargetError extends KitError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
+}
+
+const PROVISIONED_HOST =
+  /^([a-z][a-z0-9-]*)\.[a-z0-9]+\.([a-z]{2}(?:-[a-z]+)+-\d)\.redshift\.amazonaws\.com(?:\.cn)?$/i;
+const SERVERLESS_HOST =
+  /^([a-z0-9-]+)\.\d{12}\.([a-z]{2}(?:-[a-z]+)+-\d)\.redshift-serverless\.amazonaws\.com(?:\.cn)?$/i;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/** What an endpoint host says: `<cluster>.<id>.<region>.redshift.amazonaws.com` or `<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com`. */
+export function parseRedshiftHost(
+  host: string,
+): { clusterIdentifier: string; region: string } | { workgroupName: string; region: string } | undefined {
+  const bare = host.trim().replace(/:\d+$/, '');
+  const provisioned = PROVISIONED_HOST.exec(bare);
+  if (provisioned?.[1] && provisioned[2])
+    return { clusterIdentifier: provisioned[1].toLowerCase(), region: provisioned[2].toLowerCase() };
+  const serverless = SERVERLESS_HOST.exec(bare);
+  if (serverless?.[1] && serverless[2])
+    return { workgroupName: serverless[1].toLowerCase(), region: serverless[2].toLowerCase() };
+  return undefined;
+}
+
+/**
+ * The Data API target of a dbt Redshift target's fields, with overrides.
+ * Throws one line naming what to set when something is missing.
+ */
+export function dataApiTarget(
+  fields: Record<string, unknown>,
+  overrides: DataApiOverrides,
+  env: NodeJS.ProcessEnv,
+): DataApiTarget {
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+  const fromHost = text(fields.host) ? parseRedshiftHost(String(fields.host)) : undefined;
+  const workgroupName =
+    overrides.workgroup ??
+    (overrides.cluster ? undefined : fromHost && 'workgroupName' in fromHost ? fromHost.workgroupName : undefined);
+  const clusterIdentifier =
+    overrides.cluster ??
+    (workgroupName
+      ? undefined
+      : (text(fields.cluster_id) ??
+        (fromHost && 'clusterIdentifier' in fromHost ? fromHost.clusterIdentifier : undefined)));
+  if (overrides.cluster && overrides.workgroup) {
+    throw new RedshiftTargetError('give either --audit-cluster or --audit-workgroup, not both');
+  }
+  if (!clusterIdentifier && !workgroupName) {
+    throw new RedshiftTargetError(
+      `cannot tell the Redshift cluster or workgroup from host "${text(fields.host) ?? ''}": set --audit-cluster or --audit-workgroup (or audit.redshift in dbt-product.yml)`,
+    );
+  }
+  const region =
+    overrides.region ?? text(env.AWS_REGION) ?? text(env.AWS_DEFAULT_REGION) ?? fromHost?.region ?? text(fields.region);
+  if (!region) {
+    throw new RedshiftTargetError(
+      'no AWS region for the Redshift Data API: set AWS_REGION (or use the cluster endpoint as host)',
+    );
+  }
+  const database = overrides.database ?? text(fields.dbname) ?? text(fields.database);
+  if (!database) throw new RedshiftTargetError('no Redshift database: set dbname in the target or --audit-database');
+  const secretArn = overrides.secretArn;
+  if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
+    throw new RedshiftTargetError(
+      `"${secretArn}" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>): fix --audit-secret-arn`,
+    );
+  }
+  // Provisioned clusters without a secret need a database user for temporary credentials;
+  // Serverless (and IAM identity on clusters with dbUser omitted) map the caller's IAM identity.
+  const dbUser = workgroupName ? undefined : (overrides.dbUser ?? (secretArn ? undefined : text(fields.user)));
+  return { clusterIdentifier, workgroupName, database, region, secretArn, dbUser };
+}
+
+/** For messages: where the audit goes, never a secret. */
+export function describeDataApiTarget(target: DataApiTarget): string {
+  const where = target.workgroupName ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
+  return `redshift-data ${where}/${target.database} (${target.region})`;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { dataApiTarget, describeDataApiTarget, parseRedshiftHost } from '../../src/redshift/target.js';
+
+describe('parseRedshiftHost', () => {
+  it('reads a provisioned cluster endpoint', () => {
+    expect(parseRedshiftHost('analytics.c9xyz0abc1de.eu-west-1.redshift.amazonaws.com')).toEqual({
+      clusterIdentifier: 'analytics',
+      region: 'eu-west-1',
+    });
+    expect(parseRedshiftHost('Analytics.c9xyz0abc1de.us-gov-west-1.redshift.amazonaws.com:5439')).toEqual({
+      clusterIdentifier: 'analytics',
+      region: 'us-gov-west-1',
+    });
+  });
+
+  it('reads a Serverless workgroup endpoint', () => {
+    expect(parseRedshiftHost('orders-wg.123456789012.us-east-2.redshift-serverless.amazonaws.com')).toEqual({
+      workgroupName: 'orders-wg',
+      region: 'us-east-2',
+    });
+  });
+
+  it('says nothing of other hosts', () => {
+    expect(parseRedshiftHost('localhost')).toBeUndefined();
+    expect(parseRedshiftHost('my-proxy.internal.example.com')).toBeUndefined();
+  });
+});
+
+describe('dataApiTarget', () => {
+  const cluster = { host: 'analytics.c9xyz0abc1de.eu-west-1.redshift.amazonaws.com', dbname: 'dev', user: 'orders_dbt' };
+
+  it('takes cluster, region, database and user from the profile', () => {
+    expect(dataApiTarget(cluster, {}, {})).toEqual({
+      clusterIdentifier: 'analytics',
+      workgroupName: undefined,
+      database: 'dev',
+      region: 'eu-west-1',
+      secretArn: undefined,
+      dbUser: 'orders_dbt',
+    });
+  });
+
+  it('AWS_REGION and overrides win; a secret replaces the database user', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-audit-AbCdEf';
+    expect(
+      dataApiTarget(cluster, { database: 'analytics', secretArn }, { AWS_REGION: 'eu-central-1' }),
+    ).toMatchObject({ clusterIdentifier: 'analytics', database: 'analytics', region: 'eu-central-1', secretArn, dbUser: undefined });
+    expect(dataApiTarget(cluster, { workgroup: 'wg' }, {})).toMatchObject({
+      clusterIdentifier: undefined,
+      workgroupName: 'wg',
+      dbUser: undefined,
+    });
+  });
+
+  it('Serverless uses the IAM identity (no database user)', () => {
+    const host = 'orders-wg.123456789012.us-east-2.redshift-serverless.amazonaws.com';
+    expect(dataApiTarget({ host, dbname: 'dev', user: 'x' }, {}, {})).toMatchObject({
+      workgroupName: 'orders-wg',
+      dbUser: undefined,
+      region: 'us-east-2',
+    });
+    expect(describeDataApiTarget(dataApiTarget({ host, dbname: 'dev' }, {}, {}))).toBe(
+      'redshift-data workgroup orders-wg/dev (us-east-2)',
+    );
+  });
+
+  it('one line naming what to set when something is missing or wrong', () => {
+    expect(() => dataApiTarget({ host: 'localhost', dbname: 'dev' }, {}, {})).toThrow(
+      /^cannot tell the Redshift cluster or workgroup from host "localhost": set --audit-cluster or --audit-workgroup/,
+    );
+    expect(() => dataApiTarget({ host: 'proxy', dbname: 'dev' }, { cluster: 'c' }, {})).toThrow(
+      /^no AWS region for the Redshift Data API: set AWS_REGION/,
+    );
+    expect(() => dataApiTarget({ host: cluster.host }, {}, {})).toThrow(/^no Redshift database: set dbname/);
+    expect(() => dataApiTarget(cluster, { cluster: 'a', workgroup: 'b' }, {})).toThrow(
+      'give either --audit-cluster or --audit-workgroup, not both',
+    );
+    expect(() => dataApiTarget(cluster, { secretArn: 'orders-secret' }, {})).toThrow(
+      /^"orders-secret" is not a Secrets Manager secret ARN .*: fix --audit-secret-arn$/,
+    );
+  });
+});
