@@ -20,11 +20,26 @@ const topic = z.object({
   topic_arn: z.string().min(1),
 });
 
+const alerts = topic.extend({
+  /** Also alert when a test only warns (default: errors and test failures only). */
+  include_warnings: z.boolean().optional(),
+});
+
 const environment = z.object({
   /** dbt target the environment runs (profiles.yml). */
   target: z.string().min(1),
-  alerts: topic.optional(),
+  alerts: alerts.optional(),
   events: topic.optional(),
+});
+
+/** Where dbt-run writes the audit through the Redshift Data API, when the profile's host does not say. */
+const redshiftAudit = z.object({
+  cluster: z.string().min(1).optional(),
+  workgroup: z.string().min(1).optional(),
+  database: z.string().min(1).optional(),
+  region: z.string().min(1).optional(),
+  secret_arn: z.string().min(1).optional(),
+  db_user: z.string().min(1).optional(),
 });
 
 const upstream = z.object({
@@ -50,6 +65,7 @@ export const productManifestSchema = z.object({
     /** Custom schema of the audit table (dbt makes it `<target schema>_<schema>`). */
     schema: z.string().min(1),
     table: z.string().min(1),
+    redshift: redshiftAudit.optional(),
   }),
   upstream: z.array(upstream),
 });
@@ -57,3 +73,17 @@ export const productManifestSchema = z.object({
 export type ProductManifest = z.infer<typeof productManifestSchema>;
 export type Warehouse = (typeof WAREHOUSES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** A topic ARN the scaffold wrote and nobody filled in yet. */
+export function isPlaceholderArn(arn: string): boolean {
+  return /:REGION:|:ACCOUNT_ID:/.test(arn);
+}
+
+/** The environment of dbt-product.yml that runs a dbt target, if one does. */
+export function environmentForTarget(
+  manifest: ProductManifest,
+  targetName: string,
+): { name: string; environment: ProductManifest['environments'][string] } | undefined {
+  const found = Object.entries(manifest.environments).find(([, environment]) => environment.target === targetName);
+  return found ? { name: found[0], environment: found[1] } : undefined;
+}

@@ -187,3 +187,24 @@ function failure(id: string, described: DescribeStatementResponse): DataApiError
       : `Redshift statement ${id} failed${which}: ${error ?? 'no error given'}`;
   return new DataApiError(message, { statementId: id, status: described.Status, subStatement });
 }
+
+/** The one line for a Data API or credentials error, naming what to fix (pure). */
+export function dataApiErrorLine(error: unknown, target: DataApiTarget): string {
+  if (error instanceof DataApiError) return error.message;
+  const name = (error as { name?: string }).name ?? '';
+  const message = (error as Error).message ?? String(error);
+  const where = target.workgroupName ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
+  if (/secret/i.test(message) && target.secretArn)
+    return `cannot use secret ${target.secretArn}: ${message} (grant secretsmanager:GetSecretValue, check the ARN)`;
+  if (
+    (name === 'ValidationException' || name === 'ResourceNotFoundException') &&
+    /not found|doesn't exist|does not exist/i.test(message)
+  )
+    return `Redshift ${where} not found in ${target.region} (${message}): check --audit-cluster/--audit-workgroup, the target host and AWS_REGION`;
+  if (name === 'AccessDeniedException' || name === 'UnauthorizedException')
+    return `not allowed to use the Redshift Data API on ${where}: grant redshift-data:ExecuteStatement, BatchExecuteStatement, DescribeStatement and GetStatementResult, and redshift:GetClusterCredentials or secretsmanager:GetSecretValue (${message})`;
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message))
+    return 'no AWS credentials for the Redshift Data API: use a role (OIDC in CI) or an AWS profile locally';
+  if (/region is missing/i.test(message)) return 'no AWS region for the Redshift Data API: set AWS_REGION';
+  return `${name ? `${name}: ` : ''}${message}`;
+}

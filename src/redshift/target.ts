@@ -107,5 +107,5 @@ export function dataApiTarget(
 /** For messages: where the audit goes, never a secret. */
 export function describeDataApiTarget(target: DataApiTarget): string {
   const where = target.workgroupName ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
-  return `redshift-data ${where}/${target.database} (${target.region})`;
+  return `${where}/${target.database} (${target.region})`;
 }

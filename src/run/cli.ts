@@ -65,6 +65,20 @@ function program(io: RunnerIo): Command {
     .option('--state <dir>', 'dbt --state (artifacts to compare or defer to)')
     .option('--defer', 'dbt --defer (needs --state)')
     .option('--no-audit', "record nothing (dbt's own on-run-end hook still runs)")
+    .option('--strict-audit', 'exit 2 when the audit cannot be written (by default it never changes the exit code)')
+    .option('--audit-cluster <id>', 'Redshift audit: provisioned cluster (default: from the target host)')
+    .option('--audit-workgroup <name>', 'Redshift audit: Serverless workgroup (default: from the target host)')
+    .option('--audit-database <name>', "Redshift audit: database (default: the target's dbname)")
+    .option('--audit-secret-arn <arn>', 'Redshift audit: Secrets Manager secret with the database credentials')
+    .option('--audit-db-user <user>', 'Redshift audit: database user for temporary credentials (provisioned)')
+    .option(
+      '--alert-topic-arn <arn>',
+      'SNS topic for failure alerts (default: $DBT_PRODUCT_ALERT_TOPIC_ARN, dbt-product.yml)',
+    )
+    .option(
+      '--event-topic-arn <arn>',
+      'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
+    )
     .option('--json', 'print NDJSON events instead of progress')
     .option('--dbt-path <path>', 'the dbt executable (default: $DBT_PATH, .venv/bin/dbt, the kit venv, PATH)')
     .version(kitVersion(), '-v, --version')
@@ -73,12 +87,15 @@ function program(io: RunnerIo): Command {
       'after',
       [
         '',
-        'Commands: setup creates or refreshes the pinned dbt venv; doctor checks dbt, the profile, the connection and the audit sink.',
+        'Commands: setup creates or refreshes the pinned dbt venv; doctor checks dbt, the profile, the connection and the audit sink;',
+        'audit flush sends the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent).',
         '',
         'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
         'dbt not found, unknown target, dbt crash, corrupt artifacts); 130 / 143 interrupted by SIGINT / SIGTERM.',
         'The first SIGINT or SIGTERM asks dbt to cancel (it stops its queries); a second kills it. Either way the',
-        'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code.',
+        'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code',
+        '(unless --strict-audit: then 2); its rows stay spooled for dbt-run audit flush. Failed alerts are reported,',
+        'never change the exit code; an invalid dbt-product.yml makes it 2.',
         '',
         'Environment: DBT_PATH (the dbt executable); DBT_PRODUCT_KIT_DIRECT_DBT=1 runs dbt as it is, without',
         "the lines that spare dbt's console logger formatting events it drops (see the README).",
@@ -110,6 +127,7 @@ export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<
     const flags = command.opts<RunFlags>();
     if (which === 'setup') return await (await import('./doctor.js')).runSetup(io);
     if (which === 'doctor') return await (await import('./doctor.js')).runDoctor(flags, io);
+    if (which === 'audit') return await (await import('./flush.js')).runAuditCommand(extra, flags, io);
     const options = normaliseRunOptions(which, flags, extra, io.cwd);
     const outcome = await runInvocation(options, {
       env: io.env,

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DBT_COMMANDS, type DbtCommand } from '../dbt/command.js';
 import { UsageError } from '../errors.js';
+import type { DataApiOverrides } from '../redshift/target.js';
 import type { RunOptions } from './runner.js';
 
-export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor'] as const;
+export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor', 'audit'] as const;
 export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];
 
 export interface RunFlags {
@@ -24,6 +25,28 @@ export interface RunFlags {
   audit: boolean;
   json?: boolean;
   dbtPath?: string;
+  strictAudit?: boolean;
+  auditCluster?: string;
+  auditWorkgroup?: string;
+  auditDatabase?: string;
+  auditSecretArn?: string;
+  auditDbUser?: string;
+  alertTopicArn?: string;
+  eventTopicArn?: string;
+}
+
+/** The Redshift Data API flags, as overrides (undefined when none is given). */
+export function auditRedshiftFlags(flags: RunFlags): DataApiOverrides | undefined {
+  if (flags.auditCluster && flags.auditWorkgroup)
+    throw new UsageError('give either --audit-cluster or --audit-workgroup, not both');
+  const overrides = {
+    cluster: flags.auditCluster,
+    workgroup: flags.auditWorkgroup,
+    database: flags.auditDatabase,
+    secretArn: flags.auditSecretArn,
+    dbUser: flags.auditDbUser,
+  };
+  return Object.values(overrides).some((value) => value !== undefined) ? overrides : undefined;
 }
 
 export function parseCommand(value: string | undefined): RunnerCommand {
@@ -76,6 +99,10 @@ export function normaliseRunOptions(command: DbtCommand, flags: RunFlags, extra:
     state: flags.state ? path.resolve(cwd, flags.state) : undefined,
     defer: flags.defer ?? false,
     audit: flags.audit,
+    strictAudit: flags.strictAudit ?? false,
+    auditRedshift: auditRedshiftFlags(flags),
+    alertTopicArn: flags.alertTopicArn,
+    eventTopicArn: flags.eventTopicArn,
     dbtPath: flags.dbtPath,
     extra,
   };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import {
   auditRows,
   type InvocationContext,
@@ -15,13 +16,23 @@ import {
   type RunOrigin,
   runOrigin,
 } from '../audit/rows.js';
-import { preloadSink, sinkForTarget, writeAuditJsonl } from '../audit/sinks/index.js';
+import {
+  preloadSink,
+  type SinkContext,
+  settleSpooled,
+  sinkForTarget,
+  spoolBatch,
+  writeAuditJsonl,
+} from '../audit/sinks/index.js';
 
 export { preloadSink };
 
+import { notifyRun, type TopicFlags, topicsFor } from '../alerts/notify.js';
 import type { AuditBatch, AuditTables } from '../audit/sinks/types.js';
 import { ArtifactError, type Manifest, type RunResults, readManifest, readRunResults } from '../dbt/artifacts.js';
 import type { ResolvedTarget } from '../dbt/profiles.js';
+import type { ProductManifest } from '../product/manifest.js';
+import type { DataApiOverrides } from '../redshift/target.js';
 import type { RunPlan } from './plan.js';
 import type { Progress } from './progress.js';
 
@@ -124,6 +135,48 @@ async function localGit(projectDir: string): Promise<{ gitSha: string | null; gi
   }
 }
 
+/** dbt-product.yml's audit.redshift, with each flag given winning over it. */
+export function redshiftOverrides(
+  product: ProductManifest | undefined,
+  flags: DataApiOverrides | undefined,
+): DataApiOverrides {
+  const file = product?.audit.redshift;
+  const defined = Object.fromEntries(Object.entries(flags ?? {}).filter(([, value]) => value !== undefined));
+  return {
+    cluster: file?.cluster,
+    workgroup: file?.workgroup,
+    database: file?.database,
+    region: file?.region,
+    secretArn: file?.secret_arn,
+    dbUser: file?.db_user,
+    // A flag for one kind of Redshift replaces the file's other kind.
+    ...(defined.cluster ? { workgroup: undefined } : {}),
+    ...(defined.workgroup ? { cluster: undefined } : {}),
+    ...defined,
+  };
+}
+
+/** Sends the failure alert and the completion event, as the run's environment configures them. */
+export async function notify(
+  plan: RunPlan,
+  batch: AuditBatch,
+  manifest: Manifest | undefined,
+  product: ProductManifest | undefined,
+  flags: TopicFlags,
+  env: NodeJS.ProcessEnv,
+  sns: SNSClient | undefined,
+): Promise<{ sent: string[]; skipped: string[]; failed: string[] }> {
+  const topics = topicsFor(product, plan.target.targetName, flags, env);
+  if (!topics.alerts && !topics.events) return { sent: [], skipped: topics.skipped, failed: [] };
+  const { snsPublisher } = await import('../alerts/publish.js');
+  const notified = await notifyRun(
+    batch,
+    { product: plan.projectName, topics, auditTable: auditTables(manifest, plan.projectName, plan.target).log },
+    snsPublisher(env, sns),
+  );
+  return { sent: notified.sent, skipped: topics.skipped, failed: notified.failed };
+}
+
 export interface Execution {
   progress: Progress;
   startedAt: Date;
@@ -168,22 +221,39 @@ export interface Recorded {
   jsonlPath: string;
 }
 
-/** JSONL copy, then the sink. A sink failure is reported, never thrown: it must not change dbt's result. */
-export async function recordBatch(plan: RunPlan, batch: AuditBatch, manifest: Manifest | undefined): Promise<Recorded> {
-  const jsonlPath = await writeAuditJsonl(plan.targetDir, batch);
-  const sink = plan.runnerAudit
-    ? await sinkForTarget(plan.target, auditTables(manifest, plan.projectName, plan.target), plan.projectDir)
-    : undefined;
-  if (!sink) return { rows: 0, location: null, error: null, jsonlPath };
+/**
+ * Where the upload goes: the target's sink, spooled first so that nothing is
+ * lost when it fails (the copy moves to the audit folder once the sink has
+ * it). A sink failure is reported, never thrown: it must not change dbt's result.
+ */
+export async function recordBatch(
+  plan: RunPlan,
+  batch: AuditBatch,
+  manifest: Manifest | undefined,
+  sinkOptions: Pick<SinkContext, 'redshift' | 'redshiftClient' | 'dataApiOptions'> = {},
+): Promise<Recorded> {
+  if (!plan.runnerAudit) {
+    return { rows: 0, location: null, error: null, jsonlPath: await writeAuditJsonl(plan.targetDir, batch) };
+  }
+  const spooled = await spoolBatch(plan.targetDir, batch);
   try {
+    const sink = await sinkForTarget({
+      target: plan.target,
+      tables: auditTables(manifest, plan.projectName, plan.target),
+      projectDir: plan.projectDir,
+      env: plan.dbtEnv,
+      ...sinkOptions,
+    });
+    if (!sink) throw new Error(`no audit sink for ${plan.target.type}`);
     await sink.write(batch);
+    const jsonlPath = await settleSpooled(plan.targetDir, batch.invocationId);
     return { rows: batch.nodes.length, location: `${sink.kind} ${sink.location}`, error: null, jsonlPath };
   } catch (error) {
     return {
       rows: 0,
       location: null,
-      error: `${(error as Error).message} (rows kept in ${path.relative(plan.projectDir, jsonlPath)})`,
-      jsonlPath,
+      error: `${(error as Error).message} (rows kept in ${path.relative(plan.projectDir, spooled)}: dbt-run audit flush sends them)`,
+      jsonlPath: spooled,
     };
   }
 }

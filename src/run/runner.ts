@@ -5,6 +5,8 @@
  *   0 all good · 1 a node failed · 2 dbt or runner error ·
  *   130 / 143 interrupted by SIGINT / SIGTERM (after recording what finished).
  */
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { InvocationStatus } from '../audit/rows.js';
 import type { Manifest } from '../dbt/artifacts.js';
 import { type DbtInvocation, dbtArgs, describeSelection } from '../dbt/command.js';
@@ -13,6 +15,8 @@ import { isSupportedVersion, MIN_DBT_VERSION } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
 import { KitError } from '../errors.js';
 import { annotations, escapeData, isGithubActions, writeGithubFiles } from '../github/actions.js';
+import type { DataApiOptions } from '../redshift/data-api.js';
+import type { DataApiOverrides } from '../redshift/target.js';
 import { planRun } from './plan.js';
 import { applyEvent, emptyProgress } from './progress.js';
 import type { Execution } from './record.js';
@@ -25,6 +29,13 @@ export interface RunOptions extends DbtInvocation {
   changedSince?: string | undefined;
   /** Record the audit (runner sink, JSONL copy). */
   audit: boolean;
+  /** A failed audit write makes the exit code 2 (by default it never changes dbt's). */
+  strictAudit?: boolean | undefined;
+  /** --audit-cluster, --audit-workgroup... (over dbt-product.yml's audit.redshift). */
+  auditRedshift?: DataApiOverrides | undefined;
+  /** --alert-topic-arn, --event-topic-arn (over the environment and dbt-product.yml). */
+  alertTopicArn?: string | undefined;
+  eventTopicArn?: string | undefined;
   dbtPath?: string | undefined;
 }
 
@@ -35,6 +46,14 @@ export interface RunDependencies {
   stdout: (text: string) => void;
   onInterrupt?: ((handler: (signal: NodeJS.Signals) => void) => () => void) | undefined;
   now?: () => Date;
+  /** AWS clients to use instead of ones made from the environment (tests). */
+  aws?: AwsClients | undefined;
+}
+
+export interface AwsClients {
+  sns?: SNSClient;
+  redshiftData?: RedshiftDataClient;
+  dataApi?: Partial<DataApiOptions>;
 }
 
 export interface RunOutcome {
@@ -71,6 +90,10 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const recording = import('./record.js');
   const originRead = recording.then((record) => record.runOriginFor(plan.projectDir, env));
   if (plan.runnerAudit) void recording.then((record) => record.preloadSink(plan.target.type));
+  // dbt-product.yml (topics, Redshift audit settings) is read and checked while dbt runs:
+  // its schema library would otherwise add to every run's start-up.
+  const productRead = import('../product/read.js').then((product) => product.readProductManifest(plan.projectDir));
+  productRead.catch(() => {});
   let manifestRead: Promise<Manifest | undefined> | undefined;
 
   const progress = emptyProgress();
@@ -132,9 +155,24 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     errorMessage: exitCode === 2 ? [...progress.errors, ...dbtResult.otherOutput.slice(-5)].join('\n') || null : null,
   };
   const batch = await record.buildBatch(plan, execution, artifacts, await originRead, selection, now);
+  let productError: string | null = null;
+  const product = await productRead.catch((error: Error) => {
+    productError = error.message;
+    return undefined;
+  });
   const recorded = options.audit
-    ? await record.recordBatch(plan, batch, artifacts.manifest)
+    ? await record.recordBatch(plan, batch, artifacts.manifest, {
+        redshift: record.redshiftOverrides(product, options.auditRedshift),
+        redshiftClient: deps.aws?.redshiftData,
+        dataApiOptions: deps.aws?.dataApi,
+      })
     : { rows: 0, location: null, error: null };
+  const notified = await record.notify(plan, batch, artifacts.manifest, product, options, env, deps.aws?.sns);
+  for (const line of notified.sent) reporter.info(line);
+  for (const line of [...notified.skipped, ...notified.failed]) reporter.warn(line);
+  if (productError) reporter.warn(`error: ${productError}`);
+  // A broken dbt-product.yml, or a failed audit under --strict-audit, fails a run that dbt passed.
+  const finalExitCode = exitCode < 2 && (productError || (options.strictAudit && recorded.error)) ? 2 : exitCode;
 
   if (isGithubActions(env)) {
     const summary = runSummary(
@@ -144,7 +182,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
         command: options.command,
         selection,
         status,
-        exitCode,
+        exitCode: finalExitCode,
         invocationId: batch.invocationId,
         auditRows: recorded.rows,
         auditLocation: recorded.location,
@@ -156,10 +194,12 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     );
     for (const line of annotations(summary)) deps.stdout(`${line}\n`);
     if (recorded.error) deps.stdout(`::warning title=dbt-run audit::${escapeData(recorded.error)}\n`);
+    for (const line of notified.failed) deps.stdout(`::error title=dbt-run alert::${escapeData(line)}\n`);
+    if (productError) deps.stdout(`::error title=dbt-product.yml::${escapeData(productError)}\n`);
     await writeGithubFiles(env, summary);
   }
   await reporter.finish({
-    exitCode,
+    exitCode: finalExitCode,
     status,
     invocationId: batch.invocationId,
     counts: statusCounts(artifacts.runResults),
@@ -168,5 +208,11 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     auditError: recorded.error,
     elapsedSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
   });
-  return { exitCode, status, invocationId: batch.invocationId, auditRows: recorded.rows, auditError: recorded.error };
+  return {
+    exitCode: finalExitCode,
+    status,
+    invocationId: batch.invocationId,
+    auditRows: recorded.rows,
+    auditError: recorded.error,
+  };
 }

@@ -27,7 +27,11 @@ describe('parseRedshiftHost', () => {
 });
 
 describe('dataApiTarget', () => {
-  const cluster = { host: 'analytics.c9xyz0abc1de.eu-west-1.redshift.amazonaws.com', dbname: 'dev', user: 'orders_dbt' };
+  const cluster = {
+    host: 'analytics.c9xyz0abc1de.eu-west-1.redshift.amazonaws.com',
+    dbname: 'dev',
+    user: 'orders_dbt',
+  };
 
   it('takes cluster, region, database and user from the profile', () => {
     expect(dataApiTarget(cluster, {}, {})).toEqual({
@@ -42,9 +46,13 @@ describe('dataApiTarget', () => {
 
   it('AWS_REGION and overrides win; a secret replaces the database user', () => {
     const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-audit-AbCdEf';
-    expect(
-      dataApiTarget(cluster, { database: 'analytics', secretArn }, { AWS_REGION: 'eu-central-1' }),
-    ).toMatchObject({ clusterIdentifier: 'analytics', database: 'analytics', region: 'eu-central-1', secretArn, dbUser: undefined });
+    expect(dataApiTarget(cluster, { database: 'analytics', secretArn }, { AWS_REGION: 'eu-central-1' })).toMatchObject({
+      clusterIdentifier: 'analytics',
+      database: 'analytics',
+      region: 'eu-central-1',
+      secretArn,
+      dbUser: undefined,
+    });
     expect(dataApiTarget(cluster, { workgroup: 'wg' }, {})).toMatchObject({
       clusterIdentifier: undefined,
       workgroupName: 'wg',
@@ -60,7 +68,7 @@ describe('dataApiTarget', () => {
       region: 'us-east-2',
     });
     expect(describeDataApiTarget(dataApiTarget({ host, dbname: 'dev' }, {}, {}))).toBe(
-      'redshift-data workgroup orders-wg/dev (us-east-2)',
+      'workgroup orders-wg/dev (us-east-2)',
     );
   });
 

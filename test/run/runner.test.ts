@@ -90,7 +90,12 @@ describe.each(WAREHOUSES)('dbt-run on $label', (warehouse) => {
         env: { ...process.env, ...product.env },
       });
       const manifest = await readManifest(path.join(product.dir, 'target', 'manifest.json'));
-      const sink = await sinkForTarget(target, auditTables(manifest, 'shop', target), product.dir);
+      const sink = await sinkForTarget({
+        target,
+        tables: auditTables(manifest, 'shop', target),
+        projectDir: product.dir,
+        env: process.env,
+      });
       await sink?.write(batch);
       await sink?.write(batch);
       const again = await auditOf(warehouse, product, metadata.invocation_id);

@@ -1,15 +1,28 @@
 /**
  * Sinks by adapter type: the runner writes the audit to the warehouse the
- * target points at. Redshift (through the Data API) comes in its own module.
- * Each sink's client (a native DuckDB binding, pg) is loaded only when used:
- * it would otherwise add to every run's start-up.
+ * target points at (Redshift through the Data API). Each sink's client (a
+ * native DuckDB binding, pg, the AWS SDK) is loaded only when used: it would
+ * otherwise add to every run's start-up.
  */
 import path from 'node:path';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { ResolvedTarget } from '../../dbt/profiles.js';
+import type { DataApiOptions } from '../../redshift/data-api.js';
+import type { DataApiOverrides } from '../../redshift/target.js';
 import type { PostgresConnectionOptions } from './postgres.js';
 import type { AuditSink, AuditTables } from './types.js';
 
-export { auditJsonl, auditJsonlPath, writeAuditJsonl } from './jsonl.js';
+export {
+  auditJsonl,
+  auditJsonlPath,
+  parseAuditJsonl,
+  readSpooled,
+  settleSpooled,
+  spoolBatch,
+  spooledFiles,
+  spoolPath,
+  writeAuditJsonl,
+} from './jsonl.js';
 export type { AuditBatch, AuditSink, AuditTables } from './types.js';
 export { AuditWriteError } from './types.js';
 
@@ -27,28 +40,48 @@ export function postgresConnectionOf(target: ResolvedTarget): PostgresConnection
 const LOADERS = {
   duckdb: () => import('./duckdb.js'),
   postgres: () => import('./postgres.js'),
+  redshift: () => Promise.all([import('./redshift.js'), import('@aws-sdk/client-redshift-data')]),
 };
 
-type SinkFactory = (target: ResolvedTarget, tables: AuditTables, projectDir: string) => Promise<AuditSink>;
+/** What a sink is made from: the target, where the tables are, and for Redshift how to reach the Data API. */
+export interface SinkContext {
+  target: ResolvedTarget;
+  tables: AuditTables;
+  projectDir: string;
+  env: NodeJS.ProcessEnv;
+  /** dbt-product.yml's audit.redshift, then flags. */
+  redshift?: DataApiOverrides | undefined;
+  /** Tests inject a client (and faster polling); otherwise one is made from the environment. */
+  redshiftClient?: RedshiftDataClient | undefined;
+  dataApiOptions?: Partial<DataApiOptions> | undefined;
+}
+
+type SinkFactory = (context: SinkContext) => Promise<AuditSink>;
 
 const SINKS: Record<string, SinkFactory> = {
-  duckdb: async (target, tables, projectDir) => {
+  duckdb: async ({ target, tables, projectDir }) => {
     const { DuckDbAuditSink } = await LOADERS.duckdb();
     return new DuckDbAuditSink(path.resolve(projectDir, String(target.fields.path ?? ':memory:')), tables);
   },
-  postgres: async (target, tables) => {
+  postgres: async ({ target, tables }) => {
     const { PostgresAuditSink } = await LOADERS.postgres();
     return new PostgresAuditSink(postgresConnectionOf(target), tables);
+  },
+  redshift: async ({ target, tables, env, redshift, redshiftClient, dataApiOptions }) => {
+    const [{ RedshiftAuditSink }, { RedshiftDataClient }] = await LOADERS.redshift();
+    const { dataApiTarget } = await import('../../redshift/target.js');
+    const where = dataApiTarget(target.fields, redshift ?? {}, env);
+    // The environment the runner was given (not necessarily process.env) picks the endpoint.
+    const endpoint = env.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? env.AWS_ENDPOINT_URL;
+    const client =
+      redshiftClient ?? new RedshiftDataClient({ region: where.region, ...(endpoint ? { endpoint } : {}) });
+    return new RedshiftAuditSink(client, where, tables, dataApiOptions);
   },
 };
 
 /** The sink for a target's adapter, or undefined when the kit has none for it yet. */
-export async function sinkForTarget(
-  target: ResolvedTarget,
-  tables: AuditTables,
-  projectDir: string,
-): Promise<AuditSink | undefined> {
-  return SINKS[target.type]?.(target, tables, projectDir);
+export async function sinkForTarget(context: SinkContext): Promise<AuditSink | undefined> {
+  return SINKS[context.target.type]?.(context);
 }
 
 /** Starts loading a sink's client early (while dbt runs), so writing does not wait for it. */

@@ -1,16 +1,29 @@
 /**
- * The JSONL copy of every upload, always written under target/: one line for
- * the invocation, then one per node. Written atomically (temp file, rename)
- * so a half-written copy never exists; issue #4's spool reuses these files.
+ * The JSONL copy of every upload under target/: one line for the invocation,
+ * then one per node. An upload starts in the spool folder and moves to the
+ * audit folder once a sink has it; a failed upload stays spooled, and
+ * `dbt-run audit flush` sends it later. Files are written atomically (temp
+ * file, rename): a half-written copy never exists.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AuditRow, InvocationRow } from '../columns.js';
 import type { AuditBatch } from './types.js';
 
 export const AUDIT_JSONL_DIR = 'dbt-product-kit/audit';
+export const AUDIT_SPOOL_DIR = 'dbt-product-kit/spool';
 
+const inFolder = (targetDir: string, folder: string, invocationId: string) =>
+  path.join(targetDir, ...folder.split('/'), `${invocationId}.jsonl`);
+
+/** Where an upload's copy is once recorded. */
 export function auditJsonlPath(targetDir: string, invocationId: string): string {
-  return path.join(targetDir, ...AUDIT_JSONL_DIR.split('/'), `${invocationId}.jsonl`);
+  return inFolder(targetDir, AUDIT_JSONL_DIR, invocationId);
+}
+
+/** Where an upload waits until a sink has it. */
+export function spoolPath(targetDir: string, invocationId: string): string {
+  return inFolder(targetDir, AUDIT_SPOOL_DIR, invocationId);
 }
 
 export function auditJsonl(batch: AuditBatch): string {
@@ -21,11 +34,57 @@ export function auditJsonl(batch: AuditBatch): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function writeAuditJsonl(targetDir: string, batch: AuditBatch): Promise<string> {
-  const file = auditJsonlPath(targetDir, batch.invocationId);
+/** The batch a JSONL copy holds (pure); throws on anything else. */
+export function parseAuditJsonl(text: string): AuditBatch {
+  let invocation: InvocationRow | undefined;
+  const nodes: AuditRow[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const entry = JSON.parse(line) as { kind?: string; row?: unknown };
+    if (entry.kind === 'invocation') invocation = entry.row as InvocationRow;
+    else if (entry.kind === 'node') nodes.push(entry.row as AuditRow);
+    else throw new Error(`unknown line kind ${JSON.stringify(entry.kind)}`);
+  }
+  if (!invocation || typeof invocation.invocation_id !== 'string') throw new Error('no invocation line');
+  return { invocationId: invocation.invocation_id, invocation, nodes };
+}
+
+async function writeAtomically(file: string, text: string): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, auditJsonl(batch));
+  await writeFile(temporary, text);
   await rename(temporary, file);
   return file;
+}
+
+/** The copy of an upload with no sink to wait for (no-audit runs, adapters without a runner sink). */
+export async function writeAuditJsonl(targetDir: string, batch: AuditBatch): Promise<string> {
+  return writeAtomically(auditJsonlPath(targetDir, batch.invocationId), auditJsonl(batch));
+}
+
+/** Spools an upload before it is sent. */
+export async function spoolBatch(targetDir: string, batch: AuditBatch): Promise<string> {
+  return writeAtomically(spoolPath(targetDir, batch.invocationId), auditJsonl(batch));
+}
+
+/** A sink has the upload: its copy moves from the spool to the audit folder. */
+export async function settleSpooled(targetDir: string, invocationId: string): Promise<string> {
+  const file = auditJsonlPath(targetDir, invocationId);
+  await mkdir(path.dirname(file), { recursive: true });
+  await rename(spoolPath(targetDir, invocationId), file);
+  return file;
+}
+
+/** The spooled uploads (each is one invocation; the order does not matter, uploads are idempotent). */
+export async function spooledFiles(targetDir: string): Promise<string[]> {
+  const folder = path.join(targetDir, ...AUDIT_SPOOL_DIR.split('/'));
+  const names = await readdir(folder).catch(() => [] as string[]);
+  return names
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
+    .map((name) => path.join(folder, name));
+}
+
+export async function readSpooled(file: string): Promise<AuditBatch> {
+  return parseAuditJsonl(await readFile(file, 'utf8'));
 }

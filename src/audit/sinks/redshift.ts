@@ -8,7 +8,7 @@
  * whole upload is idempotent because it starts by deleting the invocation.
  */
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { DATA_API_LIMITS, DataApi, type DataApiOptions } from '../../redshift/data-api.js';
+import { DATA_API_LIMITS, DataApi, type DataApiOptions, dataApiErrorLine } from '../../redshift/data-api.js';
 import { type DataApiTarget, describeDataApiTarget } from '../../redshift/target.js';
 import type { TableRef } from '../sql.js';
 import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
@@ -33,7 +33,7 @@ export class RedshiftAuditSink implements AuditSink {
 
   constructor(
     client: RedshiftDataClient,
-    target: DataApiTarget,
+    private readonly target: DataApiTarget,
     private readonly tables: AuditTables,
     options: Partial<DataApiOptions> = {},
   ) {
@@ -58,10 +58,13 @@ export class RedshiftAuditSink implements AuditSink {
     try {
       for (const sqls of await this.plan(batch)) await this.api.batch(sqls);
     } catch (cause) {
-      throw new AuditWriteError(`writing the audit to ${this.location} failed: ${(cause as Error).message}`, {
-        sink: this.kind,
-        cause,
-      });
+      throw new AuditWriteError(
+        `writing the audit to ${this.kind} ${this.location} failed: ${dataApiErrorLine(cause, this.target)}`,
+        {
+          sink: this.kind,
+          cause,
+        },
+      );
     }
   }
 

@@ -1,0 +1,243 @@
+/**
+ * What dbt-run publishes to SNS, planned from an audit batch (pure): a
+ * failure alert (`run.failed`) for people and machines, and a completion
+ * event (`product.completed`) for downstream products. Both are versioned
+ * JSON documents; the alert also has a text body. One SNS message carries
+ * both (MessageStructure=json: the text for email and other protocols, the
+ * document for SQS, Lambda and HTTPS subscribers), kept under SNS's 256 KB
+ * with attributes that subscriptions can filter on.
+ */
+import type { AuditRow, InvocationRow } from '../audit/columns.js';
+import type { AuditBatch } from '../audit/sinks/types.js';
+import { quoteIdentifier, type TableRef } from '../audit/sql.js';
+
+export const ALERT_SCHEMA = 'dbt-product-kit/run.failed';
+export const EVENT_SCHEMA = 'dbt-product-kit/product.completed';
+export const MESSAGE_VERSION = 1;
+/** SNS takes 262,144 bytes with attributes; the rest is headroom for the envelope. */
+export const MAX_MESSAGE_BYTES = 256_000;
+const FAILED = new Set(['error', 'fail', 'runtime error']);
+
+export interface MessageContext {
+  product: string;
+  environment: string;
+  /** Where the audit rows are, for the ready-made query. */
+  auditTable: TableRef;
+  /** Also alert on tests that only warn. */
+  includeWarnings: boolean;
+}
+
+export interface PlannedMessage {
+  eventType: 'run.failed' | 'product.completed';
+  subject: string;
+  /** MessageStructure=json: `default` (text), `sqs`/`lambda`/`https` (the document). */
+  message: string;
+  attributes: Record<string, string>;
+  /** The document, parsed, for tests and logs. */
+  document: Record<string, unknown>;
+  /** For FIFO topics. */
+  groupId: string;
+  deduplicationId: string;
+}
+
+/** Printable ASCII only, under 100 characters: SNS's rule for subjects. */
+export function snsSubject(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?').trim();
+  return printable.length < 100 ? printable : `${printable.slice(0, 96)}...`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+function trimmed(text: string | null | undefined, max: number): string {
+  const value = (text ?? '').trim();
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+/** The nodes an alert is about: errors and test failures, and warnings when asked. */
+export function alertingNodes(nodes: readonly AuditRow[], includeWarnings: boolean): AuditRow[] {
+  return nodes.filter((node) => FAILED.has(String(node.status)) || (includeWarnings && String(node.status) === 'warn'));
+}
+
+/** "2 errors, 1 test failure" (what the subject and the body lead with). */
+function failureSummary(nodes: readonly AuditRow[], invocation: InvocationRow): string {
+  const errors = nodes.filter((node) => node.status === 'error' || node.status === 'runtime error').length;
+  const failures = nodes.filter((node) => node.status === 'fail').length;
+  const warnings = nodes.filter((node) => node.status === 'warn').length;
+  const parts = [
+    errors ? plural(errors, 'error') : '',
+    failures ? plural(failures, 'test failure') : '',
+    warnings ? plural(warnings, 'test warning') : '',
+  ].filter(Boolean);
+  if (parts.length === 0) return invocation.status === 'error' ? 'dbt stopped with an error' : 'failed';
+  return parts.join(', ');
+}
+
+function auditQuery(table: TableRef, invocationId: string): string {
+  return `select unique_id, status, message from ${quoteIdentifier(table.schema)}.${quoteIdentifier(table.table)} where invocation_id = '${invocationId.replaceAll("'", "''")}' order by started_at;`;
+}
+
+function structured(text: string, document: Record<string, unknown>): string {
+  const json = JSON.stringify(document);
+  return JSON.stringify({ default: text, email: text, sqs: json, lambda: json, https: json });
+}
+
+function size(message: string, subject: string, attributes: Record<string, string>): number {
+  return (
+    Buffer.byteLength(message) +
+    Buffer.byteLength(subject) +
+    Object.entries(attributes).reduce((sum, [name, value]) => sum + Buffer.byteLength(name + value) + 6, 0)
+  );
+}
+
+/** The failure alert, or undefined when nothing failed (and dbt did not stop with an error). */
+export function planFailureAlert(batch: AuditBatch, context: MessageContext): PlannedMessage | undefined {
+  const { invocation } = batch;
+  const failing = alertingNodes(batch.nodes, context.includeWarnings);
+  if (failing.length === 0 && invocation.status !== 'error') return undefined;
+  const command = String(invocation.command ?? 'build');
+  const summary = failureSummary(failing, invocation);
+  const subject = snsSubject(`[${context.product}][${context.environment}] dbt ${command} failed: ${summary}`);
+  const severity =
+    failing.some((node) => node.status !== 'warn') || invocation.status === 'error' ? 'error' : 'warning';
+  const attributes = {
+    product: context.product,
+    environment: context.environment,
+    event_type: 'run.failed',
+    severity,
+  };
+  const build = (shown: number): { message: string; document: Record<string, unknown> } => {
+    const listed = failing.slice(0, shown);
+    const more = failing.length - listed.length;
+    const document = {
+      schema: ALERT_SCHEMA,
+      version: MESSAGE_VERSION,
+      event_type: 'run.failed',
+      severity,
+      product: context.product,
+      environment: context.environment,
+      target: invocation.target_name,
+      command,
+      selection: invocation.selection || null,
+      invocation_id: batch.invocationId,
+      status: invocation.status,
+      exit_code: invocation.exit_code,
+      started_at: invocation.started_at,
+      completed_at: invocation.completed_at,
+      counts: {
+        total: invocation.nodes_total,
+        success: invocation.nodes_success,
+        error: invocation.nodes_error,
+        skipped: invocation.nodes_skipped,
+        pass: invocation.nodes_pass,
+        fail: invocation.nodes_fail,
+        warn: invocation.nodes_warn,
+      },
+      failures: listed.map((node) => ({
+        unique_id: node.unique_id,
+        name: node.name,
+        resource_type: node.resource_type,
+        status: node.status,
+        relation_name: node.relation_name ?? null,
+        message: trimmed(node.message, 2000),
+      })),
+      failures_not_listed: more,
+      error_message: invocation.error_message ? trimmed(invocation.error_message, 4000) : null,
+      run_url: invocation.run_url ?? null,
+      git_sha: invocation.git_sha ?? null,
+      audit_query: auditQuery(context.auditTable, batch.invocationId),
+    };
+    const lines = [
+      `${context.product} (${context.environment}): dbt ${command} failed: ${summary}.`,
+      `Nodes: ${invocation.nodes_total ?? 0} total, ${invocation.nodes_error ?? 0} errors, ${invocation.nodes_fail ?? 0} test failures, ${invocation.nodes_warn ?? 0} warnings, ${invocation.nodes_skipped ?? 0} skipped.`,
+      '',
+      ...(listed.length ? ['What failed:'] : []),
+      ...listed.map(
+        (node) =>
+          `- ${node.unique_id} (${node.resource_type}, ${node.status}): ${trimmed(node.message, 500) || 'no message'}`,
+      ),
+      ...(more > 0 ? [`- and ${more} more`] : []),
+      ...(invocation.error_message ? ['', `dbt said: ${trimmed(invocation.error_message, 1000)}`] : []),
+      '',
+      `Run: ${invocation.run_url ?? 'local run'}`,
+      `Invocation: ${batch.invocationId}`,
+      ...(invocation.git_sha ? [`Commit: ${invocation.git_sha}`] : []),
+      '',
+      'Every result of this run in the audit log:',
+      `  ${document.audit_query}`,
+    ];
+    return { message: structured(lines.join('\n'), document), document };
+  };
+  // Everything if it fits, else the longest list that does (ending with "and N more"). Each
+  // listed failure costs at least its share of the message (the document three times, a text
+  // line once), which bounds the search before any message is built.
+  let high = 0;
+  for (let spent = 0; high < failing.length; high++) {
+    const node = failing[high] as AuditRow;
+    spent +=
+      3 * Buffer.byteLength(JSON.stringify(JSON.stringify(trimmed(node.message, 2000)))) +
+      Math.min(500, String(node.message ?? '').length);
+    if (spent > MAX_MESSAGE_BYTES) break;
+  }
+  let planned = build(high);
+  if (size(planned.message, subject, attributes) > MAX_MESSAGE_BYTES) {
+    let low = 0;
+    high -= 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (size(build(middle).message, subject, attributes) <= MAX_MESSAGE_BYTES) low = middle;
+      else high = middle - 1;
+    }
+    planned = build(low);
+  }
+  return {
+    eventType: 'run.failed',
+    subject,
+    message: planned.message,
+    attributes,
+    document: planned.document,
+    groupId: context.product,
+    deduplicationId: `${batch.invocationId}:run.failed`,
+  };
+}
+
+/** The completion event of a successful run. */
+export function planCompletionEvent(
+  batch: AuditBatch,
+  context: Pick<MessageContext, 'product' | 'environment'>,
+): PlannedMessage | undefined {
+  const { invocation } = batch;
+  if (invocation.status !== 'success') return undefined;
+  const built = batch.nodes.filter((node) => node.status === 'success' && node.resource_type !== 'test');
+  const document = {
+    schema: EVENT_SCHEMA,
+    version: MESSAGE_VERSION,
+    event_type: 'product.completed',
+    product: context.product,
+    environment: context.environment,
+    target: invocation.target_name,
+    command: invocation.command,
+    invocation_id: batch.invocationId,
+    finished_at: invocation.completed_at,
+    nodes_built: built.length,
+    tests_passed: batch.nodes.filter((node) => node.status === 'pass').length,
+    git_sha: invocation.git_sha ?? null,
+    run_url: invocation.run_url ?? null,
+  };
+  const text = `${context.product} (${context.environment}) completed: ${plural(built.length, 'node')} built, invocation ${batch.invocationId}.`;
+  return {
+    eventType: 'product.completed',
+    subject: snsSubject(`[${context.product}][${context.environment}] completed`),
+    message: structured(text, document),
+    attributes: {
+      product: context.product,
+      environment: context.environment,
+      event_type: 'product.completed',
+      severity: 'info',
+    },
+    document,
+    groupId: context.product,
+    deduplicationId: `${batch.invocationId}:product.completed`,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * After a run: the failure alert and the completion event, to the topics the
+ * flags, the environment or dbt-product.yml name for the run's environment
+ * (the dbt-product.yml environment whose target the run used). Nothing here
+ * throws: every problem comes back as a line for the runner to report.
+ */
+
+import type { AuditBatch } from '../audit/sinks/types.js';
+import type { TableRef } from '../audit/sql.js';
+import { environmentForTarget, isPlaceholderArn, type ProductManifest } from '../product/manifest.js';
+import { planCompletionEvent, planFailureAlert } from './message.js';
+import type { Publisher } from './publish.js';
+
+export interface TopicFlags {
+  /** --alert-topic-arn */
+  alertTopicArn?: string | undefined;
+  /** --event-topic-arn */
+  eventTopicArn?: string | undefined;
+}
+
+export interface Topics {
+  environment: string;
+  alerts?: { arn: string; includeWarnings: boolean } | undefined;
+  events?: { arn: string } | undefined;
+  /** Why a topic is not used (a placeholder left in dbt-product.yml). */
+  skipped: string[];
+}
+
+/** Which topics a run publishes to (pure): flag, then environment variable, then dbt-product.yml. */
+export function topicsFor(
+  product: ProductManifest | undefined,
+  targetName: string,
+  flags: TopicFlags,
+  env: NodeJS.ProcessEnv,
+): Topics {
+  const found = product ? environmentForTarget(product, targetName) : undefined;
+  const skipped: string[] = [];
+  const pick = (
+    flag: string | undefined,
+    variable: string | undefined,
+    configured: string | undefined,
+    what: string,
+  ) => {
+    const arn = flag ?? (variable || undefined) ?? configured;
+    if (arn && flag === undefined && !variable && isPlaceholderArn(arn)) {
+      skipped.push(`${what} for ${found?.name} not sent: replace REGION and ACCOUNT_ID in dbt-product.yml's topic ARN`);
+      return undefined;
+    }
+    return arn;
+  };
+  const alerts = pick(
+    flags.alertTopicArn,
+    env.DBT_PRODUCT_ALERT_TOPIC_ARN,
+    found?.environment.alerts?.topic_arn,
+    'failure alerts',
+  );
+  const events = pick(
+    flags.eventTopicArn,
+    env.DBT_PRODUCT_EVENT_TOPIC_ARN,
+    found?.environment.events?.topic_arn,
+    'completion events',
+  );
+  return {
+    environment: found?.name ?? targetName,
+    alerts: alerts ? { arn: alerts, includeWarnings: found?.environment.alerts?.include_warnings ?? false } : undefined,
+    events: events ? { arn: events } : undefined,
+    skipped,
+  };
+}
+
+export interface Notified {
+  /** What was published: "run.failed sent to arn:... (message id)". */
+  sent: string[];
+  /** One line per publish that failed. */
+  failed: string[];
+}
+
+export async function notifyRun(
+  batch: AuditBatch,
+  context: { product: string; topics: Topics; auditTable: TableRef },
+  publisher: Publisher,
+): Promise<Notified> {
+  const { topics } = context;
+  const notified: Notified = { sent: [], failed: [] };
+  const plans = [
+    topics.alerts && {
+      what: 'failure alert topic',
+      arn: topics.alerts.arn,
+      planned: planFailureAlert(batch, {
+        product: context.product,
+        environment: topics.environment,
+        auditTable: context.auditTable,
+        includeWarnings: topics.alerts.includeWarnings,
+      }),
+    },
+    topics.events && {
+      what: 'completion event topic',
+      arn: topics.events.arn,
+      planned: planCompletionEvent(batch, { product: context.product, environment: topics.environment }),
+    },
+  ];
+  for (const plan of plans) {
+    if (!plan || !plan.planned) continue;
+    try {
+      const id = await publisher.publish(plan.arn, plan.planned, plan.what);
+      notified.sent.push(`${plan.planned.eventType} sent to ${plan.arn} (message ${id})`);
+    } catch (error) {
+      notified.failed.push((error as Error).message);
+    }
+  }
+  return notified;
+}

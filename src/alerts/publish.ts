@@ -1,0 +1,91 @@
+/**
+ * Publishing planned messages to SNS, and which topics to use. The SDK
+ * retries what it can (standard mode, 3 attempts); what still fails becomes
+ * one line naming what to fix, for the runner to report loudly. Publishing
+ * never changes dbt-run's exit code.
+ */
+import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { KitError } from '../errors.js';
+import type { PlannedMessage } from './message.js';
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$/;
+
+export class PublishError extends KitError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 2 });
+  }
+}
+
+/** The region of a topic ARN; throws one line when the ARN is malformed (pure). */
+export function topicRegion(arn: string, what: string): string {
+  const match = SNS_TOPIC_ARN.exec(arn);
+  if (!match?.[1]) {
+    throw new PublishError(`${what} "${arn}" is not an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)`);
+  }
+  return match[1];
+}
+
+/** The Publish request for a planned message (pure). */
+export function publishInput(topicArn: string, planned: PlannedMessage): PublishCommandInput {
+  const fifo = topicArn.endsWith('.fifo');
+  return {
+    TopicArn: topicArn,
+    Subject: planned.subject,
+    Message: planned.message,
+    MessageStructure: 'json',
+    MessageAttributes: Object.fromEntries(
+      Object.entries(planned.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+    ),
+    ...(fifo ? { MessageGroupId: planned.groupId, MessageDeduplicationId: planned.deduplicationId } : {}),
+  };
+}
+
+/** The one line for an SNS or credentials error (pure). */
+export function publishErrorLine(error: unknown, topicArn: string, what: string): string {
+  const name = (error as { name?: string }).name ?? '';
+  const message = (error as Error).message ?? String(error);
+  if (name === 'NotFoundException' || name === 'NotFound')
+    return `${what} ${topicArn} does not exist: check the ARN (account and region) or create the topic`;
+  if (name === 'AuthorizationErrorException' || name === 'AuthorizationError' || name === 'AccessDeniedException')
+    return `not allowed to publish to ${what} ${topicArn}: grant sns:Publish on it to the role dbt-run uses`;
+  if (name === 'CredentialsProviderError' || /credential/i.test(message))
+    return `no AWS credentials to publish to ${what} ${topicArn}: use a role (OIDC in CI) or an AWS profile locally`;
+  if (name.startsWith('KMS'))
+    return `${what} ${topicArn} is encrypted with a KMS key dbt-run may not use: grant kms:GenerateDataKey and kms:Decrypt`;
+  if (name === 'InvalidParameterException' || name === 'InvalidParameterValueException')
+    return `SNS refused the message to ${what} ${topicArn}: ${message}`;
+  if (name === 'ThrottledException' || name === 'Throttling')
+    return `SNS throttled publishing to ${what} ${topicArn} after retries: ${message}`;
+  return `publishing to ${what} ${topicArn} failed: ${message}`;
+}
+
+export interface Publisher {
+  /** Publishes; returns the message id or throws a PublishError. */
+  publish(topicArn: string, planned: PlannedMessage, what: string): Promise<string>;
+}
+
+/** A publisher over SNS clients made per region (or the one injected). */
+export function snsPublisher(env: NodeJS.ProcessEnv, client?: SNSClient): Publisher {
+  const clients = new Map<string, SNSClient>();
+  const clientFor = async (region: string): Promise<SNSClient> => {
+    if (client) return client;
+    const { SNSClient } = await import('@aws-sdk/client-sns');
+    const endpoint = env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL;
+    const made = clients.get(region) ?? new SNSClient({ region, ...(endpoint ? { endpoint } : {}) });
+    clients.set(region, made);
+    return made;
+  };
+  return {
+    async publish(topicArn, planned, what) {
+      const region = topicRegion(topicArn, what);
+      const { PublishCommand } = await import('@aws-sdk/client-sns');
+      try {
+        const sns = await clientFor(region);
+        const output = await sns.send(new PublishCommand(publishInput(topicArn, planned)));
+        return output.MessageId ?? '';
+      } catch (error) {
+        throw new PublishError(publishErrorLine(error, topicArn, what), { cause: error });
+      }
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * `dbt-run audit flush`: sends every upload a failed audit write left in the
+ * spool (target/dbt-product-kit/spool), each to the target it was recorded
+ * for (the invocation row's target_name). An upload is idempotent per
+ * invocation, so flushing twice, or a flush racing a rerun, never duplicates
+ * rows; a sent upload's copy moves to the audit folder.
+ */
+import path from 'node:path';
+import { readSpooled, type SinkContext, settleSpooled, sinkForTarget, spooledFiles } from '../audit/sinks/index.js';
+import { readProjectFile, resolveTarget } from '../dbt/profiles.js';
+import { formatError, UsageError } from '../errors.js';
+import { readProductManifest } from '../product/read.js';
+import type { RunnerIo } from './cli.js';
+import { auditRedshiftFlags, type RunFlags } from './options.js';
+import { auditTables, readManifestQuietly, redshiftOverrides } from './record.js';
+
+export interface FlushOptions {
+  projectDir: string;
+  profilesDir?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  /** Redshift audit flags (over dbt-product.yml's audit.redshift). */
+  redshift?: SinkContext['redshift'];
+  redshiftClient?: SinkContext['redshiftClient'];
+  dataApiOptions?: SinkContext['dataApiOptions'];
+}
+
+export interface FlushedUpload {
+  invocationId: string;
+  target: string;
+  rows: number;
+  /** Where it went, or null when it is still spooled. */
+  location: string | null;
+  error: string | null;
+}
+
+export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]> {
+  const projectDir = path.resolve(options.projectDir);
+  const project = await readProjectFile(projectDir);
+  const targetDir = path.resolve(projectDir, project.targetPath);
+  const manifest = await readManifestQuietly(targetDir);
+  const product = await readProductManifest(projectDir);
+  const results: FlushedUpload[] = [];
+  for (const file of await spooledFiles(targetDir)) {
+    let batch: Awaited<ReturnType<typeof readSpooled>>;
+    try {
+      batch = await readSpooled(file);
+    } catch (error) {
+      results.push({
+        invocationId: path.basename(file, '.jsonl'),
+        target: '?',
+        rows: 0,
+        location: null,
+        error: `${path.relative(projectDir, file)} is not an audit upload (${(error as Error).message}): move it away`,
+      });
+      continue;
+    }
+    const targetName = String(batch.invocation.target_name ?? '');
+    try {
+      const target = await resolveTarget({
+        projectDir,
+        profilesDir: options.profilesDir,
+        target: targetName || undefined,
+        env: options.env,
+      });
+      const sink = await sinkForTarget({
+        target,
+        tables: auditTables(manifest, project.name, target),
+        projectDir,
+        env: options.env,
+        redshift: redshiftOverrides(product, options.redshift),
+        redshiftClient: options.redshiftClient,
+        dataApiOptions: options.dataApiOptions,
+      });
+      if (!sink) throw new Error(`no dbt-run audit sink for ${target.type} targets`);
+      await sink.write(batch);
+      await settleSpooled(targetDir, batch.invocationId);
+      results.push({
+        invocationId: batch.invocationId,
+        target: targetName,
+        rows: batch.nodes.length,
+        location: `${sink.kind} ${sink.location}`,
+        error: null,
+      });
+    } catch (error) {
+      results.push({
+        invocationId: batch.invocationId,
+        target: targetName,
+        rows: 0,
+        location: null,
+        error: (error as Error).message,
+      });
+    }
+  }
+  return results;
+}
+
+/** `dbt-run audit <flush>`: exit 0 when everything spooled was sent (or nothing was), 2 otherwise. */
+export async function runAuditCommand(args: string[], flags: RunFlags, io: RunnerIo): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'flush' || rest.length > 0) {
+    throw new UsageError(`unknown audit command "${args.join(' ')}": use dbt-run audit flush [--project-dir D]`);
+  }
+  const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
+  const results = await flushSpool({
+    projectDir,
+    profilesDir: flags.profilesDir ? path.resolve(io.cwd, flags.profilesDir) : undefined,
+    env: io.env,
+    redshift: auditRedshiftFlags(flags),
+  });
+  if (results.length === 0) {
+    io.stdout.write('audit flush: nothing spooled\n');
+    return 0;
+  }
+  for (const result of results) {
+    if (result.error) io.stderr.write(`${formatError(new UsageError(`${result.invocationId}: ${result.error}`))}\n`);
+    else io.stdout.write(`audit flush: ${result.invocationId} (${result.rows} rows) written to ${result.location}\n`);
+  }
+  const failed = results.filter((result) => result.error).length;
+  io.stdout.write(`audit flush: ${results.length - failed} sent, ${failed} still spooled\n`);
+  return failed ? 2 : 0;
+}

@@ -1,0 +1,161 @@
+/**
+ * Failure alerts and completion events through moto_server: a real dbt-run
+ * build on the test Postgres publishes to an SNS topic, and an SQS queue
+ * subscribed to it receives what a downstream product would.
+ */
+import { randomBytes } from 'node:crypto';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ALERT_SCHEMA, EVENT_SCHEMA } from '../../src/alerts/message.js';
+import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+
+const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
+const endpoint = inject('motoEndpoint');
+const aws = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+const sns = new SNSClient(aws);
+const sqs = new SQSClient(aws);
+const awsEnv = {
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'eu-west-1',
+  AWS_ENDPOINT_URL_SNS: endpoint,
+};
+const products: TestProduct[] = [];
+
+afterAll(async () => {
+  await Promise.all(products.map((product) => product.cleanup()));
+});
+
+/** A topic with a queue subscribed to it. */
+async function topicWithQueue(fifo = false) {
+  const name = `t${randomBytes(4).toString('hex')}${fifo ? '.fifo' : ''}`;
+  const { TopicArn } = await sns.send(
+    new CreateTopicCommand({ Name: name, Attributes: fifo ? { FifoTopic: 'true' } : {} }),
+  );
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: fifo ? { FifoQueue: 'true' } : {} }),
+  );
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+  return { topicArn: TopicArn as string, queueUrl: QueueUrl as string };
+}
+
+async function receive(queueUrl: string) {
+  const { Messages } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2, MaxNumberOfMessages: 10 }),
+  );
+  return (Messages ?? []).map((message) => {
+    const envelope = JSON.parse(message.Body ?? '{}');
+    const attributes = Object.fromEntries(
+      Object.entries(envelope.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        (value as { Value: string }).Value,
+      ]),
+    );
+    return { subject: envelope.Subject as string, document: JSON.parse(envelope.Message), attributes };
+  });
+}
+
+/** A product on the test Postgres whose dbt-product.yml sends the postgres target's alerts and events. */
+async function product(options: { failing: boolean; alerts: string; events: string }) {
+  const made = await scaffoldTestProduct({ name: 'orders' });
+  products.push(made);
+  if (options.failing) await cp(FAILURES, made.dir, { recursive: true });
+  const file = `${made.dir}/dbt-product.yml`;
+  const yaml = await readFile(file, 'utf8');
+  await writeFile(
+    file,
+    yaml.replace(
+      '  local:\n    target: local\n',
+      `  local:\n    target: local\n  ci:\n    target: postgres\n    alerts:\n      topic_arn: ${options.alerts}\n    events:\n      topic_arn: ${options.events}\n`,
+    ),
+  );
+  return made;
+}
+
+describe('alerts and events through SNS (moto)', () => {
+  it('a failing build alerts: subject, attributes and the versioned document; no completion event', async () => {
+    const alerts = await topicWithQueue();
+    const events = await topicWithQueue();
+    const made = await product({ failing: true, alerts: alerts.topicArn, events: events.topicArn });
+    const run = await runDbtRun(made, ['build', '--target', 'postgres'], awsEnv);
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.stdout).toContain(`run.failed sent to ${alerts.topicArn}`);
+
+    const [message, ...others] = await receive(alerts.queueUrl);
+    expect(others).toHaveLength(0);
+    expect(message?.subject).toBe('[orders][ci] dbt build failed: 1 error, 1 test failure');
+    expect(message?.attributes).toEqual({
+      product: 'orders',
+      environment: 'ci',
+      event_type: 'run.failed',
+      severity: 'error',
+    });
+    const document = message?.document;
+    expect(document).toMatchObject({
+      schema: ALERT_SCHEMA,
+      version: 1,
+      product: 'orders',
+      environment: 'ci',
+      target: 'postgres',
+      command: 'build',
+      status: 'failed',
+      exit_code: 1,
+      failures_not_listed: 0,
+    });
+    expect(
+      document.failures
+        .map((failure: { unique_id: string }) => failure.unique_id.split('.').slice(0, 3).join('.'))
+        .sort(),
+    ).toEqual(['model.orders.broken', 'test.orders.no_big_spenders']);
+    expect(document.failures.find((failure: { status: string }) => failure.status === 'error').message).toMatch(/\S/);
+    expect(document.audit_query).toContain(`where invocation_id = '${document.invocation_id}'`);
+    expect(await receive(events.queueUrl)).toEqual([]);
+  });
+
+  it('a successful build publishes product.completed; a FIFO topic gets it too', async () => {
+    const alerts = await topicWithQueue();
+    const events = await topicWithQueue(true);
+    const made = await product({ failing: false, alerts: alerts.topicArn, events: events.topicArn });
+    const run = await runDbtRun(made, ['build', '--target', 'postgres'], awsEnv);
+    expect(run.exitCode, run.output).toBe(0);
+    const [event] = await receive(events.queueUrl);
+    expect(event?.subject).toBe('[orders][ci] completed');
+    expect(event?.attributes).toMatchObject({ event_type: 'product.completed', product: 'orders' });
+    expect(event?.document).toMatchObject({
+      schema: EVENT_SCHEMA,
+      version: 1,
+      event_type: 'product.completed',
+      product: 'orders',
+      environment: 'ci',
+      nodes_built: expect.any(Number),
+    });
+    expect(event?.document.nodes_built).toBeGreaterThan(0);
+    expect(await receive(alerts.queueUrl)).toEqual([]);
+  });
+
+  it('a topic that does not exist, or a malformed ARN: one line each, exit code unchanged', async () => {
+    const made = await product({
+      failing: false,
+      alerts: 'arn:aws:sns:eu-west-1:123456789012:nope',
+      events: 'arn:aws:sns:eu-west-1:123456789012:missing-events',
+    });
+    const run = await runDbtRun(made, ['build', '--target', 'postgres'], awsEnv);
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.stderr).toContain(
+      'completion event topic arn:aws:sns:eu-west-1:123456789012:missing-events does not exist: check the ARN (account and region) or create the topic',
+    );
+    const malformed = await runDbtRun(
+      made,
+      ['build', '--target', 'postgres', '--select', 'stg_customers', '--event-topic-arn', 'orders-events'],
+      awsEnv,
+    );
+    expect(malformed.exitCode, malformed.output).toBe(0);
+    expect(malformed.stderr).toContain(
+      'completion event topic "orders-events" is not an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)',
+    );
+  });
+});

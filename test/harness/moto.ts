@@ -1,0 +1,51 @@
+/**
+ * moto_server (SNS, SQS, STS... from PyPI, pinned in test/requirements/moto.txt)
+ * for the suite: its own venv (cached by the requirements' hash, like dbt's),
+ * started on a free loopback port, stopped at the end. The real AWS SDK talks
+ * to it through `endpoint`.
+ */
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { ensureVenv } from '../../src/toolchain/venv.js';
+import { freePort } from './postgres.js';
+
+export interface RunningMoto {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+const REQUIREMENTS = fileURLToPath(new URL('../requirements/moto.txt', import.meta.url));
+
+export async function startMoto(onProgress: (line: string) => void = () => {}): Promise<RunningMoto> {
+  const venv = await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'moto', onProgress });
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const server: ResultPromise = execa(venv.bin('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (server.exitCode !== null && server.exitCode !== undefined) {
+      throw new Error(`moto_server exited: ${(await server).all}`);
+    }
+    try {
+      if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      server.kill('SIGKILL');
+      throw new Error('moto_server did not answer within 60 s');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    endpoint,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await server;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Nothing is lost: an audit write that fails leaves the upload spooled under
+ * target/, the run keeps dbt's exit code (2 with --strict-audit), and
+ * `dbt-run audit flush` later completes the audit without duplicates, on
+ * Postgres and, for a Redshift target, through the Data API fake.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { queryPostgres, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { FakeDataApi } from '../harness/redshift-data-fake.js';
+
+const postgres = inject('postgres');
+const fake = new FakeDataApi({ postgres, clusters: ['analytics'], startDelayMs: 5 });
+let fakeEndpoint: string;
+let product: TestProduct;
+
+beforeAll(async () => {
+  fakeEndpoint = await fake.start();
+  product = await scaffoldTestProduct({ name: 'shop' });
+});
+
+afterAll(async () => {
+  await product.cleanup();
+  await fake.stop();
+});
+
+const spoolDir = () => path.join(product.dir, 'target', 'dbt-product-kit', 'spool');
+const spooled = async () =>
+  (await readdir(spoolDir()).catch(() => [] as string[])).filter((name) => name.endsWith('.jsonl'));
+const count = async (table: string, invocationId: string) =>
+  Number(
+    (
+      await queryPostgres(
+        `select count(*) as n from "${product.schema}_audit"."${table}" where invocation_id = '${invocationId}'`,
+      )
+    )[0]?.n,
+  );
+
+describe('spool and dbt-run audit flush', () => {
+  it('a failed write spools the upload, keeps the exit code, and flush completes it once', async () => {
+    // An audit table of the wrong shape (integer invocation ids): the runner's DELETE fails.
+    await queryPostgres(`create schema "${product.schema}_audit"`);
+    await queryPostgres(`create table "${product.schema}_audit"."dbt_audit_log" (invocation_id integer)`);
+    const build = ['seed', '--target', 'postgres'];
+    const run = await runDbtRun(product, build);
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.stderr).toMatch(
+      /audit: NOT written: .*rows kept in target\/dbt-product-kit\/spool\/\S+\.jsonl: dbt-run audit flush sends them/,
+    );
+    const [file] = await spooled();
+    expect(file).toBeDefined();
+    const invocationId = path.basename(file as string, '.jsonl');
+
+    const strict = await runDbtRun(product, [...build, '--strict-audit']);
+    expect(strict.exitCode, strict.output).toBe(2);
+    expect(await spooled()).toHaveLength(2);
+
+    await queryPostgres(`drop table "${product.schema}_audit"."dbt_audit_log"`);
+    const flush = await runDbtRun(product, ['audit', 'flush']);
+    expect(flush.exitCode, flush.output).toBe(0);
+    expect(flush.stdout).toContain('audit flush: 2 sent, 0 still spooled');
+    expect(await spooled()).toEqual([]);
+    const jsonl = (
+      await readFile(path.join(product.dir, 'target', 'dbt-product-kit', 'audit', `${invocationId}.jsonl`), 'utf8')
+    )
+      .trim()
+      .split('\n');
+    const nodes = jsonl.length - 1;
+    expect(nodes).toBeGreaterThan(0);
+    expect(await count('dbt_audit_log', invocationId)).toBe(nodes);
+    expect(await count('dbt_audit_invocations', invocationId)).toBe(1);
+
+    const again = await runDbtRun(product, ['audit', 'flush']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout.trim()).toBe('audit flush: nothing spooled');
+    expect(await count('dbt_audit_log', invocationId)).toBe(nodes);
+  });
+
+  it("flush sends a Redshift target's upload through the Data API, and a bad spool file is named", async () => {
+    // An upload recorded for the prod (Redshift) target, as a CI run whose Data API call failed leaves
+    // it: the first test's upload, given another invocation id and target.
+    const source = (await readdir(path.join(product.dir, 'target', 'dbt-product-kit', 'audit'))).find((name) =>
+      name.endsWith('.jsonl'),
+    ) as string;
+    const lines = (await readFile(path.join(product.dir, 'target', 'dbt-product-kit', 'audit', source), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const invocationId = 'redshift-upload-1';
+    const rewritten = lines.map((line) => ({
+      ...line,
+      row: { ...line.row, invocation_id: invocationId, target_name: 'prod' },
+    }));
+    await writeFile(
+      path.join(spoolDir(), `${invocationId}.jsonl`),
+      `${rewritten.map((line) => JSON.stringify(line)).join('\n')}\n`,
+    );
+    await writeFile(path.join(spoolDir(), 'garbage.jsonl'), 'not json\n');
+    const env = {
+      DBT_REDSHIFT_HOST: 'analytics.c1abc2def3gh.eu-west-1.redshift.amazonaws.com',
+      DBT_ENV_SECRET_REDSHIFT_PASSWORD: 'unused-by-the-data-api',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_REDSHIFT_DATA: fakeEndpoint,
+    };
+    const flush = await runDbtRun(product, ['audit', 'flush'], env);
+    expect(flush.exitCode, flush.output).toBe(2);
+    expect(flush.stdout).toContain(
+      `audit flush: ${invocationId} (${rewritten.length - 1} rows) written to redshift-data cluster analytics/dev (eu-west-1)`,
+    );
+    expect(flush.stderr).toMatch(
+      /^error: garbage: target\/dbt-product-kit\/spool\/garbage\.jsonl is not an audit upload .*: move it away$/m,
+    );
+    expect(fake.calls.some((call) => call.operation === 'BatchExecuteStatement')).toBe(true);
+    expect(await count('dbt_audit_log', invocationId)).toBe(rewritten.length - 1);
+    expect(await spooled()).toEqual(['garbage.jsonl']);
+  });
+});
