@@ -158,4 +158,29 @@ describe('alerts and events through SNS (moto)', () => {
       'completion event topic "orders-events" is not an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)',
     );
   });
+
+  it('no AWS credentials: one line, exit code unchanged', async () => {
+    const made = await product({
+      failing: false,
+      alerts: 'arn:aws:sns:eu-west-1:123456789012:a',
+      events: 'arn:aws:sns:eu-west-1:123456789012:e',
+    });
+    const run = await runDbtRun(made, ['seed', '--target', 'postgres', '--select', 'raw_customers'], {
+      AWS_ENDPOINT_URL_SNS: endpoint,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_SHARED_CREDENTIALS_FILE: `${made.dir}/no-such-credentials`,
+      AWS_CONFIG_FILE: `${made.dir}/no-such-config`,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+      AWS_WEB_IDENTITY_TOKEN_FILE: '',
+    });
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.stderr).toContain(
+      'no AWS credentials to publish to completion event topic arn:aws:sns:eu-west-1:123456789012:e: use a role (OIDC in CI) or an AWS profile locally',
+    );
+  });
 });

@@ -4,7 +4,7 @@
  * `dbt-run audit flush` later completes the audit without duplicates, on
  * Postgres and, for a Redshift target, through the Data API fake.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queryPostgres, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -115,5 +115,30 @@ describe('spool and dbt-run audit flush', () => {
     expect(fake.calls.some((call) => call.operation === 'BatchExecuteStatement')).toBe(true);
     expect(await count('dbt_audit_log', invocationId)).toBe(rewritten.length - 1);
     expect(await spooled()).toEqual(['garbage.jsonl']);
+  });
+
+  it('a Redshift target the Data API cannot be told from: one line naming the fix, exit 2, still spooled', async () => {
+    const env = {
+      DBT_REDSHIFT_HOST: 'localhost',
+      DBT_ENV_SECRET_REDSHIFT_PASSWORD: 'x',
+      AWS_REGION: '',
+      AWS_DEFAULT_REGION: '',
+    };
+    await rm(path.join(spoolDir(), 'garbage.jsonl'), { force: true }); // only the Redshift upload's problem in view
+    const upload = (await readdir(path.join(product.dir, 'target', 'dbt-product-kit', 'audit'))).find((name) =>
+      name.startsWith('redshift-upload-1'),
+    ) as string;
+    await rename(path.join(product.dir, 'target', 'dbt-product-kit', 'audit', upload), path.join(spoolDir(), upload));
+    const flush = await runDbtRun(product, ['audit', 'flush'], env);
+    expect(flush.exitCode, flush.output).toBe(2);
+    expect(flush.stderr.trim()).toBe(
+      'error: redshift-upload-1: cannot tell the Redshift cluster or workgroup from host "localhost": set --audit-cluster or --audit-workgroup (or audit.redshift in dbt-product.yml)',
+    );
+    const noRegion = await runDbtRun(product, ['audit', 'flush', '--audit-cluster', 'analytics'], env);
+    expect(noRegion.exitCode).toBe(2);
+    expect(noRegion.stderr.trim()).toBe(
+      'error: redshift-upload-1: no AWS region for the Redshift Data API: set AWS_REGION (or use the cluster endpoint as host)',
+    );
+    expect(await spooled()).toEqual(['redshift-upload-1.jsonl']);
   });
 });
