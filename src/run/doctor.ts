@@ -14,7 +14,7 @@ import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
 import type { RunnerIo } from './cli.js';
-import type { RunFlags } from './options.js';
+import { auditRedshiftFlags, type RunFlags } from './options.js';
 
 export async function runSetup(io: Pick<RunnerIo, 'stdout' | 'env'>): Promise<number> {
   const venv = await ensureVenv({ env: io.env, onProgress: (line) => io.stdout.write(`${line}\n`) });
@@ -30,7 +30,52 @@ interface Check {
   fix?: string;
 }
 
-async function auditSinkCheck(target: ResolvedTarget, projectDir: string): Promise<Check> {
+/** A `select 1` through the Data API, where dbt-run would write a Redshift target's audit. */
+async function redshiftSinkCheck(
+  target: ResolvedTarget,
+  projectDir: string,
+  flags: RunFlags,
+  env: NodeJS.ProcessEnv,
+): Promise<Check> {
+  const { dataApiTarget, describeDataApiTarget } = await import('../redshift/target.js');
+  const { DataApi, dataApiErrorLine } = await import('../redshift/data-api.js');
+  const { redshiftOverrides } = await import('./record.js');
+  const { readProductManifest } = await import('../product/read.js');
+  let where: ReturnType<typeof dataApiTarget>;
+  try {
+    where = dataApiTarget(
+      target.fields,
+      redshiftOverrides(await readProductManifest(projectDir), auditRedshiftFlags(flags)),
+      env,
+    );
+  } catch (error) {
+    return { name: 'audit sink', ok: false, detail: (error as Error).message };
+  }
+  const { RedshiftDataClient } = await import('@aws-sdk/client-redshift-data');
+  const endpoint = env.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? env.AWS_ENDPOINT_URL;
+  const client = new RedshiftDataClient({ region: where.region, ...(endpoint ? { endpoint } : {}) });
+  try {
+    await new DataApi(client, where, { deadlineMs: 60_000 }).query('select 1');
+    return { name: 'audit sink', ok: true, detail: `Redshift Data API, ${describeDataApiTarget(where)}` };
+  } catch (error) {
+    return {
+      name: 'audit sink',
+      ok: false,
+      detail: dataApiErrorLine(error, where),
+      fix: 'the rows of each run stay spooled under target/ until dbt-run audit flush can send them',
+    };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function auditSinkCheck(
+  target: ResolvedTarget,
+  projectDir: string,
+  flags: RunFlags,
+  env: NodeJS.ProcessEnv,
+): Promise<Check> {
+  if (target.type === 'redshift') return redshiftSinkCheck(target, projectDir, flags, env);
   if (target.type === 'duckdb') {
     const file = path.resolve(projectDir, String(target.fields.path ?? ''));
     const dir = path.dirname(file);
@@ -141,7 +186,7 @@ export async function runDoctor(flags: RunFlags, io: RunnerIo): Promise<number> 
             fix: `run ${dbtPath} ${args.join(' ')}`,
           },
     );
-    report(await auditSinkCheck(target, projectDir));
+    report(await auditSinkCheck(target, projectDir, flags, io.env));
     if (target.type === 'redshift') report(awsCheck(io.env));
   }
   const failed = checks.filter((check) => !check.ok).length;

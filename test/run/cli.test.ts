@@ -3,6 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { DBT_RUN_BIN, runDbtRun, scaffoldTestProduct } from '../harness/product.js';
+import { FakeDataApi } from '../harness/redshift-data-fake.js';
 
 describe('dbt-run --json', () => {
   it('prints only NDJSON: node events, then a summary', async () => {
@@ -118,7 +119,33 @@ describe('dbt-run doctor', () => {
       expect(run.stdout).toContain('✗ AWS: no region');
       expect(run.stdout).toContain('fix: set AWS_REGION');
       expect(run.stdout).not.toContain('x\n');
+      expect(run.stdout).toContain(
+        '✗ audit sink: cannot tell the Redshift cluster or workgroup from host "127.0.0.1": set --audit-cluster',
+      );
     } finally {
+      await product.cleanup();
+    }
+  });
+
+  it("reaches a Redshift target's audit sink through the Data API", async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    const fake = new FakeDataApi({ postgres: inject('postgres'), clusters: ['analytics'] });
+    try {
+      const env = {
+        DBT_REDSHIFT_HOST: 'analytics.c1abc2def3gh.eu-west-1.redshift.amazonaws.com',
+        DBT_REDSHIFT_PORT: '1',
+        DBT_ENV_SECRET_REDSHIFT_PASSWORD: 'x',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_REDSHIFT_DATA: await fake.start(),
+      };
+      const run = await runDbtRun(product, ['doctor', '--target', 'dev'], env);
+      expect(run.stdout).toContain('✓ audit sink: Redshift Data API, cluster analytics/dev (eu-west-1)');
+      const missing = await runDbtRun(product, ['doctor', '--target', 'dev', '--audit-cluster', 'other'], env);
+      expect(missing.stdout).toContain('✗ audit sink: Redshift cluster other not found in eu-west-1');
+    } finally {
+      await fake.stop();
       await product.cleanup();
     }
   });
