@@ -19,55 +19,13 @@ import { AUDIT_COLUMNS, type AuditRow, INVOCATION_COLUMNS, type InvocationRow } 
 import { RedshiftAuditSink } from '../src/audit/sinks/redshift.js';
 import { DATA_API_LIMITS } from '../src/redshift/data-api.js';
 import { kitVersion } from '../src/version.js';
+import { syntheticBatch } from '../test/harness/audit-batch.js';
 import { FakeDataApi } from '../test/harness/redshift-data-fake.js';
 
 const SIZES = (process.env.BENCH_DATA_API_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const RESULTS = path.resolve(
   process.env.BENCH_DATA_API_RESULTS ?? fileURLToPath(new URL('./results/data-api.json', import.meta.url)),
 );
-
-/** An invocation of N view models with realistic values in every column. */
-function invocationOf(nodes: number) {
-  const invocationId = randomBytes(16).toString('hex');
-  const invocation = Object.fromEntries(INVOCATION_COLUMNS.map((column) => [column.name, null])) as InvocationRow;
-  Object.assign(invocation, {
-    invocation_id: invocationId,
-    product_name: 'bench',
-    command: 'build',
-    status: 'success',
-  });
-  const rows = Array.from({ length: nodes }, (_, index) => {
-    const row = Object.fromEntries(AUDIT_COLUMNS.map((column) => [column.name, null])) as AuditRow;
-    return Object.assign(row, {
-      load_id: `${invocationId}.model.bench.m_${index}`,
-      invocation_id: invocationId,
-      database_name: 'dev',
-      schema_name: 'bench',
-      name: `m_${index}`,
-      resource_type: 'model',
-      status: 'success',
-      execution_time: 0.31,
-      rows_affected: 0,
-      product_name: 'bench',
-      target_name: 'prod',
-      unique_id: `model.bench.m_${index}`,
-      package_name: 'bench',
-      materialization: 'view',
-      relation_name: `"dev"."bench"."m_${index}"`,
-      started_at: '2026-11-21 05:00:01.123456',
-      completed_at: '2026-11-21 05:00:01.433456',
-      message: 'CREATE VIEW',
-      dbt_version: '1.11.16',
-      run_source: 'github',
-      run_url: 'https://github.com/acme/bench/actions/runs/1234567890',
-      git_sha: 'f'.repeat(40),
-      invocation_started_at: '2026-11-21 05:00:00.000000',
-      tags: '["nightly"]',
-      meta: '{"owner":"data-team"}',
-    });
-  });
-  return { invocationId, invocation, nodes: rows };
-}
 
 it('measures Data API calls, batches, bytes and upload time per invocation size', async () => {
   const postgres = inject('postgres');
@@ -88,7 +46,7 @@ it('measures Data API calls, batches, bytes and upload time per invocation size'
         invocations: { schema, table: 'dbt_audit_invocations' },
       };
       const sink = new RedshiftAuditSink(client, target, tables, { pollStartMs: 50, pollMaxMs: 1000 });
-      const batch = invocationOf(nodes);
+      const batch = syntheticBatch(nodes);
       const first = fake.calls.length;
       const started = process.hrtime.bigint();
       await sink.write(batch);
