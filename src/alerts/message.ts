@@ -3,8 +3,8 @@
  * failure alert (`run.failed`) for people and machines, and a completion
  * event (`product.completed`) for downstream products. Both are versioned
  * JSON documents; the alert also has a text body. One SNS message carries
- * both (MessageStructure=json: the text for email and other protocols, the
- * document for SQS, Lambda and HTTPS subscribers), kept under SNS's 256 KB
+ * both (MessageStructure=json: the text for e-mail, the document for SQS,
+ * Lambda, HTTP(S), email-json and Firehose subscribers), kept under SNS's 256 KB
  * with attributes that subscriptions can filter on.
  */
 import type { AuditRow, InvocationRow } from '../audit/columns.js';
@@ -30,7 +30,7 @@ export interface MessageContext {
 export interface PlannedMessage {
   eventType: 'run.failed' | 'product.completed';
   subject: string;
-  /** MessageStructure=json: `default` (text), `sqs`/`lambda`/`https` (the document). */
+  /** MessageStructure=json: `default` and `email` (text); `sqs`, `lambda`, `http(s)`, `email-json`, `firehose` (the document). */
   message: string;
   attributes: Record<string, string>;
   /** The document, parsed, for tests and logs. */
@@ -80,7 +80,16 @@ function auditQuery(table: TableRef, invocationId: string): string {
 
 function structured(text: string, document: Record<string, unknown>): string {
   const json = JSON.stringify(document);
-  return JSON.stringify({ default: text, email: text, sqs: json, lambda: json, https: json });
+  return JSON.stringify({
+    default: text,
+    email: text,
+    sqs: json,
+    lambda: json,
+    http: json,
+    https: json,
+    'email-json': json,
+    firehose: json,
+  });
 }
 
 function size(message: string, subject: string, attributes: Record<string, string>): number {
@@ -170,13 +179,13 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
     return { message: structured(lines.join('\n'), document), document };
   };
   // Everything if it fits, else the longest list that does (ending with "and N more"). Each
-  // listed failure costs at least its share of the message (the document three times, a text
+  // listed failure costs at least its share of the message (the document six times, a text
   // line once), which bounds the search before any message is built.
   let high = 0;
   for (let spent = 0; high < failing.length; high++) {
     const node = failing[high] as AuditRow;
     spent +=
-      3 * Buffer.byteLength(JSON.stringify(JSON.stringify(trimmed(node.message, 2000)))) +
+      6 * Buffer.byteLength(JSON.stringify(JSON.stringify(trimmed(node.message, 2000)))) +
       Math.min(500, String(node.message ?? '').length);
     if (spent > MAX_MESSAGE_BYTES) break;
   }

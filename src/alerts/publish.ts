@@ -50,8 +50,9 @@ export function publishErrorLine(error: unknown, topicArn: string, what: string)
     return `not allowed to publish to ${what} ${topicArn}: grant sns:Publish on it to the role dbt-run uses`;
   if (name === 'CredentialsProviderError' || /credential/i.test(message))
     return `no AWS credentials to publish to ${what} ${topicArn}: use a role (OIDC in CI) or an AWS profile locally`;
-  if (name.startsWith('KMS'))
+  if (name === 'KMSAccessDeniedException')
     return `${what} ${topicArn} is encrypted with a KMS key dbt-run may not use: grant kms:GenerateDataKey and kms:Decrypt`;
+  if (name.startsWith('KMS')) return `the KMS key of ${what} ${topicArn} refused the message (${name}): ${message}`;
   if (name === 'InvalidParameterException' || name === 'InvalidParameterValueException')
     return `SNS refused the message to ${what} ${topicArn}: ${message}`;
   if (name === 'ThrottledException' || name === 'Throttling')

@@ -139,7 +139,10 @@ export class DataApi {
     this.stats.batch++;
     this.stats.sqlBytes += sqls.reduce((sum, sql) => sum + Buffer.byteLength(sql), 0);
     const { Id } = await this.submit(() =>
-      this.client.send(new BatchExecuteStatementCommand({ ...where(this.target), Sqls: [...sqls] })),
+      // TRANSACTION is the default; said explicitly because the upload's atomicity depends on it.
+      this.client.send(
+        new BatchExecuteStatementCommand({ ...where(this.target), Sqls: [...sqls], ExecutionMode: 'TRANSACTION' }),
+      ),
     );
     await this.wait(Id as string);
   }
@@ -196,13 +199,16 @@ export function dataApiErrorLine(error: unknown, target: DataApiTarget): string 
   const where = target.workgroupName ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
   if (/secret/i.test(message) && target.secretArn)
     return `cannot use secret ${target.secretArn}: ${message} (grant secretsmanager:GetSecretValue, check the ARN)`;
+  // A missing cluster or workgroup: "Redshift endpoint doesn't exist in this region." (ValidationException),
+  // or a ResourceNotFoundException that names the workgroup; other not-founds are statement ids.
   if (
-    (name === 'ValidationException' || name === 'ResourceNotFoundException') &&
-    /not found|doesn't exist|does not exist/i.test(message)
+    (name === 'ValidationException' &&
+      /endpoint doesn't exist|endpoint does not exist|cluster .*not found/i.test(message)) ||
+    (name === 'ResourceNotFoundException' && /workgroup|cluster/i.test(message))
   )
     return `Redshift ${where} not found in ${target.region} (${message}): check --audit-cluster/--audit-workgroup, the target host and AWS_REGION`;
   if (name === 'AccessDeniedException' || name === 'UnauthorizedException')
-    return `not allowed to use the Redshift Data API on ${where}: grant redshift-data:ExecuteStatement, BatchExecuteStatement, DescribeStatement and GetStatementResult, and redshift:GetClusterCredentials or secretsmanager:GetSecretValue (${message})`;
+    return `not allowed to use the Redshift Data API on ${where}: grant redshift-data:ExecuteStatement, BatchExecuteStatement, DescribeStatement and GetStatementResult, and the sign-in: redshift:GetClusterCredentials (database user), redshift:GetClusterCredentialsWithIAM (IAM identity), redshift-serverless:GetCredentials (Serverless) or secretsmanager:GetSecretValue (secret) (${message})`;
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message))
     return 'no AWS credentials for the Redshift Data API: use a role (OIDC in CI) or an AWS profile locally';
   if (/region is missing/i.test(message)) return 'no AWS region for the Redshift Data API: set AWS_REGION';

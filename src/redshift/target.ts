@@ -83,8 +83,9 @@ export function dataApiTarget(
       `cannot tell the Redshift cluster or workgroup from host "${text(fields.host) ?? ''}": set --audit-cluster or --audit-workgroup (or audit.redshift in dbt-product.yml)`,
     );
   }
+  // The Data API finds a cluster only in its own region: the endpoint's region wins over the environment's.
   const region =
-    overrides.region ?? text(env.AWS_REGION) ?? text(env.AWS_DEFAULT_REGION) ?? fromHost?.region ?? text(fields.region);
+    overrides.region ?? fromHost?.region ?? text(fields.region) ?? text(env.AWS_REGION) ?? text(env.AWS_DEFAULT_REGION);
   if (!region) {
     throw new RedshiftTargetError(
       'no AWS region for the Redshift Data API: set AWS_REGION (or use the cluster endpoint as host)',
@@ -93,6 +94,9 @@ export function dataApiTarget(
   const database = overrides.database ?? text(fields.dbname) ?? text(fields.database);
   if (!database) throw new RedshiftTargetError('no Redshift database: set dbname in the target or --audit-database');
   const secretArn = overrides.secretArn;
+  if (secretArn && overrides.dbUser) {
+    throw new RedshiftTargetError('give either --audit-secret-arn or --audit-db-user, not both (two ways to sign in)');
+  }
   if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
     throw new RedshiftTargetError(
       `"${secretArn}" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>): fix --audit-secret-arn`,

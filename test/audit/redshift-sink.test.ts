@@ -179,7 +179,7 @@ describe('RedshiftAuditSink (Data API fake over PostgreSQL)', () => {
     await expect(
       new RedshiftAuditSink(client, { ...target, clusterIdentifier: 'nope' }, tables(), fast).write(syntheticBatch(1)),
     ).rejects.toThrow(
-      /failed: Redshift cluster nope not found in eu-west-1 \(Cluster nope not found\.\): check --audit-cluster/,
+      /failed: Redshift cluster nope not found in eu-west-1 \(Redshift endpoint doesn't exist in this region\.\): check --audit-cluster/,
     );
     await expect(
       new RedshiftAuditSink(

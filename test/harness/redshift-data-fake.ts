@@ -170,7 +170,7 @@ export class FakeDataApi {
     if (Boolean(cluster) === Boolean(workgroup))
       throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be provided, not both');
     if (cluster && !(this.options.clusters ?? []).includes(cluster))
-      throw new AwsError('ValidationException', `Cluster ${cluster} not found.`);
+      throw new AwsError('ValidationException', "Redshift endpoint doesn't exist in this region.");
     if (workgroup && !(this.options.workgroups ?? []).includes(workgroup))
       throw new AwsError('ResourceNotFoundException', `Workgroup ${workgroup} not found.`);
     if (sqls.length < 1 || sqls.length > DATA_API_LIMITS.maxBatchStatements)
@@ -181,6 +181,12 @@ export class FakeDataApi {
     }
     const parameters = (input.Parameters as { name: string; value: string }[] | undefined) ?? [];
     if (isBatch && input.Parameters) throw new AwsError('ValidationException', 'Parameters are not supported');
+    // AUTO_COMMIT would commit statement by statement; the kit always asks for one transaction.
+    if (isBatch && input.ExecutionMode !== undefined && input.ExecutionMode !== 'TRANSACTION')
+      throw new AwsError(
+        'ValidationException',
+        `The fake runs batches as one transaction only, not ${input.ExecutionMode}`,
+      );
     for (const parameter of parameters) {
       if (!/^[0-9a-zA-Z_]+$/.test(parameter.name ?? ''))
         throw new AwsError('ValidationException', `Invalid parameter name: ${parameter.name}`);

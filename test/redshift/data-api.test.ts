@@ -137,7 +137,10 @@ describe('DataApi', () => {
   });
 
   it('errors a user will hit read as one line naming the fix', () => {
-    const validation = new ValidationException({ message: 'Cluster nope not found.', $metadata: {} });
+    const validation = new ValidationException({
+      message: "Redshift endpoint doesn't exist in this region.",
+      $metadata: {},
+    });
     expect(dataApiErrorLine(validation, { ...target, clusterIdentifier: 'nope' })).toMatch(
       /^Redshift cluster nope not found in eu-west-1 .*check --audit-cluster/,
     );
@@ -145,6 +148,9 @@ describe('DataApi', () => {
     expect(dataApiErrorLine(denied, target)).toMatch(
       /^not allowed to use the Redshift Data API on cluster analytics: grant redshift-data:ExecuteStatement/,
     );
+    // A statement id nobody knows is not a missing cluster.
+    const noStatement = Object.assign(new Error('Query does not exist: s-9'), { name: 'ResourceNotFoundException' });
+    expect(dataApiErrorLine(noStatement, target)).toBe('ResourceNotFoundException: Query does not exist: s-9');
     const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
       name: 'CredentialsProviderError',
     });

@@ -44,9 +44,15 @@ describe('dataApiTarget', () => {
     });
   });
 
-  it('AWS_REGION and overrides win; a secret replaces the database user', () => {
+  it("the endpoint's region wins over AWS_REGION, overrides over both; a secret replaces the database user", () => {
     const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-audit-AbCdEf';
-    expect(dataApiTarget(cluster, { database: 'analytics', secretArn }, { AWS_REGION: 'eu-central-1' })).toMatchObject({
+    expect(dataApiTarget(cluster, {}, { AWS_REGION: 'eu-central-1' }).region).toBe('eu-west-1');
+    const proxied = { host: 'proxy.internal', dbname: 'dev' };
+    expect(dataApiTarget(proxied, { cluster: 'c' }, { AWS_REGION: 'eu-central-1' }).region).toBe('eu-central-1');
+    expect(() => dataApiTarget(cluster, { secretArn, dbUser: 'me' }, {})).toThrow(
+      'give either --audit-secret-arn or --audit-db-user, not both (two ways to sign in)',
+    );
+    expect(dataApiTarget(cluster, { database: 'analytics', secretArn, region: 'eu-central-1' }, {})).toMatchObject({
       clusterIdentifier: 'analytics',
       database: 'analytics',
       region: 'eu-central-1',

@@ -72,8 +72,8 @@ export class RedshiftAuditSink implements AuditSink {
   private async existingColumns(): Promise<Map<string, Set<string>>> {
     const rows = await this.api.query(
       `select lower(table_schema), lower(table_name), lower(column_name) from information_schema.columns
-where (table_schema = :log_schema and table_name = :log_table)
-   or (table_schema = :invocations_schema and table_name = :invocations_table)`,
+where (lower(table_schema) = lower(:log_schema) and lower(table_name) = lower(:log_table))
+   or (lower(table_schema) = lower(:invocations_schema) and lower(table_name) = lower(:invocations_table))`,
       {
         log_schema: this.tables.log.schema,
         log_table: this.tables.log.table,

@@ -54,14 +54,19 @@ export async function planBatch(
 ): Promise<{ statements: string[]; appends: RowsToAppend[] }> {
   const statements: string[] = [];
   const appends: RowsToAppend[] = [];
-  for (const schema of new Set([tables.log.schema, tables.invocations.schema]))
-    statements.push(createSchemaSql(schema));
+  // CREATE SCHEMA only when a table is missing: even with IF NOT EXISTS it needs a privilege
+  // an audit writer may lack, and on Redshift its failure would roll back the whole upload.
+  const ddl: string[] = [];
+  const schemas = new Set<string>();
   for (const { key, columns, sortKey } of TABLES) {
     const ref = tables[key];
     const existing = await executor.columns(ref);
-    if (existing.size === 0) statements.push(createTableSql(ref, columns, dialect, sortKey));
-    else statements.push(...addMissingColumnsSql(ref, columns, existing, dialect));
+    if (existing.size === 0) {
+      schemas.add(ref.schema);
+      ddl.push(createTableSql(ref, columns, dialect, sortKey));
+    } else ddl.push(...addMissingColumnsSql(ref, columns, existing, dialect));
   }
+  statements.push(...[...schemas].map(createSchemaSql), ...ddl);
   const key = { column: 'invocation_id', value: batch.invocationId };
   // Both deletes first and the invocation row last: an upload that needs several
   // transactions (the Data API's batches) never shows an invocation row without
