@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { expect, inject, it } from 'vitest';
-import { readManifest } from '../src/dbt/artifacts.js';
+import { readSelectionManifest } from '../src/dbt/artifacts.js';
 import { AUDIT_HOOK_SWITCH, dbtEnvironment } from '../src/dbt/command.js';
 import { planDbtLaunch } from '../src/dbt/launch.js';
 import { planRun } from '../src/run/plan.js';
@@ -285,7 +285,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         for (let repeat = 0; repeat < 3; repeat++) {
           ours.push(
             await seconds(async () => {
-              const manifest = await readManifest(path.join(product.dir, 'target', 'manifest.json'));
+              const manifest = await readSelectionManifest(path.join(product.dir, 'target', 'manifest.json'));
               selected = selectChanged(await changedFilesSince(product.dir, 'HEAD'), manifest, 'bench').select.length;
             }),
           );

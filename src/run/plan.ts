@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { supportedSinkTypes } from '../audit/sinks/index.js';
-import type { Manifest } from '../dbt/artifacts.js';
+import type { SelectionManifest } from '../dbt/artifacts.js';
 import { type DbtInvocation, dbtEnvironment } from '../dbt/command.js';
 import { type DbtLaunch, planDbtLaunch } from '../dbt/launch.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
@@ -33,11 +33,11 @@ export interface RunPlan {
   nothingToRun: boolean;
 }
 
-async function currentManifest(plan: Omit<RunPlan, 'nothingToRun'>, deps: RunDependencies): Promise<Manifest> {
+async function currentManifest(plan: Omit<RunPlan, 'nothingToRun'>, deps: RunDependencies): Promise<SelectionManifest> {
   const file = path.join(plan.targetDir, 'manifest.json');
-  const { readManifest } = await import('../dbt/artifacts.js');
+  const { readSelectionManifest } = await import('../dbt/artifacts.js');
   try {
-    return await readManifest(file);
+    return await readSelectionManifest(file);
   } catch {
     deps.reporter.info(
       `no usable ${path.relative(plan.projectDir, file)}: running dbt parse once to map files to nodes`,
@@ -52,7 +52,7 @@ async function currentManifest(plan: Omit<RunPlan, 'nothingToRun'>, deps: RunDep
         exitCode: 2,
       });
     }
-    return readManifest(file);
+    return readSelectionManifest(file);
   }
 }
 

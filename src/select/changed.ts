@@ -5,7 +5,7 @@
  * The planner is pure; reading git is a thin shell below it.
  */
 import path from 'node:path';
-import type { Manifest } from '../dbt/artifacts.js';
+import type { SelectionManifest } from '../dbt/artifacts.js';
 import { KitError } from '../errors.js';
 
 /** Files whose change can touch every node: run the whole product. */
@@ -42,7 +42,7 @@ function stripProjectPrefix(patchPath: string): string {
 /** Pure: changed files (relative to the project, `/`-separated) → what to select. */
 export function selectChanged(
   changedFiles: readonly string[],
-  manifest: Manifest,
+  manifest: SelectionManifest,
   projectName: string,
 ): ChangedSelection {
   // Hooks (operations) run with every invocation anyway; they are not selectable nodes.
