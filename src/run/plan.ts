@@ -33,12 +33,18 @@ export interface RunPlan {
   nothingToRun: boolean;
 }
 
-async function currentManifest(plan: Omit<RunPlan, 'nothingToRun'>, deps: RunDependencies): Promise<SelectionManifest> {
+/** The last manifest; without one, dbt parse makes it, but only once git has answered (a bad ref fails first). */
+async function currentManifest(
+  plan: Omit<RunPlan, 'nothingToRun'>,
+  deps: RunDependencies,
+  changed: Promise<unknown>,
+): Promise<SelectionManifest> {
   const file = path.join(plan.targetDir, 'manifest.json');
   const { readSelectionManifest } = await import('../dbt/artifacts.js');
   try {
     return await readSelectionManifest(file);
   } catch {
+    await changed;
     deps.reporter.info(
       `no usable ${path.relative(plan.projectDir, file)}: running dbt parse once to map files to nodes`,
     );
@@ -102,8 +108,11 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
 
   if (options.changedSince) {
     const { changedFilesSince, selectChanged } = await import('../select/changed.js');
-    const manifest = await currentManifest(plan, deps);
-    const selection = selectChanged(await changedFilesSince(projectDir, options.changedSince), manifest, project.name);
+    // git runs in its own processes while this one reads the manifest.
+    const changed = changedFilesSince(projectDir, options.changedSince);
+    changed.catch(() => {});
+    const manifest = await currentManifest(plan, deps, changed);
+    const selection = selectChanged(await changed, manifest, project.name);
     explainSelection(reporter, selection.files);
     if (!selection.everything && selection.select.length === 0) {
       reporter.info(`nothing changed since ${options.changedSince} that dbt builds: nothing to run`);
