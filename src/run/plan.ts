@@ -40,9 +40,9 @@ async function currentManifest(
   changed: Promise<unknown>,
 ): Promise<SelectionManifest> {
   const file = path.join(plan.targetDir, 'manifest.json');
-  const { readSelectionManifest } = await import('../dbt/artifacts.js');
+  const { readSelectionManifestIndexed } = await import('../select/manifest-index.js');
   try {
-    return await readSelectionManifest(file);
+    return await readSelectionManifestIndexed(plan.targetDir);
   } catch {
     await changed;
     deps.reporter.info(
@@ -58,7 +58,7 @@ async function currentManifest(
         exitCode: 2,
       });
     }
-    return readSelectionManifest(file);
+    return readSelectionManifestIndexed(plan.targetDir);
   }
 }
 
