@@ -24,7 +24,10 @@ interface SelectionIndex {
 }
 
 /** The selection view of target/manifest.json; throws as readSelectionManifest does when it is missing or bad. */
-export async function readSelectionManifestIndexed(targetDir: string): Promise<SelectionManifest> {
+export async function readSelectionManifestIndexed(
+  targetDir: string,
+  options: { waitForIndex?: boolean } = {},
+): Promise<SelectionManifest> {
   const manifestFile = path.join(targetDir, 'manifest.json');
   const indexFile = selectionIndexPath(targetDir);
   const stats = await stat(manifestFile).catch(() => undefined);
@@ -39,14 +42,16 @@ export async function readSelectionManifestIndexed(targetDir: string): Promise<S
     // No index yet, or one that cannot be read: the manifest itself is the truth.
   }
   const manifest = await readSelectionManifest(manifestFile);
-  const index: SelectionIndex = { version: INDEX_VERSION, key, manifest };
-  try {
-    await mkdir(path.dirname(indexFile), { recursive: true });
-    const temporary = `${indexFile}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(index));
-    await rename(temporary, indexFile);
-  } catch {
-    // A read-only target/ only costs the next selection the full read.
-  }
+  // Written while the caller goes on (dbt-run then starts dbt, which runs for seconds); a
+  // failed write (read-only target/) only costs the next selection the full read.
+  const written = writeIndex(indexFile, { version: INDEX_VERSION, key, manifest }).catch(() => {});
+  if (options.waitForIndex) await written;
   return manifest;
+}
+
+async function writeIndex(indexFile: string, index: SelectionIndex): Promise<void> {
+  await mkdir(path.dirname(indexFile), { recursive: true });
+  const temporary = `${indexFile}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(index));
+  await rename(temporary, indexFile);
 }

@@ -41,7 +41,7 @@ describe('readSelectionManifestIndexed', () => {
     await writeFile(file, manifest(['orders', 'items']));
     const written = new Date('2026-11-21T05:00:00Z'); // whole seconds: utimes keeps them exactly
     await utimes(file, written, written);
-    const first = await readSelectionManifestIndexed(target);
+    const first = await readSelectionManifestIndexed(target, { waitForIndex: true });
     expect(first).toEqual(await readSelectionManifest(file));
     expect(Object.keys(first.nodes)).toEqual(['model.shop.orders', 'model.shop.items']);
     const index = JSON.parse(await readFile(selectionIndexPath(target), 'utf8'));
@@ -50,7 +50,7 @@ describe('readSelectionManifestIndexed', () => {
     // Same size and time, other content: the index answers (what makes it fast).
     await writeFile(file, manifest(['orders', 'xxxxx']));
     await utimes(file, written, written);
-    expect(Object.keys((await readSelectionManifestIndexed(target)).nodes)).toEqual([
+    expect(Object.keys((await readSelectionManifestIndexed(target, { waitForIndex: true })).nodes)).toEqual([
       'model.shop.orders',
       'model.shop.items',
     ]);
@@ -59,18 +59,20 @@ describe('readSelectionManifestIndexed', () => {
   it('a changed manifest, or an unreadable index, is read again', async () => {
     const file = path.join(target, 'manifest.json');
     await writeFile(file, manifest(['orders']));
-    await readSelectionManifestIndexed(target);
+    await readSelectionManifestIndexed(target, { waitForIndex: true });
     await writeFile(file, manifest(['orders', 'customers']));
     await utimes(file, new Date(Date.now() + 5000), new Date(Date.now() + 5000));
-    expect(Object.keys((await readSelectionManifestIndexed(target)).nodes)).toEqual([
+    expect(Object.keys((await readSelectionManifestIndexed(target, { waitForIndex: true })).nodes)).toEqual([
       'model.shop.orders',
       'model.shop.customers',
     ]);
     await writeFile(selectionIndexPath(target), '{ not json');
-    expect(Object.keys((await readSelectionManifestIndexed(target)).nodes)).toHaveLength(2);
+    expect(Object.keys((await readSelectionManifestIndexed(target, { waitForIndex: true })).nodes)).toHaveLength(2);
   });
 
   it('no manifest: the same error as reading it directly', async () => {
-    await expect(readSelectionManifestIndexed(target)).rejects.toThrow(/manifest\.json not found/);
+    await expect(readSelectionManifestIndexed(target, { waitForIndex: true })).rejects.toThrow(
+      /manifest\.json not found/,
+    );
   });
 });
