@@ -21,6 +21,7 @@
  * BENCH_RESULTS), rewritten after every measurement so a long run keeps what
  * it has.
  */
+import { existsSync } from 'node:fs';
 import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -297,6 +298,9 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         for (let repeat = 0; repeat < 3; repeat++) {
           await rm(selectionIndexPath(path.join(product.dir, 'target')), { force: true });
           cold.push(await select());
+          // The index is written while dbt-run goes on to start dbt; here, wait for it (untimed).
+          for (let wait = 0; wait < 100 && !existsSync(selectionIndexPath(path.join(product.dir, 'target'))); wait++)
+            await new Promise((resolve) => setTimeout(resolve, 50));
           warm.push(await select());
           theirs.push(
             await seconds(async () =>
