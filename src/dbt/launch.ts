@@ -44,7 +44,9 @@ except Exception:
     pass
 from dbt.cli.main import cli
 sys.argv[0] = "dbt"
-raise SystemExit(cli())
+# As the dbt script ends: leave with the exit status of dbt's command line.
+leave = sys.exit
+leave(cli())
 `.trim();
 
 export interface DbtLaunch {

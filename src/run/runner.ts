@@ -170,7 +170,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const notified = await record.notify(plan, batch, artifacts.manifest, product, options, env, deps.aws?.sns);
   for (const line of notified.sent) reporter.info(line);
   for (const line of [...notified.skipped, ...notified.failed]) reporter.warn(line);
-  if (productError) reporter.warn(`error: ${productError}`);
+  if (productError) reporter.warn(`${productError} (so dbt-run exits 2)`);
   // A broken dbt-product.yml, or a failed audit under --strict-audit, fails a run that dbt passed.
   const finalExitCode = exitCode < 2 && (productError || (options.strictAudit && recorded.error)) ? 2 : exitCode;
 

@@ -1,4 +1,6 @@
 /** dbt-run's other faces: --json output, doctor and --help (real dbt on DuckDB and Postgres). */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
@@ -146,6 +148,22 @@ describe('dbt-run doctor', () => {
       expect(missing.stdout).toContain('✗ audit sink: Redshift cluster other not found in eu-west-1');
     } finally {
       await fake.stop();
+      await product.cleanup();
+    }
+  });
+});
+
+describe('dbt-product.yml', () => {
+  it('an invalid one is named in one line after the run, exit 2, and the run is still recorded', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      const file = path.join(product.dir, 'dbt-product.yml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('schema_version: 1', 'schema_version: 7'));
+      const run = await runDbtRun(product, ['seed', '--select', 'raw_customers']);
+      expect(run.exitCode, run.output).toBe(2);
+      expect(run.stderr).toContain(`warning: ${file}: schema_version: Invalid input: expected 1 (so dbt-run exits 2)`);
+      expect(run.stdout).toMatch(/audit: \d+ rows written to duckdb/);
+    } finally {
       await product.cleanup();
     }
   });
