@@ -82,18 +82,24 @@ export interface RunArtifacts {
  * would be a partial audit. A run_results.json left by an earlier run (dbt
  * died before writing its own) is never taken for this one: it must carry
  * this invocation's id or, when dbt logged no id, be written after `startedAt`.
+ * When the run was interrupted, a corrupt file is one dbt was killed writing,
+ * and the events are used instead.
  */
 export async function readRunArtifacts(
   targetDir: string,
   progress: Progress,
   startedAt: Date,
   manifestRead?: Promise<Manifest | undefined>,
+  options: { interrupted?: boolean } = {},
 ): Promise<RunArtifacts> {
   let runResults: RunResults | undefined;
   try {
     runResults = await readRunResults(path.join(targetDir, 'run_results.json'));
   } catch (error) {
-    if (!(error instanceof ArtifactError) || !/not found/.test(error.message)) throw error;
+    // A run stopped by a signal may have been killed while dbt wrote the file: its events tell.
+    const missing = error instanceof ArtifactError && /not found/.test(error.message);
+    const cutShort = error instanceof ArtifactError && options.interrupted;
+    if (!missing && !cutShort) throw error;
   }
   const ours =
     runResults &&

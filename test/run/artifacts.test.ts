@@ -84,4 +84,15 @@ describe('readRunArtifacts', () => {
       manifest: undefined,
     });
   });
+
+  it('a file cut short is an error, unless the run was interrupted (dbt killed while writing it): then the events', async () => {
+    await writeFile(path.join(targetDir, 'run_results.json'), '{"metadata": {"dbt_schema_version": "https://sche');
+    await expect(readRunArtifacts(targetDir, progressOf('this-run'), startedAt)).rejects.toThrow(
+      /run_results\.json at .* is not valid JSON \(corrupt or cut short\)/,
+    );
+    const { runResults } = await readRunArtifacts(targetDir, progressOf('this-run'), startedAt, undefined, {
+      interrupted: true,
+    });
+    expect(runResults?.results).toMatchObject([{ unique_id: 'model.p.new', status: 'success' }]);
+  });
 });
