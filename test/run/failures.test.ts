@@ -27,8 +27,8 @@ const INTERRUPTIONS = [
   { label: 'SIGTERM', signals: ['SIGTERM'], exitCodes: [143], killed: false },
   { label: 'SIGINT (Ctrl-C)', signals: ['SIGINT'], exitCodes: [130], killed: false },
   // Two different signals (the same one sent twice at once is delivered once: signals do not
-  // queue), sent at once, so dbt has no time to cancel and write run_results.json before the
-  // second kills it. Their order of delivery is not defined: the exit code is the first one's.
+  // queue), sent at once, so dbt has little time to cancel before the second kills it. Their
+  // order of delivery is not defined: the exit code is the first one's.
   {
     label: 'SIGINT and SIGTERM at once (dbt killed)',
     signals: ['SIGINT', 'SIGTERM'],
@@ -71,9 +71,11 @@ describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgre
       const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
       expect(invocation).toMatchObject({ status: 'interrupted', command: 'build' });
       expect(Number(invocation?.exit_code)).toBe(result.exitCode);
-      // A killed dbt writes no run_results.json: the rows then come from its event stream.
+      // dbt cancelling writes run_results.json. A killed dbt may have written none, all or part of
+      // it (the kill races the write): the rows then come from the file when it is whole and this
+      // invocation's, else from dbt's event stream; either way the finished nodes are recorded.
       const runResults = path.join(product.dir, 'target', 'run_results.json');
-      expect(existsSync(runResults), result.all).toBe(!interruption.killed);
+      if (!interruption.killed) expect(existsSync(runResults), result.all).toBe(true);
       const rows = await queryPostgres<{ unique_id: string; status: string }>(
         `select unique_id, status from ${audit}.dbt_audit_log where invocation_id = $1`,
         [invocation?.invocation_id],
