@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import { postgresConnectionOf } from '../audit/sinks/index.js';
+import { postgresConnectionOf, sinkForTarget } from '../audit/sinks/index.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
@@ -30,42 +30,34 @@ interface Check {
   fix?: string;
 }
 
-/** A `select 1` through the Data API, where dbt-run would write a Redshift target's audit. */
+/** A `select 1` through the sink dbt-run would write a Redshift target's audit with (the Data API). */
 async function redshiftSinkCheck(
   target: ResolvedTarget,
   projectDir: string,
   flags: RunFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<Check> {
-  const { dataApiTarget, describeDataApiTarget } = await import('../redshift/target.js');
-  const { DataApi, dataApiErrorLine } = await import('../redshift/data-api.js');
-  const { redshiftOverrides } = await import('./record.js');
+  const { auditTables, redshiftOverrides } = await import('./record.js');
   const { readProductManifest } = await import('../product/read.js');
-  let where: ReturnType<typeof dataApiTarget>;
   try {
-    where = dataApiTarget(
-      target.fields,
-      redshiftOverrides(await readProductManifest(projectDir), auditRedshiftFlags(flags)),
+    const sink = await sinkForTarget({
+      target,
+      tables: auditTables(undefined, '', target),
+      projectDir,
       env,
-    );
-  } catch (error) {
-    return { name: 'audit sink', ok: false, detail: (error as Error).message };
-  }
-  const { RedshiftDataClient } = await import('@aws-sdk/client-redshift-data');
-  const endpoint = env.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? env.AWS_ENDPOINT_URL;
-  const client = new RedshiftDataClient({ region: where.region, ...(endpoint ? { endpoint } : {}) });
-  try {
-    await new DataApi(client, where, { deadlineMs: 60_000 }).query('select 1');
-    return { name: 'audit sink', ok: true, detail: `Redshift Data API, ${describeDataApiTarget(where)}` };
+      redshift: redshiftOverrides(await readProductManifest(projectDir), auditRedshiftFlags(flags)),
+      dataApiOptions: { deadlineMs: 60_000 },
+    });
+    if (!sink?.check) throw new Error(`no Data API sink for ${target.type}`);
+    await sink.check();
+    return { name: 'audit sink', ok: true, detail: `Redshift Data API, ${sink.location}` };
   } catch (error) {
     return {
       name: 'audit sink',
       ok: false,
-      detail: dataApiErrorLine(error, where),
+      detail: (error as Error).message,
       fix: 'the rows of each run stay spooled under target/ until dbt-run audit flush can send them',
     };
-  } finally {
-    client.destroy();
   }
 }
 

@@ -6,8 +6,9 @@
  * ~5 ms. Like dbt's partial parse, the first selection after dbt wrote a new
  * manifest pays the full read and writes the index for the next ones.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import { readSelectionManifest, type SelectionManifest } from '../dbt/artifacts.js';
 
 const INDEX_VERSION = 1;
@@ -42,16 +43,16 @@ export async function readSelectionManifestIndexed(
     // No index yet, or one that cannot be read: the manifest itself is the truth.
   }
   const manifest = await readSelectionManifest(manifestFile);
-  // Written while the caller goes on (dbt-run then starts dbt, which runs for seconds); a
-  // failed write (read-only target/) only costs the next selection the full read.
-  const written = writeIndex(indexFile, { version: INDEX_VERSION, key, manifest }).catch(() => {});
+  // Serialised and written after the caller went on (dbt-run then starts dbt, which runs for
+  // seconds); a failed write (read-only target/) only costs the next selection the full read.
+  const index: SelectionIndex = { version: INDEX_VERSION, key, manifest };
+  const written = new Promise<void>((resolve) =>
+    setImmediate(() => {
+      writeFileAtomically(indexFile, JSON.stringify(index))
+        .catch(() => {})
+        .then(() => resolve());
+    }),
+  );
   if (options.waitForIndex) await written;
   return manifest;
-}
-
-async function writeIndex(indexFile: string, index: SelectionIndex): Promise<void> {
-  await mkdir(path.dirname(indexFile), { recursive: true });
-  const temporary = `${indexFile}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(index));
-  await rename(temporary, indexFile);
 }

@@ -5,8 +5,9 @@
  * `dbt-run audit flush` sends it later. Files are written atomically (temp
  * file, rename): a half-written copy never exists.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomically } from '../../atomic-file.js';
 import type { AuditRow, InvocationRow } from '../columns.js';
 import type { AuditBatch } from './types.js';
 
@@ -49,22 +50,14 @@ export function parseAuditJsonl(text: string): AuditBatch {
   return { invocationId: invocation.invocation_id, invocation, nodes };
 }
 
-async function writeAtomically(file: string, text: string): Promise<string> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
-  return file;
-}
-
 /** The copy of an upload with no sink to wait for (no-audit runs, adapters without a runner sink). */
 export async function writeAuditJsonl(targetDir: string, batch: AuditBatch): Promise<string> {
-  return writeAtomically(auditJsonlPath(targetDir, batch.invocationId), auditJsonl(batch));
+  return writeFileAtomically(auditJsonlPath(targetDir, batch.invocationId), auditJsonl(batch));
 }
 
 /** Spools an upload before it is sent. */
 export async function spoolBatch(targetDir: string, batch: AuditBatch): Promise<string> {
-  return writeAtomically(spoolPath(targetDir, batch.invocationId), auditJsonl(batch));
+  return writeFileAtomically(spoolPath(targetDir, batch.invocationId), auditJsonl(batch));
 }
 
 /** A sink has the upload: its copy moves from the spool to the audit folder. */

@@ -68,6 +68,15 @@ export class RedshiftAuditSink implements AuditSink {
     }
   }
 
+  /** A `select 1` (dbt-run doctor); throws the one line for what went wrong. */
+  async check(): Promise<void> {
+    try {
+      await this.api.query('select 1');
+    } catch (cause) {
+      throw new AuditWriteError(dataApiErrorLine(cause, this.target), { sink: this.kind, cause });
+    }
+  }
+
   /** Columns of both audit tables in one query (names as parameters, never in the SQL text). */
   private async existingColumns(): Promise<Map<string, Set<string>>> {
     const rows = await this.api.query(

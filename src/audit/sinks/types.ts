@@ -21,6 +21,8 @@ export interface AuditSink {
   /** Where it writes, for messages (never holds a secret). */
   readonly location: string;
   write(batch: AuditBatch): Promise<void>;
+  /** Asks the sink's service something trivial (dbt-run doctor); throws one line when it cannot. */
+  check?(): Promise<void>;
 }
 
 /** The error a sink raises when it cannot write; the runner reports it and keeps dbt's exit code. */
