@@ -112,8 +112,9 @@ export type Manifest = z.infer<typeof manifest>;
  * The part of the manifest --changed-since reads (files, packages, macro
  * calls): checking only these fields halves the time on 5,000 models, where
  * selection must stay far under `dbt ls`'s seconds. A Manifest is one too.
+ * The other top-level maps (parent_map, child_map, docs...) are dropped.
  */
-const selectionManifest = z.looseObject({
+const selectionManifest = z.object({
   metadata: manifest.shape.metadata,
   nodes: z.record(
     z.string(),

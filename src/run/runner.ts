@@ -146,6 +146,8 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     });
     throw new KitError((error as Error).message, { cause: error, exitCode: 2 });
   }
+  // The manifest this dbt wrote, indexed while the audit is written, so the next --changed-since starts warm.
+  const indexed = import('../select/manifest-index.js').then((index) => index.refreshSelectionIndex(plan.targetDir));
 
   const execution: Execution = {
     progress,
@@ -210,6 +212,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     auditError: recorded.error,
     elapsedSeconds: (completedAt.getTime() - startedAt.getTime()) / 1000,
   });
+  await indexed;
   return {
     exitCode: finalExitCode,
     status,

@@ -2,14 +2,15 @@
  * dbt-run end to end: the real bin drives the real dbt on DuckDB and on the
  * test PostgreSQL server, then records run_results.json in the audit tables.
  */
-import { cp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { auditJsonlPath, sinkForTarget } from '../../src/audit/sinks/index.js';
-import { readManifest } from '../../src/dbt/artifacts.js';
+import { readManifest, readSelectionManifest } from '../../src/dbt/artifacts.js';
 import { resolveTarget } from '../../src/dbt/profiles.js';
 import { auditTables } from '../../src/run/record.js';
+import { selectionIndexPath } from '../../src/select/manifest-index.js';
 import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
@@ -104,6 +105,15 @@ describe.each(WAREHOUSES)('dbt-run on $label', (warehouse) => {
       const sortById = (rows: Record<string, unknown>[]) =>
         [...rows].sort((a, b) => String(a.unique_id).localeCompare(String(b.unique_id)));
       expect(sortById(again.nodes)).toEqual(sortById(nodes));
+
+      // The run left a selection index for the manifest.json its dbt wrote last (not the one
+      // read mid-run: compiling tests adds macros to them): the next --changed-since starts warm.
+      const manifestFile = path.join(product.dir, 'target', 'manifest.json');
+      const index = JSON.parse(await readFile(selectionIndexPath(path.join(product.dir, 'target')), 'utf8'));
+      const manifestStats = await stat(manifestFile);
+      expect(index.key).toBe(`${manifestStats.size}:${manifestStats.mtimeMs}`);
+      expect(index.manifest).toEqual(JSON.parse(JSON.stringify(await readSelectionManifest(manifestFile))));
+      expect(Object.keys(index.manifest.nodes)).toContain('model.shop.fct_orders');
     } finally {
       await product.cleanup();
     }

@@ -2,14 +2,21 @@ import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSelectionManifest } from '../../src/dbt/artifacts.js';
-import { readSelectionManifestIndexed, selectionIndexPath } from '../../src/select/manifest-index.js';
+import {
+  readSelectionManifestIndexed,
+  refreshSelectionIndex,
+  selectionIndexPath,
+} from '../../src/select/manifest-index.js';
 import { tempDir } from '../harness/product.js';
 
 let target: string;
 
 function manifest(models: string[]) {
   return JSON.stringify({
-    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json', project_name: 'shop' },
+    metadata: {
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json',
+      project_name: 'shop',
+    },
     nodes: Object.fromEntries(
       models.map((name) => [
         `model.shop.${name}`,
@@ -27,6 +34,7 @@ function manifest(models: string[]) {
     ),
     sources: {},
     macros: {},
+    parent_map: Object.fromEntries(models.map((name) => [`model.shop.${name}`, []])),
   });
 }
 
@@ -74,5 +82,19 @@ describe('readSelectionManifestIndexed', () => {
     await expect(readSelectionManifestIndexed(target, { waitForIndex: true })).rejects.toThrow(
       /manifest\.json not found/,
     );
+  });
+});
+
+describe('refreshSelectionIndex', () => {
+  it('indexes the manifest.json on disk, selection fields only, and says when there is none', async () => {
+    expect(await refreshSelectionIndex(target)).toBe(false);
+    const file = path.join(target, 'manifest.json');
+    await writeFile(file, manifest(['orders', 'items']));
+    expect(await refreshSelectionIndex(target)).toBe(true);
+    const index = JSON.parse(await readFile(selectionIndexPath(target), 'utf8'));
+    expect(index.manifest).toEqual(JSON.parse(JSON.stringify(await readSelectionManifest(file))));
+    // No node names or configs, no parent_map.
+    expect(index.manifest.nodes['model.shop.orders']).not.toHaveProperty('name');
+    expect(index.manifest).not.toHaveProperty('parent_map');
   });
 });
