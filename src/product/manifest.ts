@@ -40,6 +40,8 @@ const redshiftAudit = z.object({
   region: z.string().min(1).optional(),
   secret_arn: z.string().min(1).optional(),
   db_user: z.string().min(1).optional(),
+  /** Provisioned: sign in as the caller's IAM identity instead of a database user. */
+  iam_identity: z.boolean().optional(),
 });
 
 const upstream = z.object({

@@ -27,6 +27,8 @@ export interface DataApiOverrides {
   region?: string | undefined;
   secretArn?: string | undefined;
   dbUser?: string | undefined;
+  /** Provisioned only: sign in as the caller's IAM identity (GetClusterCredentialsWithIAM), no database user. */
+  iamIdentity?: boolean | undefined;
 }
 
 export class RedshiftTargetError extends KitError {
@@ -94,17 +96,25 @@ export function dataApiTarget(
   const database = overrides.database ?? text(fields.dbname) ?? text(fields.database);
   if (!database) throw new RedshiftTargetError('no Redshift database: set dbname in the target or --audit-database');
   const secretArn = overrides.secretArn;
-  if (secretArn && overrides.dbUser) {
-    throw new RedshiftTargetError('give either --audit-secret-arn or --audit-db-user, not both (two ways to sign in)');
+  const signIns = [
+    secretArn && '--audit-secret-arn',
+    overrides.dbUser && '--audit-db-user',
+    overrides.iamIdentity && '--audit-iam-identity',
+  ].filter(Boolean);
+  if (signIns.length > 1) {
+    throw new RedshiftTargetError(`give one of ${signIns.join(', ')}, not several (each is a way to sign in)`);
   }
   if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
     throw new RedshiftTargetError(
       `"${secretArn}" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>): fix --audit-secret-arn`,
     );
   }
-  // Provisioned clusters without a secret need a database user for temporary credentials;
-  // Serverless (and IAM identity on clusters with dbUser omitted) map the caller's IAM identity.
-  const dbUser = workgroupName ? undefined : (overrides.dbUser ?? (secretArn ? undefined : text(fields.user)));
+  // Provisioned clusters sign in with a secret, temporary credentials for a database user (the
+  // profile's by default), or the caller's IAM identity; Serverless always maps the IAM identity.
+  const dbUser =
+    workgroupName || overrides.iamIdentity
+      ? undefined
+      : (overrides.dbUser ?? (secretArn ? undefined : text(fields.user)));
   return { clusterIdentifier, workgroupName, database, region, secretArn, dbUser };
 }
 

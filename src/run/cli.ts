@@ -71,6 +71,7 @@ function program(io: RunnerIo): Command {
     .option('--audit-database <name>', "Redshift audit: database (default: the target's dbname)")
     .option('--audit-secret-arn <arn>', 'Redshift audit: Secrets Manager secret with the database credentials')
     .option('--audit-db-user <user>', 'Redshift audit: database user for temporary credentials (provisioned)')
+    .option('--audit-iam-identity', 'Redshift audit: sign in as your IAM identity, not a database user (provisioned)')
     .option(
       '--alert-topic-arn <arn>',
       'SNS topic for failure alerts (default: $DBT_PRODUCT_ALERT_TOPIC_ARN, dbt-product.yml)',

@@ -31,6 +31,7 @@ export interface RunFlags {
   auditDatabase?: string;
   auditSecretArn?: string;
   auditDbUser?: string;
+  auditIamIdentity?: boolean;
   alertTopicArn?: string;
   eventTopicArn?: string;
 }
@@ -45,6 +46,7 @@ export function auditRedshiftFlags(flags: RunFlags): DataApiOverrides | undefine
     database: flags.auditDatabase,
     secretArn: flags.auditSecretArn,
     dbUser: flags.auditDbUser,
+    iamIdentity: flags.auditIamIdentity,
   };
   return Object.values(overrides).some((value) => value !== undefined) ? overrides : undefined;
 }

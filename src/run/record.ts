@@ -155,9 +155,13 @@ export function redshiftOverrides(
     region: file?.region,
     secretArn: file?.secret_arn,
     dbUser: file?.db_user,
-    // A flag for one kind of Redshift replaces the file's other kind.
+    iamIdentity: file?.iam_identity,
+    // A flag for one kind of Redshift, or one way to sign in, replaces the file's others.
     ...(defined.cluster ? { workgroup: undefined } : {}),
     ...(defined.workgroup ? { cluster: undefined } : {}),
+    ...(defined.secretArn || defined.dbUser || defined.iamIdentity
+      ? { secretArn: undefined, dbUser: undefined, iamIdentity: undefined }
+      : {}),
     ...defined,
   };
 }

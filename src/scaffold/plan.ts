@@ -7,6 +7,7 @@
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
+import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../audit/views.js';
 import {
   PRODUCT_MANIFEST_FILE,
   PRODUCT_MANIFEST_VERSION,
@@ -40,6 +41,9 @@ export interface TemplateContext {
   redshiftTargets: { name: string; schema: string; threads: number }[];
   auditColumns: TemplateColumn[];
   invocationColumns: TemplateColumn[];
+  /** The analyst views' descriptions and dbt model SQL, by view name. */
+  views: Record<string, { description: string; sql: string }>;
+  auditFailureDays: number;
   dbtRequirements: string;
 }
 
@@ -79,6 +83,10 @@ export function templateContext(
     ],
     auditColumns: templateColumns(AUDIT_COLUMNS),
     invocationColumns: templateColumns(INVOCATION_COLUMNS),
+    views: Object.fromEntries(
+      AUDIT_VIEWS.map((view) => [view.name, { description: view.description, sql: view.sql(DBT_VIEW_SOURCES) }]),
+    ),
+    auditFailureDays: AUDIT_FAILURE_DAYS,
     dbtRequirements: kit.dbtRequirements,
   };
 }

@@ -60,15 +60,18 @@ class AwsError extends Error {
 const PAGE_ROWS = 1000;
 
 /**
- * Redshift's table options (DISTSTYLE, DISTKEY, SORTKEY) after a CREATE TABLE's
- * closing parenthesis, which Postgres does not know, are dropped before the SQL
- * runs (pure). Everything else runs as sent.
+ * The little Redshift SQL the kit sends that Postgres does not know, made
+ * Postgres (pure): table options (DISTSTYLE, DISTKEY, SORTKEY) after a CREATE
+ * TABLE's closing parenthesis are dropped, and in a CREATE VIEW getdate()
+ * (Redshift's current time on compute nodes) becomes localtimestamp (only
+ * there: row values may hold the text). Everything else runs as sent.
  */
-export function withoutRedshiftTableOptions(sql: string): string {
-  return sql.replace(
+export function asPostgresSql(sql: string): string {
+  const postgres = sql.replace(
     /\)\s*(?:diststyle\s+(?:auto|even|all|key)\s*)?(?:distkey\s*\([^)]*\)\s*)?(?:(?:compound\s+|interleaved\s+)?sortkey\s*\([^)]*\)\s*)?$/i,
     ')',
   );
+  return /^\s*create view /i.test(postgres) ? postgres.replace(/\bgetdate\(\)/gi, 'localtimestamp') : postgres;
 }
 
 /** `:name` parameters → `$n`, outside quotes and `::` casts (pure, exported for tests). */
@@ -224,7 +227,7 @@ export class FakeDataApi {
         sub.status = 'STARTED';
         try {
           const { text, order } = bindNamedParameters(
-            withoutRedshiftTableOptions(sql),
+            asPostgresSql(sql),
             statement.parameters.map((parameter) => parameter.name),
           );
           const values = order.map((name) => statement.parameters.find((parameter) => parameter.name === name)?.value);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { productManifestSchema } from '../../src/product/manifest.js';
 import { dataApiTarget, describeDataApiTarget, parseRedshiftHost } from '../../src/redshift/target.js';
+import { redshiftOverrides } from '../../src/run/record.js';
 
 describe('parseRedshiftHost', () => {
   it('reads a provisioned cluster endpoint', () => {
@@ -50,7 +52,7 @@ describe('dataApiTarget', () => {
     const proxied = { host: 'proxy.internal', dbname: 'dev' };
     expect(dataApiTarget(proxied, { cluster: 'c' }, { AWS_REGION: 'eu-central-1' }).region).toBe('eu-central-1');
     expect(() => dataApiTarget(cluster, { secretArn, dbUser: 'me' }, {})).toThrow(
-      'give either --audit-secret-arn or --audit-db-user, not both (two ways to sign in)',
+      'give one of --audit-secret-arn, --audit-db-user, not several (each is a way to sign in)',
     );
     expect(dataApiTarget(cluster, { database: 'analytics', secretArn, region: 'eu-central-1' }, {})).toMatchObject({
       clusterIdentifier: 'analytics',
@@ -64,6 +66,44 @@ describe('dataApiTarget', () => {
       workgroupName: 'wg',
       dbUser: undefined,
     });
+  });
+
+  it("a provisioned cluster signs in as the caller's IAM identity when asked (no database user)", () => {
+    expect(dataApiTarget(cluster, { iamIdentity: true }, {})).toMatchObject({
+      clusterIdentifier: 'analytics',
+      dbUser: undefined,
+      secretArn: undefined,
+    });
+    expect(() => dataApiTarget(cluster, { iamIdentity: true, dbUser: 'me' }, {})).toThrow(
+      'give one of --audit-db-user, --audit-iam-identity, not several (each is a way to sign in)',
+    );
+  });
+
+  it('a sign-in flag replaces the one dbt-product.yml gives; a cluster flag replaces its workgroup', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-audit-AbCdEf';
+    const product = productManifestSchema.parse({
+      schema_version: 1,
+      name: 'orders',
+      owner: 'ana@example.com',
+      description: '',
+      warehouse: { type: 'redshift-serverless', auth: 'iam' },
+      environments: { prod: { target: 'prod' } },
+      audit: {
+        schema: 'audit',
+        table: 'dbt_audit_log',
+        redshift: { workgroup: 'orders-wg', secret_arn: secretArn },
+      },
+      upstream: [],
+    });
+    expect(redshiftOverrides(product, undefined)).toMatchObject({ workgroup: 'orders-wg', secretArn });
+    expect(redshiftOverrides(product, { cluster: 'analytics', iamIdentity: true })).toMatchObject({
+      cluster: 'analytics',
+      workgroup: undefined,
+      secretArn: undefined,
+      dbUser: undefined,
+      iamIdentity: true,
+    });
+    expect(redshiftOverrides(product, { dbUser: 'me' })).toMatchObject({ secretArn: undefined, dbUser: 'me' });
   });
 
   it('Serverless uses the IAM identity (no database user)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
+import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../../src/audit/views.js';
 import { productManifestSchema } from '../../src/product/manifest.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
@@ -71,6 +72,21 @@ describe('planProductFiles', () => {
     };
     const log = docs.models.find((model) => model.name === 'dbt_audit_log');
     expect(log?.columns?.map((column) => column.description)).toEqual(AUDIT_COLUMNS.map((c) => c.description));
+  });
+
+  it('writes the analyst view models from the views the sinks create', async () => {
+    const files = await plan();
+    const docs = parse(files.get('models/audit/_audit.yml') ?? '') as {
+      models: { name: string; description: string }[];
+    };
+    for (const view of AUDIT_VIEWS) {
+      const model = files.get(`models/audit/${view.name}.sql`) ?? '';
+      expect(model).toContain("{{ config(materialized='view') }}");
+      expect(model.trimEnd().endsWith(view.sql(DBT_VIEW_SOURCES))).toBe(true);
+      expect(docs.models.find((entry) => entry.name === view.name)?.description).toBe(view.description);
+    }
+    const vars = (parse(files.get('dbt_project.yml') ?? '') as { vars: Record<string, unknown> }).vars;
+    expect(vars.audit_failure_days).toBe(AUDIT_FAILURE_DAYS);
   });
 
   it('puts no secret in profiles.yml: passwords come from DBT_ENV_SECRET_ variables', async () => {

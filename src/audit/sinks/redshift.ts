@@ -1,8 +1,9 @@
 /**
  * Audit sink for a Redshift target, through the Redshift Data API (the
  * runner in CI has an IAM role and no network path to the cluster). One
- * query reads the tables' columns; the upload is the same statements as
- * every sink's (create or migrate, delete the invocation's rows, insert),
+ * query reads the tables' and views' columns; the upload is the same
+ * statements as every sink's (create or migrate the tables, create missing
+ * views, delete the invocation's rows, insert),
  * cut to the Data API's limits and sent in as few BatchExecuteStatement
  * calls as they allow: each batch is one transaction, and a rerun of the
  * whole upload is idempotent because it starts by deleting the invocation.
@@ -11,6 +12,7 @@ import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { DATA_API_LIMITS, DataApi, type DataApiOptions, dataApiErrorLine } from '../../redshift/data-api.js';
 import { type DataApiTarget, describeDataApiTarget } from '../../redshift/target.js';
 import type { TableRef } from '../sql.js';
+import { AUDIT_VIEWS, viewRef } from '../views.js';
 import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
 import { planBatch } from './write.js';
 
@@ -77,18 +79,23 @@ export class RedshiftAuditSink implements AuditSink {
     }
   }
 
-  /** Columns of both audit tables in one query (names as parameters, never in the SQL text). */
+  /** Columns of the audit tables and views in one query (names as parameters, never in the SQL text). */
   private async existingColumns(): Promise<Map<string, Set<string>>> {
+    const relations = [
+      this.tables.log,
+      this.tables.invocations,
+      ...AUDIT_VIEWS.map((view) => viewRef(this.tables.log, view)),
+    ];
+    const parameters: Record<string, string> = {};
+    const matches = relations.map((ref, index) => {
+      parameters[`schema_${index}`] = ref.schema;
+      parameters[`table_${index}`] = ref.table;
+      return `(lower(table_schema) = lower(:schema_${index}) and lower(table_name) = lower(:table_${index}))`;
+    });
     const rows = await this.api.query(
       `select lower(table_schema), lower(table_name), lower(column_name) from information_schema.columns
-where (lower(table_schema) = lower(:log_schema) and lower(table_name) = lower(:log_table))
-   or (lower(table_schema) = lower(:invocations_schema) and lower(table_name) = lower(:invocations_table))`,
-      {
-        log_schema: this.tables.log.schema,
-        log_table: this.tables.log.table,
-        invocations_schema: this.tables.invocations.schema,
-        invocations_table: this.tables.invocations.table,
-      },
+where ${matches.join('\n   or ')}`,
+      parameters,
     );
     const columns = new Map<string, Set<string>>();
     for (const [schema, table, column] of rows) {

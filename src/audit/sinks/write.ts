@@ -1,7 +1,7 @@
 /**
- * Writing a batch through any SQL connection: create the schema and tables
- * when missing, add columns a newer kit defines, then replace the
- * invocation's rows, all in one transaction.
+ * Writing a batch through any SQL connection: create the schema, tables and
+ * analyst views when missing, add columns a newer kit defines, then replace
+ * the invocation's rows, all in one transaction.
  */
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS } from '../columns.js';
 import {
@@ -13,12 +13,13 @@ import {
   type SqlDialect,
   type TableRef,
 } from '../sql.js';
+import { AUDIT_VIEWS, createViewSql, viewRef } from '../views.js';
 import type { AuditBatch, AuditTables } from './types.js';
 
 /** The little a sink's connection must do. */
 export interface SqlExecutor {
   execute(sql: string): Promise<void>;
-  /** Lower-case column names of a table; empty when the table does not exist. */
+  /** Lower-case column names of a table or view; empty when it does not exist. */
   columns(ref: TableRef): Promise<Set<string>>;
   /**
    * Bulk-loads rows inside the current transaction, without SQL (DuckDB's
@@ -65,6 +66,13 @@ export async function planBatch(
       schemas.add(ref.schema);
       ddl.push(createTableSql(ref, columns, dialect, sortKey));
     } else ddl.push(...addMissingColumnsSql(ref, columns, existing, dialect));
+  }
+  // The analyst views, after the tables they read. dbt builds the same views when the product
+  // is built; whichever comes first, dbt replaces them and the sink leaves existing ones alone.
+  for (const view of AUDIT_VIEWS) {
+    if ((await executor.columns(viewRef(tables.log, view))).size === 0) {
+      ddl.push(createViewSql(tables.log, view, dialect));
+    }
   }
   statements.push(...[...schemas].map(createSchemaSql), ...ddl);
   const key = { column: 'invocation_id', value: batch.invocationId };
