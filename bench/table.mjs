@@ -49,6 +49,6 @@ if (results.selection) {
   const { models, changed_since_cold_s, changed_since_warm_s, dbt_ls_state_modified_s } = results.selection;
   const times = (value) => `${(dbt_ls_state_modified_s / value).toFixed(0)}×`;
   console.log(
-    `\nSelection at ${models.toLocaleString('en-US')} models: dbt ls --select state:modified+ ${dbt_ls_state_modified_s.toFixed(2)} s; --changed-since ${changed_since_cold_s.toFixed(3)} s after a new manifest (${times(changed_since_cold_s)}), ${changed_since_warm_s.toFixed(3)} s after that (${times(changed_since_warm_s)})`,
+    `\nSelection at ${models.toLocaleString('en-US')} models: dbt ls --select state:modified+ ${dbt_ls_state_modified_s.toFixed(2)} s; --changed-since ${changed_since_cold_s.toFixed(3)} s on a manifest no dbt-run indexed (${times(changed_since_cold_s)}), ${changed_since_warm_s.toFixed(3)} s after a dbt-run or an earlier selection (${times(changed_since_warm_s)})`,
   );
 }
