@@ -14,6 +14,8 @@ export const PRODUCT_NAME_MAX_LENGTH = 40;
 
 export const WAREHOUSES = ['redshift', 'redshift-serverless'] as const;
 export const AUTH_METHODS = ['password', 'iam'] as const;
+/** What schedules the product: a Cosmos DAG on MWAA, an MWAA Serverless workflow, or nothing generated. */
+export const ORCHESTRATORS = ['mwaa', 'mwaa-serverless', 'none'] as const;
 
 const topic = z.object({
   /** SNS topic ARN; the scaffold writes a placeholder to fill in. */
@@ -62,6 +64,7 @@ export const productManifestSchema = z.object({
     type: z.enum(WAREHOUSES),
     auth: z.enum(AUTH_METHODS),
   }),
+  orchestrator: z.enum(ORCHESTRATORS).default('mwaa'),
   environments: z.record(z.string(), environment),
   audit: z.object({
     /** Custom schema of the audit table (dbt makes it `<target schema>_<schema>`). */
@@ -75,6 +78,7 @@ export const productManifestSchema = z.object({
 export type ProductManifest = z.infer<typeof productManifestSchema>;
 export type Warehouse = (typeof WAREHOUSES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+export type Orchestrator = (typeof ORCHESTRATORS)[number];
 
 /** A topic ARN the scaffold wrote and nobody filled in yet. */
 export function isPlaceholderArn(arn: string): boolean {

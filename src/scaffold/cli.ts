@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { Listr } from 'listr2';
 import { parseCommandLine } from '../command-line.js';
 import { formatError, KitError } from '../errors.js';
-import { AUTH_METHODS, WAREHOUSES } from '../product/manifest.js';
+import { AUTH_METHODS, ORCHESTRATORS, WAREHOUSES } from '../product/manifest.js';
 import { kitVersion } from '../version.js';
 import { createProduct } from './create.js';
 import { DEFAULT_OWNER, normaliseOptions, productNameProblem, type ScaffoldInput, suggestName } from './options.js';
@@ -43,6 +43,12 @@ function program(io: CliIo): Command {
     .option('--description <text>', 'one line about the product')
     .addOption(new Option('--warehouse <type>', 'Redshift flavour of the dev/prod targets').choices(WAREHOUSES))
     .addOption(new Option('--auth <method>', 'how dev/prod authenticate to Redshift').choices(AUTH_METHODS))
+    .addOption(
+      new Option(
+        '--orchestrator <kind>',
+        'what schedules it: a Cosmos DAG for MWAA (default), an MWAA Serverless workflow, or none',
+      ).choices(ORCHESTRATORS),
+    )
     .option('-y, --yes', 'accept defaults, never prompt')
     .option('--no-git', 'do not initialise a git repository')
     .option('--force', 'write into a non-empty directory, replacing files of the same name')
@@ -90,7 +96,17 @@ export async function promptForMissing(input: ScaffoldInput): Promise<ScaffoldIn
         { name: 'IAM (role in CI, AWS profile locally)', value: 'iam' },
       ],
     }));
-  return { ...input, dir, name, owner, warehouse, auth };
+  const orchestrator =
+    input.orchestrator ??
+    (await select({
+      message: 'Orchestrator',
+      choices: [
+        { name: 'Airflow on MWAA (a Cosmos DAG)', value: 'mwaa' },
+        { name: 'MWAA Serverless (a dag-factory workflow running dbt-run on ECS)', value: 'mwaa-serverless' },
+        { name: 'None (schedule it yourself)', value: 'none' },
+      ],
+    }));
+  return { ...input, dir, name, owner, warehouse, auth, orchestrator };
 }
 
 function nextSteps(dir: string, cwd: string, name: string): string {
@@ -120,6 +136,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       description?: string;
       warehouse?: string;
       auth?: string;
+      orchestrator?: string;
       yes?: boolean;
       git: boolean;
       force?: boolean;

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { kitVersion } from '../version.js';
-import { checkTargetDir, readTemplates, writeProduct } from './files.js';
+import { checkTargetDir, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
 import { initialCommit, isInsideWorkTree } from './git.js';
 import type { ScaffoldOptions } from './options.js';
 import { type PlannedFile, planProduct } from './plan.js';
@@ -16,8 +16,13 @@ export interface CreatedProduct {
 
 /** Plans every file of a product from the kit's templates (no writes). */
 export async function planProductFiles(options: ScaffoldOptions): Promise<PlannedFile[]> {
-  const [templates, dbtRequirements] = await Promise.all([readTemplates(), readFile(DBT_REQUIREMENTS, 'utf8')]);
-  return planProduct(templates, options, { version: kitVersion(), dbtRequirements });
+  const orchestratorDir = orchestratorTemplateDir(options.orchestrator);
+  const [templates, orchestration, dbtRequirements] = await Promise.all([
+    readTemplates(),
+    orchestratorDir ? readTemplates(orchestratorDir) : [],
+    readFile(DBT_REQUIREMENTS, 'utf8'),
+  ]);
+  return planProduct([...templates, ...orchestration], options, { version: kitVersion(), dbtRequirements });
 }
 
 /** Writes a product; `steps` lets a UI show progress around each step. */

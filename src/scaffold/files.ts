@@ -6,9 +6,17 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import type { Orchestrator } from '../product/manifest.js';
 import type { PlannedFile, TemplateFile } from './plan.js';
 
 export const PRODUCT_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/product', import.meta.url));
+
+/** The files an orchestrator adds to the product (templates/mwaa, templates/mwaa-serverless), if any. */
+export function orchestratorTemplateDir(orchestrator: Orchestrator): string | undefined {
+  return orchestrator === 'none'
+    ? undefined
+    : fileURLToPath(new URL(`../../templates/${orchestrator}`, import.meta.url));
+}
 
 /** Every file under a template folder, with `/`-separated relative paths. */
 export async function readTemplates(dir = PRODUCT_TEMPLATE_DIR): Promise<TemplateFile[]> {
@@ -62,7 +70,8 @@ export async function writeProduct(dir: string, files: PlannedFile[]): Promise<v
     for (const file of files) {
       const target = path.join(staging, ...file.path.split('/'));
       await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, file.content);
+      // Shell scripts (MWAA's startup.sh) are run as they are: executable.
+      await writeFile(target, file.content, { mode: file.path.endsWith('.sh') ? 0o755 : 0o644 });
     }
     createdDir = await mkdir(dir, { recursive: true });
     for (const file of files) {

@@ -7,6 +7,8 @@ import { UsageError } from '../errors.js';
 import {
   AUTH_METHODS,
   type AuthMethod,
+  ORCHESTRATORS,
+  type Orchestrator,
   PRODUCT_NAME_MAX_LENGTH,
   PRODUCT_NAME_PATTERN,
   WAREHOUSES,
@@ -21,6 +23,7 @@ export interface ScaffoldInput {
   description?: string | undefined;
   warehouse?: string | undefined;
   auth?: string | undefined;
+  orchestrator?: string | undefined;
   git?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -33,6 +36,7 @@ export interface ScaffoldOptions {
   description: string;
   warehouse: Warehouse;
   auth: AuthMethod;
+  orchestrator: Orchestrator;
   /** Initialise a git repository and commit (skipped anyway inside a work tree). */
   git: boolean;
   /** Write into a non-empty directory, replacing files of the same name. */
@@ -106,6 +110,7 @@ export function normaliseOptions(input: ScaffoldInput, cwd = process.cwd()): Sca
     description,
     warehouse: choice('--warehouse', input.warehouse, WAREHOUSES, 'redshift'),
     auth: choice('--auth', input.auth, AUTH_METHODS, 'password'),
+    orchestrator: choice('--orchestrator', input.orchestrator, ORCHESTRATORS, 'mwaa'),
     git: input.git ?? true,
     force: input.force ?? false,
   };

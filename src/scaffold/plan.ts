@@ -1,13 +1,21 @@
 /**
  * Pure planning of a new product: which files to write and what they hold.
  * Templates are the files they become (create-vite style); only files named
- * `*.hbs` are rendered, and `_gitignore` becomes `.gitignore` (npm drops
- * dotfiles named .gitignore from published packages).
+ * `*.hbs` are rendered, `__name__` in a path becomes the product name, and
+ * `_gitignore` becomes `.gitignore` (npm drops dotfiles named .gitignore from
+ * published packages; `_airflowignore` likewise).
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../audit/views.js';
+import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
+import {
+  airflowConstraintsUrl,
+  COSMOS_VERSION,
+  MWAA_AIRFLOW_VERSION,
+  MWAA_PYTHON_VERSION,
+} from '../orchestration/airflow.js';
 import {
   PRODUCT_MANIFEST_FILE,
   PRODUCT_MANIFEST_VERSION,
@@ -28,7 +36,7 @@ export interface PlannedFile {
   content: string;
 }
 
-const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };
+const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _airflowignore: '.airflowignore' };
 
 export interface TemplateContext {
   name: string;
@@ -45,6 +53,9 @@ export interface TemplateContext {
   views: Record<string, { description: string; sql: string }>;
   auditFailureDays: number;
   dbtRequirements: string;
+  airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
+  /** The SNS documents' schema names and version, as dbt-run writes them. */
+  messages: { alertSchema: string; eventSchema: string; version: number };
 }
 
 interface TemplateColumn {
@@ -88,6 +99,13 @@ export function templateContext(
     ),
     auditFailureDays: AUDIT_FAILURE_DAYS,
     dbtRequirements: kit.dbtRequirements,
+    airflow: {
+      version: MWAA_AIRFLOW_VERSION,
+      python: MWAA_PYTHON_VERSION,
+      constraintsUrl: airflowConstraintsUrl(MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION),
+      cosmosVersion: COSMOS_VERSION,
+    },
+    messages: { alertSchema: ALERT_SCHEMA, eventSchema: EVENT_SCHEMA, version: MESSAGE_VERSION },
   };
 }
 
@@ -100,6 +118,7 @@ export function productManifest(options: ScaffoldOptions): ProductManifest {
     owner: options.owner,
     description: options.description,
     warehouse: { type: options.warehouse, auth: options.auth },
+    orchestrator: options.orchestrator,
     environments: {
       local: { target: 'local' },
       dev: {
@@ -132,8 +151,9 @@ const handlebars = Handlebars.create();
 handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
 
 export function renderTemplate(template: TemplateFile, context: TemplateContext): PlannedFile {
-  const base = template.path.split('/').at(-1) ?? template.path;
-  const renamed = RENAMES[base] ? template.path.slice(0, -base.length) + RENAMES[base] : template.path;
+  const named = template.path.replaceAll('__name__', context.name);
+  const base = named.split('/').at(-1) ?? named;
+  const renamed = RENAMES[base] ? named.slice(0, -base.length) + RENAMES[base] : named;
   if (!renamed.endsWith('.hbs')) return { path: renamed, content: template.content };
   const render = handlebars.compile(template.content, { noEscape: true, strict: true });
   return { path: renamed.slice(0, -'.hbs'.length), content: render(context) };
