@@ -7,9 +7,9 @@
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
+import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../audit/views.js';
-import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
 import {
   airflowConstraintsUrl,
   COSMOS_VERSION,

@@ -3,24 +3,19 @@
  * build on the test Postgres publishes to an SNS topic, and an SQS queue
  * subscribed to it receives what a downstream product would.
  */
-import { randomBytes } from 'node:crypto';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA } from '../../src/alerts/message.js';
 import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
 const endpoint = inject('motoEndpoint');
-const aws = { region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-const sns = new SNSClient(aws);
-const sqs = new SQSClient(aws);
 const awsEnv = {
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: 'eu-west-1',
+  AWS_REGION: MOTO_REGION,
   AWS_ENDPOINT_URL_SNS: endpoint,
 };
 const products: TestProduct[] = [];
@@ -28,36 +23,6 @@ const products: TestProduct[] = [];
 afterAll(async () => {
   await Promise.all(products.map((product) => product.cleanup()));
 });
-
-/** A topic with a queue subscribed to it. */
-async function topicWithQueue(fifo = false) {
-  const name = `t${randomBytes(4).toString('hex')}${fifo ? '.fifo' : ''}`;
-  const { TopicArn } = await sns.send(
-    new CreateTopicCommand({ Name: name, Attributes: fifo ? { FifoTopic: 'true' } : {} }),
-  );
-  const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: fifo ? { FifoQueue: 'true' } : {} }),
-  );
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
-  return { topicArn: TopicArn as string, queueUrl: QueueUrl as string };
-}
-
-async function receive(queueUrl: string) {
-  const { Messages } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2, MaxNumberOfMessages: 10 }),
-  );
-  return (Messages ?? []).map((message) => {
-    const envelope = JSON.parse(message.Body ?? '{}');
-    const attributes = Object.fromEntries(
-      Object.entries(envelope.MessageAttributes ?? {}).map(([name, value]) => [
-        name,
-        (value as { Value: string }).Value,
-      ]),
-    );
-    return { subject: envelope.Subject as string, document: JSON.parse(envelope.Message), attributes };
-  });
-}
 
 /** A product on the test Postgres whose dbt-product.yml sends the postgres target's alerts and events. */
 async function product(options: { failing: boolean; alerts: string; events: string }) {

@@ -1,10 +1,11 @@
 /**
- * Runs once before the suite: makes sure the pinned dbt venv exists (built
- * on first use, cached by the requirements' hash) and starts a real
- * PostgreSQL server and moto_server that every test file shares (each test
- * uses its own schemas, topics and queues). Test files read them through
- * `inject()`.
+ * Runs once before the suite: makes sure the pinned dbt venv and the Airflow
+ * venv exist (built on first use, cached by the requirements' hash) and
+ * starts a real PostgreSQL server and moto_server that every test file
+ * shares (each test uses its own schemas, topics and queues). Test files
+ * read them through `inject()`.
  */
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { ensureVenv } from '../../src/toolchain/venv.js';
 import { startMoto } from './moto.js';
@@ -17,16 +18,28 @@ declare module 'vitest' {
     postgres: PostgresConnection;
     /** moto_server's endpoint (SNS, SQS). */
     motoEndpoint: string;
+    /** Python of the Airflow venv (Airflow 3, Cosmos, the Amazon provider, dag-factory, ruff). */
+    airflowPython: string;
   }
 }
 
 export default async function setup(project: TestProject) {
-  const venv = await ensureVenv({ onProgress: (line) => console.log(`[setup] ${line}`) });
-  const [postgres, moto] = await Promise.all([startPostgres(), startMoto((line) => console.log(`[setup] ${line}`))]);
+  const onProgress = (line: string) => console.log(`[setup] ${line}`);
+  const [venv, airflow, postgres, moto] = await Promise.all([
+    ensureVenv({ onProgress }),
+    ensureVenv({
+      requirementsFile: fileURLToPath(new URL('../requirements/airflow.txt', import.meta.url)),
+      name: 'airflow',
+      onProgress,
+    }),
+    startPostgres(),
+    startMoto(onProgress),
+  ]);
   project.provide('dbtPath', venv.bin('dbt'));
   project.provide('motoEndpoint', moto.endpoint);
   project.provide('pythonPath', venv.bin('python'));
   project.provide('postgres', postgres.connection);
+  project.provide('airflowPython', airflow.bin('python'));
   return async () => {
     await Promise.all([postgres.stop(), moto.stop()]);
   };

@@ -1,0 +1,49 @@
+/** SNS topics with SQS queues subscribed to them, on the suite's moto_server, and reading what arrived. */
+import { randomBytes } from 'node:crypto';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
+
+export const MOTO_REGION = 'eu-west-1';
+
+function clients() {
+  const aws = {
+    region: MOTO_REGION,
+    endpoint: inject('motoEndpoint'),
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  return { sns: new SNSClient(aws), sqs: new SQSClient(aws) };
+}
+
+/** A new topic with a new queue subscribed to it (SNS envelopes, not raw delivery). */
+export async function topicWithQueue(fifo = false): Promise<{ topicArn: string; queueUrl: string }> {
+  const { sns, sqs } = clients();
+  const name = `t${randomBytes(4).toString('hex')}${fifo ? '.fifo' : ''}`;
+  const { TopicArn } = await sns.send(
+    new CreateTopicCommand({ Name: name, Attributes: fifo ? { FifoTopic: 'true' } : {} }),
+  );
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: fifo ? { FifoQueue: 'true' } : {} }),
+  );
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+  return { topicArn: TopicArn as string, queueUrl: QueueUrl as string };
+}
+
+/** The messages waiting in a queue: each SNS envelope's subject, JSON document (as parsed) and attributes. */
+export async function receive(queueUrl: string) {
+  const { sqs } = clients();
+  const { Messages } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2, MaxNumberOfMessages: 10 }),
+  );
+  return (Messages ?? []).map((message) => {
+    const envelope = JSON.parse(message.Body ?? '{}');
+    const attributes = Object.fromEntries(
+      Object.entries(envelope.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        (value as { Value: string }).Value,
+      ]),
+    );
+    return { subject: envelope.Subject as string, document: JSON.parse(envelope.Message), attributes };
+  });
+}

@@ -1,0 +1,254 @@
+/**
+ * The generated Cosmos DAG in a real Airflow 3 with real Cosmos and the real
+ * dbt (from its own venv, as on MWAA): it loads in a DagBag without errors,
+ * in the documented shape, clean under ruff's AIR3 rules; it runs against the
+ * test PostgreSQL, the in-dbt hook filling the audit log; its completion
+ * event and its failure alert reach SQS queues through moto.
+ */
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
+import { type AirflowHome, airflowBin, airflowHome } from '../harness/airflow.js';
+import { syntheticBatch } from '../harness/audit-batch.js';
+import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+
+interface DagReport {
+  parse_seconds: number;
+  import_errors: Record<string, string>;
+  dags: Record<
+    string,
+    {
+      catchup: boolean;
+      tags: string[];
+      tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }>;
+    }
+  >;
+}
+
+interface RunReport {
+  state: string;
+  run_id: string;
+  tasks: Record<string, string>;
+}
+
+const AUDIT_TASKS = [
+  'audit.audit_latest_status_run',
+  'audit.audit_model_duration_trend_run',
+  'audit.audit_recent_failures_run',
+  'audit.dbt_audit_invocations_run',
+  'audit.dbt_audit_log_run',
+];
+
+let product: TestProduct;
+let home: AirflowHome;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  product = await scaffoldTestProduct({ name: 'shop' });
+  cleanups.push(product.cleanup);
+  // What the deploy step does: compile the manifest the DAG parses from.
+  const parsed = await runDbt(product, ['parse']);
+  expect(parsed.exitCode, parsed.output).toBe(0);
+  home = await airflowHome(path.join(product.dir, 'dags'), {
+    ...product.env,
+    DBT_VENV_PATH: path.dirname(path.dirname(inject('dbtPath'))),
+  });
+  cleanups.push(home.cleanup);
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** Tasks of a group, and those of its tasks no other task of the group precedes or follows. */
+function groupEdges(tasks: DagReport['dags'][string]['tasks'], group: string) {
+  const ids = Object.keys(tasks).filter((id) => id.startsWith(`${group}.`));
+  const inGroup = new Set(ids);
+  const roots = ids.filter((id) => !tasks[id]?.upstream.some((up) => inGroup.has(up)));
+  const leaves = ids.filter((id) => !ids.some((other) => tasks[other]?.upstream.includes(id)));
+  return { ids, roots, leaves };
+}
+
+describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
+  it('loads with no import errors, in the documented order, and ruff AIR3 finds nothing', async () => {
+    const report = await home.helper<DagReport>('dagbag_report', [path.join(product.dir, 'dags')]);
+    expect(report.import_errors).toEqual({});
+    expect(Object.keys(report.dags)).toEqual(['shop_dag']);
+    const dag = report.dags.shop_dag as DagReport['dags'][string];
+    expect(dag.catchup).toBe(false);
+    const { tasks } = dag;
+
+    const audit = groupEdges(tasks, 'audit');
+    expect(audit.ids.sort()).toEqual(AUDIT_TASKS);
+    const transform = groupEdges(tasks, 'transform');
+    // The product's own nodes: seeds, and each model followed by its tests; nothing of the audit.
+    expect(transform.ids).toEqual(
+      expect.arrayContaining([
+        'transform.raw_orders_seed',
+        'transform.stg_orders.run',
+        'transform.stg_orders.test',
+        'transform.fct_orders.run',
+        'transform.fct_orders.test',
+      ]),
+    );
+    expect(tasks['transform.stg_orders.test']?.upstream).toEqual(['transform.stg_orders.run']);
+    expect(transform.ids.some((id) => id.includes('audit'))).toBe(false);
+    // audit -> transform (no upstream products) -> check -> alert | completion_event -> publish_completed
+    for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual(expect.arrayContaining(audit.leaves));
+    expect(tasks.check?.upstream.sort()).toEqual(transform.leaves.sort());
+    expect(tasks.check?.trigger_rule).toBe('all_done');
+    expect(tasks.alert).toMatchObject({
+      upstream: ['check'],
+      trigger_rule: 'one_failed',
+      operator: 'airflow.providers.amazon.aws.operators.sns.SnsPublishOperator',
+    });
+    expect(tasks.completion_event?.upstream).toEqual(['check']);
+    expect(tasks.publish_completed).toMatchObject({
+      upstream: ['completion_event'],
+      operator: 'airflow.providers.amazon.aws.operators.sns.SnsPublishOperator',
+    });
+    expect(Object.keys(tasks).filter((id) => id.startsWith('wait_for_'))).toEqual([]);
+    for (const id of [...audit.ids, ...transform.ids])
+      expect(tasks[id]?.operator).toMatch(/^cosmos\.operators\.local\./);
+
+    const ruff = await execa(
+      airflowBin('ruff'),
+      ['check', '--select', 'AIR3', '--output-format', 'json', path.join(product.dir, 'dags', 'shop_dag.py')],
+      { reject: false },
+    );
+    expect(JSON.parse(ruff.stdout)).toEqual([]);
+    expect(ruff.exitCode).toBe(0);
+  });
+
+  it('gets one SqsSensor per upstream product, after the audit and before the transform', async () => {
+    const copy = path.join(path.dirname(product.dir), 'shop_with_upstreams');
+    await cp(product.dir, copy, { recursive: true });
+    cleanups.push(() => rm(copy, { recursive: true, force: true }));
+    const file = path.join(copy, 'dbt-product.yml');
+    const upstream = (name: string) => `\n  - name: ${name}\n    git: /srv/git/${name}.git\n    revision: v1.0.0`;
+    const manifest = await readFile(file, 'utf8');
+    expect(manifest).toContain('upstream: []');
+    const sensorsFor = async (names: string[]) => {
+      await writeFile(file, manifest.replace('upstream: []', `upstream:${names.map(upstream).join('')}`));
+      const report = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+      expect(report.import_errors).toEqual({});
+      const tasks = (report.dags.shop_dag as DagReport['dags'][string]).tasks;
+      const sensors = Object.keys(tasks).filter((id) => id.startsWith('wait_for_'));
+      const audit = groupEdges(tasks, 'audit');
+      for (const sensor of sensors) {
+        expect(tasks[sensor]?.operator).toBe('airflow.providers.amazon.aws.sensors.sqs.SqsSensor');
+        expect(tasks[sensor]?.upstream.sort()).toEqual(audit.leaves.sort());
+      }
+      for (const root of groupEdges(tasks, 'transform').roots) expect(tasks[root]?.upstream.sort()).toEqual(sensors);
+      return sensors.sort();
+    };
+    expect(await sensorsFor(['customers'])).toEqual(['wait_for_customers']);
+    expect(await sensorsFor(['customers', 'payments'])).toEqual(['wait_for_customers', 'wait_for_payments']);
+  });
+
+  it('runs on PostgreSQL: the hook audits every node, the completion event reaches SQS', {
+    timeout: 300_000,
+  }, async () => {
+    const events = await topicWithQueue();
+    const alerts = await topicWithQueue();
+    const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
+    expect(run.state, JSON.stringify(run.tasks)).toBe('success');
+    const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
+    expect(dbtTasks.length).toBeGreaterThan(10);
+    for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
+    expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
+
+    // Every model was built and recorded by the in-dbt hook (Cosmos runs plain dbt).
+    const rows = await queryPostgres<{ name: string; status: string; recorded_by: string }>(
+      `select name, status, recorded_by from ${product.schema}_audit.dbt_audit_log where resource_type = 'model'`,
+    );
+    const models = new Set(rows.map((row) => row.name));
+    for (const model of ['stg_orders', 'stg_customers', 'fct_orders', 'dim_customers']) expect(models).toContain(model);
+    expect(rows.every((row) => row.recorded_by === 'hook' && row.status === 'success')).toBe(true);
+
+    const [event, ...more] = await receive(events.queueUrl);
+    expect(more).toEqual([]);
+    // The same document as dbt-run's product.completed: same keys, same schema and version.
+    const runnerEvent = planCompletionEvent(syntheticBatch(1), { product: 'shop', environment: 'prod' });
+    expect(Object.keys(event?.document ?? {}).sort()).toEqual(Object.keys(runnerEvent?.document ?? {}).sort());
+    expect(event?.document).toMatchObject({
+      schema: EVENT_SCHEMA,
+      version: runnerEvent?.document.version,
+      event_type: 'product.completed',
+      product: 'shop',
+      environment: 'prod',
+      target: 'postgres',
+      invocation_id: run.run_id,
+      nodes_built: dbtTasks.filter(([id]) => !/test$/.test(id)).length,
+      tests_passed: dbtTasks.filter(([id]) => /test$/.test(id)).length,
+    });
+    expect(event?.subject).toBe('[shop][prod] completed');
+    expect(event?.attributes).toEqual({
+      product: 'shop',
+      environment: 'prod',
+      event_type: 'product.completed',
+      severity: 'info',
+    });
+    expect(await receive(alerts.queueUrl)).toEqual([]);
+  });
+
+  it('a failing model fails check and the run, and the alert reaches SQS', { timeout: 300_000 }, async () => {
+    const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
+    const original = await readFile(model, 'utf8');
+    await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
+    try {
+      const parsed = await runDbt(product, ['parse']);
+      expect(parsed.exitCode, parsed.output).toBe(0);
+      const events = await topicWithQueue();
+      const alerts = await topicWithQueue();
+      const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
+      expect(run.state).toBe('failed');
+      expect(run.tasks).toMatchObject({
+        'transform.stg_orders.run': 'failed',
+        check: 'failed',
+        alert: 'success',
+        completion_event: 'upstream_failed',
+      });
+
+      const [alert, ...more] = await receive(alerts.queueUrl);
+      expect(more).toEqual([]);
+      expect(alert?.subject).toBe('[shop][prod] Airflow DAG shop_dag failed');
+      expect(alert?.attributes).toEqual({
+        product: 'shop',
+        environment: 'prod',
+        event_type: 'run.failed',
+        severity: 'error',
+      });
+      expect(alert?.document).toMatchObject({
+        schema: ALERT_SCHEMA,
+        event_type: 'run.failed',
+        product: 'shop',
+        dag_id: 'shop_dag',
+        invocation_id: run.run_id,
+      });
+      const failed = (alert?.document.failures as { task_id: string }[]).map((failure) => failure.task_id);
+      expect(failed).toContain('transform.stg_orders.run');
+      expect(await receive(events.queueUrl)).toEqual([]);
+    } finally {
+      await writeFile(model, original);
+    }
+  });
+});
+
+/** Airflow's AWS connection and the product's topic Variables, pointed at moto. */
+function awsEnv(alertTopicArn: string, eventTopicArn: string): Record<string, string> {
+  return {
+    DBT_TARGET: 'postgres',
+    AIRFLOW_VAR_SHOP_ALERT_TOPIC_ARN: alertTopicArn,
+    AIRFLOW_VAR_SHOP_EVENT_TOPIC_ARN: eventTopicArn,
+    AIRFLOW_CONN_AWS_DEFAULT: JSON.stringify({
+      conn_type: 'aws',
+      login: 'test',
+      password: 'test',
+      extra: { endpoint_url: inject('motoEndpoint'), region_name: MOTO_REGION },
+    }),
+  };
+}
