@@ -151,6 +151,7 @@ describe('create-dbt-product prompts (interactive)', () => {
       ['Owning team or e-mail', 'me@example.com\r'],
       ['Redshift flavour', '\u001b[B\r'], // arrow down: Serverless
       ['Redshift authentication', '\r'],
+      ['Orchestrator', '\u001b[B\u001b[B\r'], // twice down: none
     ];
     const child = execa('script', ['-qfec', `${process.execPath} ${bin} --no-git`, '/dev/null'], {
       cwd: root,
@@ -174,6 +175,8 @@ describe('create-dbt-product prompts (interactive)', () => {
     expect(manifest).toContain('name: tty_product');
     expect(manifest).toContain('owner: me@example.com');
     expect(manifest).toContain('type: redshift-serverless');
+    expect(manifest).toContain('orchestrator: none');
+    expect((await import('node:fs')).existsSync(path.join(dir, 'dags'))).toBe(false);
   });
 
   function io(prompt?: (input: object) => Promise<object>) {

@@ -46,6 +46,7 @@ describe('normaliseOptions', () => {
       description: 'The orders data product.',
       warehouse: 'redshift',
       auth: 'password',
+      orchestrator: 'mwaa',
       git: true,
       force: false,
     });
@@ -54,6 +55,7 @@ describe('normaliseOptions', () => {
   it.each([
     [{ dir: 'x', warehouse: 'snowflake' }, 'invalid --warehouse "snowflake": use one of redshift, redshift-serverless'],
     [{ dir: 'x', auth: 'kerberos' }, 'invalid --auth "kerberos": use one of password, iam'],
+    [{ dir: 'x', orchestrator: 'dagster' }, 'invalid --orchestrator "dagster": use one of mwaa, mwaa-serverless, none'],
     [{ dir: 'x', name: 'Bad' }, 'invalid product name "Bad"'],
     [{ dir: 'select' }, 'taken from the directory name; pass --name'],
     [{ dir: 'x', owner: 'a\nb' }, 'invalid --owner: the owner contains a control character'],

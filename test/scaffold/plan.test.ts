@@ -1,12 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../../src/audit/views.js';
+import { COSMOS_VERSION, MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION } from '../../src/orchestration/airflow.js';
 import { productManifestSchema } from '../../src/product/manifest.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 
-async function plan(input: { warehouse?: string; auth?: string } = {}) {
+async function plan(input: { warehouse?: string; auth?: string; orchestrator?: string } = {}) {
   const files = await planProductFiles(normaliseOptions({ dir: '/tmp/orders', owner: 'ana@example.com', ...input }));
   return new Map(files.map((file) => [file.path, file.content]));
 }
@@ -42,6 +45,35 @@ describe('planProductFiles', () => {
       ]),
     );
     expect([...files.keys()].some((file) => file.endsWith('.hbs') || file.endsWith('_gitignore'))).toBe(false);
+  });
+
+  it('adds the MWAA files by default, named after the product, and none with --orchestrator none', async () => {
+    const files = await plan();
+    expect([...files.keys()]).toEqual(
+      expect.arrayContaining([
+        'dags/orders_dag.py',
+        'dags/.airflowignore',
+        'airflow/requirements.txt',
+        'airflow/startup.sh',
+      ]),
+    );
+    expect(files.get('dags/orders_dag.py')).toContain('PRODUCT = "orders"');
+    expect(parse(files.get('dbt-product.yml') ?? '')).toMatchObject({ orchestrator: 'mwaa' });
+    // MWAA's requirements start with the constraints line, and pin the Cosmos the tests run.
+    const requirements = (files.get('airflow/requirements.txt') ?? '')
+      .split('\n')
+      .filter((line) => !line.startsWith('#'));
+    expect(requirements[0]).toBe(
+      `--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-${MWAA_AIRFLOW_VERSION}/constraints-${MWAA_PYTHON_VERSION}.txt"`,
+    );
+    const tested = (await readFile(fileURLToPath(new URL('../requirements/airflow.txt', import.meta.url)), 'utf8'))
+      .split('\n')
+      .find((line) => line.startsWith('astronomer-cosmos=='));
+    expect(requirements).toContain(tested);
+    expect(requirements).toContain(`astronomer-cosmos==${COSMOS_VERSION}`);
+
+    const none = await plan({ orchestrator: 'none' });
+    expect([...none.keys()].filter((file) => file.startsWith('dags/') || file.startsWith('airflow/'))).toEqual([]);
   });
 
   it('renders every YAML file as valid YAML', async () => {
