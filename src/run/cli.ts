@@ -80,6 +80,7 @@ function program(io: RunnerIo): Command {
       '--event-topic-arn <arn>',
       'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
     )
+    .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
     .option('--json', 'print NDJSON events instead of progress')
     .option('--dbt-path <path>', 'the dbt executable (default: $DBT_PATH, .venv/bin/dbt, the kit venv, PATH)')
     .version(kitVersion(), '-v, --version')

@@ -34,6 +34,8 @@ export interface RunFlags {
   auditIamIdentity?: boolean;
   alertTopicArn?: string;
   eventTopicArn?: string;
+  /** false with --no-events. */
+  events?: boolean;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */
@@ -104,7 +106,8 @@ export function normaliseRunOptions(command: DbtCommand, flags: RunFlags, extra:
     strictAudit: flags.strictAudit ?? false,
     auditRedshift: auditRedshiftFlags(flags),
     alertTopicArn: flags.alertTopicArn,
-    eventTopicArn: flags.eventTopicArn,
+    // --no-events: an empty topic, which every source below the flag then cannot replace.
+    eventTopicArn: flags.events === false ? '' : flags.eventTopicArn,
     dbtPath: flags.dbtPath,
     extra,
   };

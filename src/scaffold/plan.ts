@@ -36,7 +36,11 @@ export interface PlannedFile {
   content: string;
 }
 
-const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _airflowignore: '.airflowignore' };
+const RENAMES: Record<string, string> = {
+  _gitignore: '.gitignore',
+  _airflowignore: '.airflowignore',
+  _dockerignore: '.dockerignore',
+};
 
 export interface TemplateContext {
   name: string;
@@ -54,6 +58,10 @@ export interface TemplateContext {
   auditFailureDays: number;
   dbtRequirements: string;
   airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
+  /** Upstream products (dbt project names) whose completion the workflow waits for. */
+  upstreams: string[];
+  /** MWAA Serverless takes cron: off-peak, at a time spread by product name. */
+  serverlessSchedule: string;
   /** The SNS documents' schema names and version, as dbt-run writes them. */
   messages: { alertSchema: string; eventSchema: string; version: number };
 }
@@ -106,7 +114,15 @@ export function templateContext(
       cosmosVersion: COSMOS_VERSION,
     },
     messages: { alertSchema: ALERT_SCHEMA, eventSchema: EVENT_SCHEMA, version: MESSAGE_VERSION },
+    upstreams: [],
+    serverlessSchedule: offPeakCron(options.name),
   };
+}
+
+/** A daily cron between 01:00 and 06:59 UTC, never on the hour, the same for the same name (pure). */
+export function offPeakCron(name: string): string {
+  const hash = [...name].reduce((sum, char) => (sum * 31 + (char.codePointAt(0) ?? 0)) % 1_000_003, 7);
+  return `${(hash % 59) + 1} ${(Math.floor(hash / 59) % 6) + 1} * * *`;
 }
 
 /** The product's manifest document, validated by its schema. */

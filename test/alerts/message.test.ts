@@ -3,6 +3,7 @@ import { MAX_MESSAGE_BYTES, planCompletionEvent, planFailureAlert, snsSubject } 
 import { topicsFor } from '../../src/alerts/notify.js';
 import { publishInput, topicRegion } from '../../src/alerts/publish.js';
 import type { AuditRow, InvocationRow } from '../../src/audit/columns.js';
+import { normaliseRunOptions } from '../../src/run/options.js';
 
 const invocation = {
   invocation_id: 'inv-1',
@@ -152,6 +153,9 @@ describe('publishing', () => {
     );
     expect(flagged.alerts?.arn).toBe('arn:aws:sns:eu-west-1:1:flag');
     expect(flagged.events?.arn).toBe('arn:env');
+    // --no-events: dbt-run's options give an empty topic, which neither the environment nor the file replaces.
+    const noEvents = normaliseRunOptions('build', { audit: true, events: false }, [], '/tmp');
+    expect(topicsFor(product, 'prod', noEvents, { DBT_PRODUCT_EVENT_TOPIC_ARN: 'arn:env' }).events).toBeUndefined();
     expect(topicsFor(undefined, 'local', {}, {})).toEqual({
       environment: 'local',
       alerts: undefined,

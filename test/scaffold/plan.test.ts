@@ -72,6 +72,21 @@ describe('planProductFiles', () => {
     expect(requirements).toContain(tested);
     expect(requirements).toContain(`astronomer-cosmos==${COSMOS_VERSION}`);
 
+    const serverless = await plan({ orchestrator: 'mwaa-serverless' });
+    const iam = [...serverless.keys()].filter((file) => file.startsWith('iam/'));
+    expect(iam.sort()).toEqual([
+      'iam/ecs-task-role.json',
+      'iam/ecs-task-trust.json',
+      'iam/mwaa-serverless-execution-role.json',
+      'iam/mwaa-serverless-trust.json',
+    ]);
+    for (const file of iam) expect(() => JSON.parse(serverless.get(file) ?? ''), file).not.toThrow();
+    expect([...serverless.keys()]).toEqual(
+      expect.arrayContaining(['Dockerfile', '.dockerignore', 'mwaa-serverless/orders.yaml']),
+    );
+    expect(serverless.get('Dockerfile')).toContain('ENTRYPOINT ["dbt-run"]');
+    expect([...serverless.keys()].some((file) => file.startsWith('dags/'))).toBe(false);
+
     const none = await plan({ orchestrator: 'none' });
     expect([...none.keys()].filter((file) => file.startsWith('dags/') || file.startsWith('airflow/'))).toEqual([]);
   });
