@@ -229,7 +229,7 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
         dag_id: 'shop_dag',
         invocation_id: run.run_id,
       });
-      const failed = (alert?.document.failures as { task_id: string }[]).map((failure) => failure.task_id);
+      const failed = ((alert?.document.failures ?? []) as { task_id: string }[]).map((failure) => failure.task_id);
       expect(failed).toContain('transform.stg_orders.run');
       expect(await receive(events.queueUrl)).toEqual([]);
     } finally {
