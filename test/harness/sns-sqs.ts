@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 
 export const MOTO_REGION = 'eu-west-1';
 
-function clients() {
+export function clients() {
   const aws = {
     region: MOTO_REGION,
     endpoint: inject('motoEndpoint'),

@@ -7,13 +7,16 @@
  */
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
+import { publishInput } from '../../src/alerts/publish.js';
 import { type AirflowHome, airflowBin, airflowHome } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+import { clients, MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
 interface DagReport {
   parse_seconds: number;
@@ -121,6 +124,16 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     );
     expect(JSON.parse(ruff.stdout)).toEqual([]);
     expect(ruff.exitCode).toBe(0);
+
+    // The reference pipeline's Lambda indirection, when asked for.
+    const viaLambda = await home.helper<DagReport>('dagbag_report', [path.join(product.dir, 'dags')], {
+      DBT_PRODUCT_ALERT_LAMBDA: 'shop-alerts',
+    });
+    expect(viaLambda.dags.shop_dag?.tasks.alert).toMatchObject({
+      upstream: ['check'],
+      trigger_rule: 'one_failed',
+      operator: 'airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator',
+    });
   });
 
   it('gets one SqsSensor per upstream product, after the audit and before the transform', async () => {
@@ -149,13 +162,45 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(await sensorsFor(['customers', 'payments'])).toEqual(['wait_for_customers', 'wait_for_payments']);
   });
 
-  it('runs on PostgreSQL: the hook audits every node, the completion event reaches SQS', {
+  it('waits for its upstream product, runs on PostgreSQL with the hook auditing every node, and announces completion', {
     timeout: 300_000,
   }, async () => {
     const events = await topicWithQueue();
     const alerts = await topicWithQueue();
-    const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
+    // The upstream product "customers" announces completion as dbt-run does, on a topic this
+    // product's queue subscribes to; an unrelated product's event on the same topic is not it.
+    const upstream = await topicWithQueue();
+    const { sns, sqs } = clients();
+    // What the sensor receives and leaves (not its upstream's) is visible again a second later.
+    await sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: upstream.queueUrl, Attributes: { VisibilityTimeout: '1' } }),
+    );
+    for (const name of ['other', 'customers']) {
+      const event = planCompletionEvent(syntheticBatch(3), { product: name, environment: 'prod' });
+      if (event) await sns.send(new PublishCommand(publishInput(upstream.topicArn, event)));
+    }
+    const file = path.join(product.dir, 'dbt-product.yml');
+    const manifest = await readFile(file, 'utf8');
+    await writeFile(
+      file,
+      manifest.replace(
+        'upstream: []',
+        'upstream:\n  - name: customers\n    git: /srv/git/customers.git\n    revision: v1.0.0',
+      ),
+    );
+    let run: RunReport;
+    try {
+      run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], {
+        ...awsEnv(alerts.topicArn, events.topicArn),
+        AIRFLOW_VAR_SHOP_UPSTREAM_QUEUE_URL: upstream.queueUrl,
+      });
+    } finally {
+      await writeFile(file, manifest);
+    }
     expect(run.state, JSON.stringify(run.tasks)).toBe('success');
+    expect(run.tasks.wait_for_customers).toBe('success');
+    // The other product's event was left in the queue.
+    expect((await receive(upstream.queueUrl)).map((message) => message.attributes.product)).toEqual(['other']);
     const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
     expect(dbtTasks.length).toBeGreaterThan(10);
     for (const [id, state] of dbtTasks) expect(state, id).toBe('success');

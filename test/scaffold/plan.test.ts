@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
@@ -71,6 +72,10 @@ describe('planProductFiles', () => {
       .find((line) => line.startsWith('astronomer-cosmos=='));
     expect(requirements).toContain(tested);
     expect(requirements).toContain(`astronomer-cosmos==${COSMOS_VERSION}`);
+    // MWAA runs startup.sh with sh: it must at least parse.
+    const startup = files.get('airflow/startup.sh') ?? '';
+    expect(startup).toContain('DBT_VENV_PATH=');
+    expect((await execa('sh', ['-n'], { input: startup, reject: false })).exitCode).toBe(0);
 
     const serverless = await plan({ orchestrator: 'mwaa-serverless' });
     const iam = [...serverless.keys()].filter((file) => file.startsWith('iam/'));
