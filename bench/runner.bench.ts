@@ -41,6 +41,7 @@ import { readSelectionManifestIndexed, selectionIndexPath } from '../src/select/
 import { kitVersion } from '../src/version.js';
 import { queryPostgres, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../test/harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
+import { syntheticProduct } from './synthetic.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
 const roundsFor = (models: number) =>
@@ -63,21 +64,6 @@ async function seconds(work: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
   await work();
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-/** A product plus N view models in a tree (each reads its parent), built from the demo seeds. */
-async function syntheticProduct(models: number): Promise<TestProduct> {
-  const product = await scaffoldTestProduct({ name: 'bench' });
-  const dir = path.join(product.dir, 'models', 'synthetic');
-  await mkdir(dir, { recursive: true });
-  for (let index = 0; index < models; index++) {
-    const body =
-      index === 0
-        ? "select 1 as id, 'root' as label"
-        : `select id + 1 as id, label from {{ ref('m_${Math.floor((index - 1) / 10)}') }}`;
-    await writeFile(path.join(dir, `m_${index}.sql`), `{{ config(materialized='view') }}\n${body}\n`);
-  }
-  return product;
 }
 
 function expectExit(run: { exitCode: number; output: string }, code = 0) {
