@@ -49,9 +49,14 @@ it('parses the generated DAG from its manifest, against Cosmos DBT_LS', async ()
     await cp(manifestDags, lsDags, { recursive: true });
     const dagFile = path.join(lsDags, 'bench_dag.py');
     const source = await readFile(dagFile, 'utf8');
+    // dbt is not importable in Airflow's venv: dbt ls runs as a subprocess of the venv's dbt.
     const lsSource = source
+      .replace('from cosmos.constants import LoadMode,', 'from cosmos.constants import InvocationMode, LoadMode,')
       .replace('load_method=LoadMode.DBT_MANIFEST,', 'load_method=LoadMode.DBT_LS,')
-      .replace('test_behavior=TEST_BEHAVIOR,', 'test_behavior=TEST_BEHAVIOR,\n            dbt_executable_path=DBT,');
+      .replace(
+        'test_behavior=TEST_BEHAVIOR,',
+        'test_behavior=TEST_BEHAVIOR,\n            invocation_mode=InvocationMode.SUBPROCESS,\n            dbt_executable_path=DBT,',
+      );
     expect(lsSource).not.toBe(source);
     await writeFile(dagFile, lsSource);
 

@@ -58,6 +58,8 @@ export interface TemplateContext {
   auditFailureDays: number;
   dbtRequirements: string;
   airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
+  /** Which orchestrator's files the product has. */
+  orchestration: { mwaa: boolean; serverless: boolean };
   /** Upstream products (dbt project names) whose completion the workflow waits for. */
   upstreams: string[];
   /** MWAA Serverless takes cron: off-peak, at a time spread by product name. */
@@ -114,6 +116,7 @@ export function templateContext(
       cosmosVersion: COSMOS_VERSION,
     },
     messages: { alertSchema: ALERT_SCHEMA, eventSchema: EVENT_SCHEMA, version: MESSAGE_VERSION },
+    orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
     upstreams: [],
     serverlessSchedule: offPeakCron(options.name),
   };

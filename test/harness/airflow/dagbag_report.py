@@ -2,6 +2,7 @@
 import errors, parse time, and every DAG's tasks with their operator class,
 upstream tasks and trigger rule. Airflow logs to stdout, hence the file."""
 
+import inspect
 import json
 import sys
 import time
@@ -12,11 +13,10 @@ except ImportError:  # Airflow 2
     from airflow.models.dagbag import DagBag
 
 folder, out_file = sys.argv[1], sys.argv[2]
+# Airflow 3.1+ has no include_examples (AIRFLOW__CORE__LOAD_EXAMPLES decides).
+examples = {"include_examples": False} if "include_examples" in inspect.signature(DagBag).parameters else {}
 started = time.perf_counter()
-try:
-    bag = DagBag(dag_folder=folder, include_examples=False)
-except TypeError:  # Airflow 3.1+: AIRFLOW__CORE__LOAD_EXAMPLES decides
-    bag = DagBag(dag_folder=folder)
+bag = DagBag(dag_folder=folder, **examples)
 parse_seconds = time.perf_counter() - started
 
 report = {
