@@ -15,7 +15,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { expect, inject, it } from 'vitest';
-import { AUDIT_COLUMNS, type AuditRow, INVOCATION_COLUMNS, type InvocationRow } from '../src/audit/columns.js';
 import { RedshiftAuditSink } from '../src/audit/sinks/redshift.js';
 import { DATA_API_LIMITS } from '../src/redshift/data-api.js';
 import { kitVersion } from '../src/version.js';

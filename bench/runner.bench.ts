@@ -39,7 +39,7 @@ import { PlainReporter } from '../src/run/reporters.js';
 import { changedFilesSince, selectChanged } from '../src/select/changed.js';
 import { readSelectionManifestIndexed, selectionIndexPath } from '../src/select/manifest-index.js';
 import { kitVersion } from '../src/version.js';
-import { queryPostgres, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../test/harness/product.js';
+import { queryPostgres, runDbt, runDbtRun, type TestProduct } from '../test/harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
 import { syntheticProduct } from './synthetic.js';
 

@@ -100,7 +100,7 @@ export async function notifyRun(
     },
   ];
   for (const plan of plans) {
-    if (!plan || !plan.planned) continue;
+    if (!plan?.planned) continue;
     try {
       const id = await publisher.publish(plan.arn, plan.planned, plan.what);
       notified.sent.push(`${plan.planned.eventType} sent to ${plan.arn} (message ${id})`);
