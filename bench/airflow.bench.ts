@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, inject, it } from 'vitest';
 import { COSMOS_VERSION } from '../src/orchestration/airflow.js';
 import { kitVersion } from '../src/version.js';
-import { airflowHome } from '../test/harness/airflow.js';
+import { airflowHome, type DagReport } from '../test/harness/airflow.js';
 import { runDbt } from '../test/harness/product.js';
 import { syntheticProduct } from './synthetic.js';
 
@@ -28,12 +28,6 @@ const MODELS = Number(process.env.BENCH_DAG_MODELS ?? 1000);
 const RESULTS = path.resolve(
   process.env.BENCH_AIRFLOW_RESULTS ?? fileURLToPath(new URL('./results/airflow.json', import.meta.url)),
 );
-
-interface Report {
-  parse_seconds: number;
-  import_errors: Record<string, string>;
-  dags: Record<string, { tasks: Record<string, unknown> }>;
-}
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -72,7 +66,7 @@ it('parses the generated DAG from its manifest, against Cosmos DBT_LS', async ()
     });
     const measure = async (folder: string, env: Record<string, string>) => {
       const started = process.hrtime.bigint();
-      const report = await home.helper<Report>('dagbag_report', [folder], env);
+      const report = await home.helper<DagReport>('dagbag_report', [folder], env);
       const processSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       expect(report.import_errors).toEqual({});
       expect(Object.keys(report.dags.bench_dag?.tasks ?? {}).length).toBeGreaterThan(MODELS);

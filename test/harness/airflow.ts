@@ -1,9 +1,11 @@
 /**
- * Airflow for the orchestration tests: Airflow 3, astronomer-cosmos, the
- * Amazon provider, dag-factory and ruff in their own venv (pinned in
- * test/requirements/airflow.txt, cached by hash; dbt keeps its own venv, as
- * on MWAA), and a throwaway AIRFLOW_HOME with a migrated SQLite metadata DB.
- * Airflow logs to stdout, so the Python helpers write their answers to files.
+ * Airflow for the orchestration tests: Airflow 3 (with astronomer-cosmos, the
+ * Amazon provider, dag-factory and ruff) and Airflow 2.10 (Cosmos and the
+ * Amazon provider), each in its own venv (pinned in
+ * test/requirements/airflow.txt and airflow2.txt, cached by hash; dbt keeps
+ * its own venv, as on MWAA), and a throwaway AIRFLOW_HOME with a migrated
+ * SQLite metadata DB. Airflow logs to stdout, so the Python helpers write
+ * their answers to files.
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,13 +25,49 @@ export interface AirflowHome {
   cleanup(): Promise<void>;
 }
 
-/** The venv's executable (`python`, `airflow`, `ruff`...), as the global setup built it. */
-export function airflowBin(name: string): string {
-  return path.join(path.dirname(inject('airflowPython')), name);
+export type AirflowMajor = 2 | 3;
+
+/** A venv's executable (`python`, `airflow`, `ruff`...), as the global setup built it. */
+export function airflowBin(name: string, major: AirflowMajor = 3): string {
+  return path.join(path.dirname(inject(major === 3 ? 'airflowPython' : 'airflow2Python')), name);
+}
+
+/** A DagBag as dagbag_report.py describes it. */
+export interface DagReport {
+  parse_seconds: number;
+  import_errors: Record<string, string>;
+  dags: Record<
+    string,
+    {
+      catchup: boolean;
+      tags: string[];
+      tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }>;
+    }
+  >;
+}
+
+/** A DAG run as dag_test_run.py describes it. */
+export interface RunReport {
+  state: string;
+  run_id: string;
+  tasks: Record<string, string>;
+}
+
+/** Tasks of a group, and those of its tasks no other task of the group precedes (roots) or follows (leaves). */
+export function groupEdges(tasks: DagReport['dags'][string]['tasks'], group: string) {
+  const ids = Object.keys(tasks).filter((id) => id.startsWith(`${group}.`));
+  const inGroup = new Set(ids);
+  const roots = ids.filter((id) => !tasks[id]?.upstream.some((up) => inGroup.has(up)));
+  const leaves = ids.filter((id) => !ids.some((other) => tasks[other]?.upstream.includes(id)));
+  return { ids, roots, leaves };
 }
 
 /** A fresh AIRFLOW_HOME reading DAGs from `dagsFolder`, its metadata DB migrated. */
-export async function airflowHome(dagsFolder: string, env: Record<string, string> = {}): Promise<AirflowHome> {
+export async function airflowHome(
+  dagsFolder: string,
+  env: Record<string, string> = {},
+  major: AirflowMajor = 3,
+): Promise<AirflowHome> {
   const dir = await tempDir('dbt-product-kit-airflow-');
   const homeEnv: Record<string, string> = {
     AIRFLOW_HOME: dir,
@@ -41,14 +79,18 @@ export async function airflowHome(dagsFolder: string, env: Record<string, string
     DO_NOT_TRACK: '1',
     ...env,
   };
-  const migrated = await execa(airflowBin('airflow'), ['db', 'migrate'], { env: homeEnv, reject: false, all: true });
+  const migrated = await execa(airflowBin('airflow', major), ['db', 'migrate'], {
+    env: homeEnv,
+    reject: false,
+    all: true,
+  });
   if (migrated.exitCode !== 0) throw new Error(`airflow db migrate failed: ${migrated.all}`);
   return {
     dir,
     env: homeEnv,
     helper: async <T>(script: string, args: string[], extra: Record<string, string> = {}) => {
       const out = path.join(dir, `${script}-${Date.now()}.json`);
-      const result = await execa(inject('airflowPython'), [path.join(HELPERS, `${script}.py`), ...args, out], {
+      const result = await execa(airflowBin('python', major), [path.join(HELPERS, `${script}.py`), ...args, out], {
         env: { ...homeEnv, ...extra },
         reject: false,
         all: true,

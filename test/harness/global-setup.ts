@@ -20,18 +20,18 @@ declare module 'vitest' {
     motoEndpoint: string;
     /** Python of the Airflow venv (Airflow 3, Cosmos, the Amazon provider, dag-factory, ruff). */
     airflowPython: string;
+    /** Python of the Airflow 2.10 venv (Cosmos, the Amazon provider). */
+    airflow2Python: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const onProgress = (line: string) => console.log(`[setup] ${line}`);
-  const [venv, airflow, postgres, moto] = await Promise.all([
+  const requirements = (file: string) => fileURLToPath(new URL(`../requirements/${file}`, import.meta.url));
+  const [venv, airflow, airflow2, postgres, moto] = await Promise.all([
     ensureVenv({ onProgress }),
-    ensureVenv({
-      requirementsFile: fileURLToPath(new URL('../requirements/airflow.txt', import.meta.url)),
-      name: 'airflow',
-      onProgress,
-    }),
+    ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
+    ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
     startPostgres(),
     startMoto(onProgress),
   ]);
@@ -40,6 +40,7 @@ export default async function setup(project: TestProject) {
   project.provide('pythonPath', venv.bin('python'));
   project.provide('postgres', postgres.connection);
   project.provide('airflowPython', airflow.bin('python'));
+  project.provide('airflow2Python', airflow2.bin('python'));
   return async () => {
     await Promise.all([postgres.stop(), moto.stop()]);
   };

@@ -13,29 +13,17 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
 import { publishInput } from '../../src/alerts/publish.js';
-import { type AirflowHome, airflowBin, airflowHome } from '../harness/airflow.js';
+import {
+  type AirflowHome,
+  airflowBin,
+  airflowHome,
+  type DagReport,
+  groupEdges,
+  type RunReport,
+} from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { clients, MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
-
-interface DagReport {
-  parse_seconds: number;
-  import_errors: Record<string, string>;
-  dags: Record<
-    string,
-    {
-      catchup: boolean;
-      tags: string[];
-      tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }>;
-    }
-  >;
-}
-
-interface RunReport {
-  state: string;
-  run_id: string;
-  tasks: Record<string, string>;
-}
 
 const AUDIT_TASKS = [
   'audit.audit_latest_status_run',
@@ -65,15 +53,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-/** Tasks of a group, and those of its tasks no other task of the group precedes or follows. */
-function groupEdges(tasks: DagReport['dags'][string]['tasks'], group: string) {
-  const ids = Object.keys(tasks).filter((id) => id.startsWith(`${group}.`));
-  const inGroup = new Set(ids);
-  const roots = ids.filter((id) => !tasks[id]?.upstream.some((up) => inGroup.has(up)));
-  const leaves = ids.filter((id) => !ids.some((other) => tasks[other]?.upstream.includes(id)));
-  return { ids, roots, leaves };
-}
 
 describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
   it('loads with no import errors, in the documented order, and ruff AIR3 finds nothing', async () => {

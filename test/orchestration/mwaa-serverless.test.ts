@@ -10,13 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { renderTemplate, templateContext } from '../../src/scaffold/plan.js';
-import { type AirflowHome, airflowHome } from '../harness/airflow.js';
+import { type AirflowHome, airflowHome, type DagReport } from '../harness/airflow.js';
 import { scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-
-interface DagReport {
-  import_errors: Record<string, string>;
-  dags: Record<string, { tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }> }>;
-}
 
 const WORKFLOW_TEMPLATE = fileURLToPath(
   new URL('../../templates/mwaa-serverless/mwaa-serverless/__name__.yaml.hbs', import.meta.url),
