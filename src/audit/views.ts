@@ -86,14 +86,18 @@ from daily`,
   },
 ];
 
-/** The sources as a dbt model writes them: ref(), the audit_columns() macro, dbt.dateadd and the var. */
-export const DBT_VIEW_SOURCES: ViewSources = {
-  log: "{{ ref('dbt_audit_log') }}",
+/**
+ * The sources as a product's dbt model writes them: ref() naming the product
+ * (installed as a parent package, a one-argument ref would find the child's
+ * audit log first), the audit_columns() macro, dbt.dateadd and the var.
+ */
+export const dbtViewSources = (project: string): ViewSources => ({
+  log: `{{ ref('${project}', 'dbt_audit_log') }}`,
   columns: `{%- for column in audit_columns() %}
     {{ column.name }}{{ ',' if not loop.last }}
 {%- endfor %}`,
   failuresSince: "{{ dbt.dateadd('day', -1 * (var('audit_failure_days') | int), dbt.current_timestamp()) }}",
-};
+});
 
 const NOW: Record<SqlDialect, string> = {
   // getdate() runs on compute nodes; now() is leader-node only on Redshift.

@@ -49,6 +49,12 @@ function program(io: CliIo): Command {
         'what schedules it: a Cosmos DAG for MWAA (default), an MWAA Serverless workflow, or none',
       ).choices(ORCHESTRATORS),
     )
+    .option(
+      '--parent <git-url#revision>',
+      'import a parent product as a pinned git package (repeatable)',
+      (spec: string, earlier: string[]) => [...earlier, spec],
+      [] as string[],
+    )
     .option('-y, --yes', 'accept defaults, never prompt')
     .option('--no-git', 'do not initialise a git repository')
     .option('--force', 'write into a non-empty directory, replacing files of the same name')
@@ -137,11 +143,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       warehouse?: string;
       auth?: string;
       orchestrator?: string;
+      parent: string[];
       yes?: boolean;
       git: boolean;
       force?: boolean;
     }>();
-    let input: ScaffoldInput = { ...flags, dir: command.args[0] };
+    const { parent: parents, ...rest } = flags;
+    let input: ScaffoldInput = { ...rest, parents, dir: command.args[0] };
     if (io.interactive && !flags.yes) input = await (io.prompt ?? promptForMissing)(input);
     const options = normaliseOptions(input, io.cwd);
 

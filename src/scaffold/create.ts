@@ -1,6 +1,8 @@
 /** `createProduct`: the library call behind `create-dbt-product`, without any terminal UI. */
 import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
+import { type ParentProduct, readParent } from '../upstream/parent.js';
 import { kitVersion } from '../version.js';
 import { checkTargetDir, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
 import { initialCommit, isInsideWorkTree } from './git.js';
@@ -14,15 +16,36 @@ export interface CreatedProduct {
   commit: string | undefined;
 }
 
+/** Reads each parent product from git; a parent named like the product, or twice, is refused. */
+export async function readParents(options: ScaffoldOptions): Promise<ParentProduct[]> {
+  const parents: ParentProduct[] = [];
+  for (const spec of options.parents) {
+    const parent = await readParent(spec);
+    if (parent.name === options.name) {
+      throw new UsageError(
+        `--parent ${spec.url} is the dbt project ${parent.name}, the product's own name: rename one`,
+      );
+    }
+    if (parents.some((other) => other.name === parent.name)) {
+      throw new UsageError(`two parents are the dbt project ${parent.name}: import it once`);
+    }
+    parents.push(parent);
+  }
+  return parents;
+}
+
 /** Plans every file of a product from the kit's templates (no writes). */
-export async function planProductFiles(options: ScaffoldOptions): Promise<PlannedFile[]> {
+export async function planProductFiles(
+  options: ScaffoldOptions,
+  parents: readonly ParentProduct[] = [],
+): Promise<PlannedFile[]> {
   const orchestratorDir = orchestratorTemplateDir(options.orchestrator);
   const [templates, orchestration, dbtRequirements] = await Promise.all([
     readTemplates(),
     orchestratorDir ? readTemplates(orchestratorDir) : [],
     readFile(DBT_REQUIREMENTS, 'utf8'),
   ]);
-  return planProduct([...templates, ...orchestration], options, { version: kitVersion(), dbtRequirements });
+  return planProduct([...templates, ...orchestration], options, { version: kitVersion(), dbtRequirements }, parents);
 }
 
 /** Writes a product; `steps` lets a UI show progress around each step. */
@@ -31,7 +54,8 @@ export async function createProduct(
   steps: { run<T>(title: string, work: () => Promise<T>): Promise<T> } = { run: (_title, work) => work() },
 ): Promise<CreatedProduct> {
   await checkTargetDir(options.dir, options.force);
-  const files = await steps.run('Render templates', () => planProductFiles(options));
+  const parents = options.parents.length > 0 ? await steps.run('Read parent products', () => readParents(options)) : [];
+  const files = await steps.run('Render templates', () => planProductFiles(options, parents));
   await steps.run(`Write ${files.length} files`, () => writeProduct(options.dir, files));
   let commit: string | undefined;
   if (options.git && !(await isInsideWorkTree(options.dir))) {

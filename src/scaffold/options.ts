@@ -14,6 +14,7 @@ import {
   WAREHOUSES,
   type Warehouse,
 } from '../product/manifest.js';
+import { type ParentSpec, parseParentSpec } from '../upstream/parent.js';
 import { RESERVED_NAMES } from './reserved-names.js';
 
 export interface ScaffoldInput {
@@ -24,6 +25,8 @@ export interface ScaffoldInput {
   warehouse?: string | undefined;
   auth?: string | undefined;
   orchestrator?: string | undefined;
+  /** `<git-url>#<revision>` of each parent product. */
+  parents?: string[] | undefined;
   git?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -37,6 +40,8 @@ export interface ScaffoldOptions {
   warehouse: Warehouse;
   auth: AuthMethod;
   orchestrator: Orchestrator;
+  /** Parent products to import as pinned git packages (read from git when the product is created). */
+  parents: ParentSpec[];
   /** Initialise a git repository and commit (skipped anyway inside a work tree). */
   git: boolean;
   /** Write into a non-empty directory, replacing files of the same name. */
@@ -84,6 +89,14 @@ function choice<T extends string>(flag: string, value: string | undefined, choic
   throw new UsageError(`invalid ${flag} "${value}": use one of ${choices.join(', ')}`);
 }
 
+function parentSpecs(specs: string[]): ParentSpec[] {
+  const parsed = specs.map(parseParentSpec);
+  const urls = parsed.map((spec) => spec.url);
+  const repeated = urls.find((url, index) => urls.indexOf(url) !== index);
+  if (repeated) throw new UsageError(`--parent ${repeated} is given twice: import each parent once`);
+  return parsed;
+}
+
 /** Fills in defaults and validates everything; throws UsageError on the first problem. */
 export function normaliseOptions(input: ScaffoldInput, cwd = process.cwd()): ScaffoldOptions {
   if (!input.dir || input.dir.trim() === '') {
@@ -111,6 +124,7 @@ export function normaliseOptions(input: ScaffoldInput, cwd = process.cwd()): Sca
     warehouse: choice('--warehouse', input.warehouse, WAREHOUSES, 'redshift'),
     auth: choice('--auth', input.auth, AUTH_METHODS, 'password'),
     orchestrator: choice('--orchestrator', input.orchestrator, ORCHESTRATORS, 'mwaa'),
+    parents: parentSpecs(input.parents ?? []),
     git: input.git ?? true,
     force: input.force ?? false,
   };

@@ -9,7 +9,7 @@ import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
 import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
-import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../audit/views.js';
+import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
 import {
   airflowConstraintsUrl,
   COSMOS_VERSION,
@@ -22,6 +22,8 @@ import {
   type ProductManifest,
   productManifestSchema,
 } from '../product/manifest.js';
+import type { ParentProduct } from '../upstream/parent.js';
+import { exampleModel, packagesYaml } from '../upstream/plan.js';
 import type { ScaffoldOptions } from './options.js';
 
 export interface TemplateFile {
@@ -62,6 +64,8 @@ export interface TemplateContext {
   orchestration: { mwaa: boolean; serverless: boolean };
   /** Upstream products (dbt project names) whose completion the workflow waits for. */
   upstreams: string[];
+  /** Parent products as the templates use them (schemas of their models, for ref()). */
+  parents: { name: string; schemaVariable: string }[];
   /** MWAA Serverless takes cron: off-peak, at a time spread by product name. */
   serverlessSchedule: string;
   /** The SNS documents' schema names and version, as dbt-run writes them. */
@@ -88,6 +92,7 @@ function templateColumns(columns: readonly AuditColumn[]): TemplateColumn[] {
 export function templateContext(
   options: ScaffoldOptions,
   kit: { version: string; dbtRequirements: string },
+  parents: readonly ParentProduct[] = [],
 ): TemplateContext {
   const serverless = options.warehouse === 'redshift-serverless';
   return {
@@ -105,7 +110,10 @@ export function templateContext(
     auditColumns: templateColumns(AUDIT_COLUMNS),
     invocationColumns: templateColumns(INVOCATION_COLUMNS),
     views: Object.fromEntries(
-      AUDIT_VIEWS.map((view) => [view.name, { description: view.description, sql: view.sql(DBT_VIEW_SOURCES) }]),
+      AUDIT_VIEWS.map((view) => [
+        view.name,
+        { description: view.description, sql: view.sql(dbtViewSources(options.name)) },
+      ]),
     ),
     auditFailureDays: AUDIT_FAILURE_DAYS,
     dbtRequirements: kit.dbtRequirements,
@@ -117,7 +125,11 @@ export function templateContext(
     },
     messages: { alertSchema: ALERT_SCHEMA, eventSchema: EVENT_SCHEMA, version: MESSAGE_VERSION },
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
-    upstreams: [],
+    upstreams: parents.map((parent) => parent.name),
+    parents: parents.map((parent) => ({
+      name: parent.name,
+      schemaVariable: `DBT_UPSTREAM_${parent.name.toUpperCase()}_SCHEMA`,
+    })),
     serverlessSchedule: offPeakCron(options.name),
   };
 }
@@ -129,7 +141,7 @@ export function offPeakCron(name: string): string {
 }
 
 /** The product's manifest document, validated by its schema. */
-export function productManifest(options: ScaffoldOptions): ProductManifest {
+export function productManifest(options: ScaffoldOptions, parents: readonly ParentProduct[] = []): ProductManifest {
   const placeholder = (kind: string, env: string) => `arn:aws:sns:REGION:ACCOUNT_ID:${options.name}-${env}-${kind}`;
   return productManifestSchema.parse({
     schema_version: PRODUCT_MANIFEST_VERSION,
@@ -152,17 +164,17 @@ export function productManifest(options: ScaffoldOptions): ProductManifest {
       },
     },
     audit: { schema: 'audit', table: 'dbt_audit_log' },
-    upstream: [],
+    upstream: parents.map((parent) => ({ name: parent.name, git: parent.url, revision: parent.sha })),
   });
 }
 
-function renderManifest(options: ScaffoldOptions): string {
+function renderManifest(options: ScaffoldOptions, parents: readonly ParentProduct[]): string {
   const header = [
     `# ${PRODUCT_MANIFEST_FILE}: what dbt-run, the DAG and other products know about ${options.name}.`,
     '# Replace REGION and ACCOUNT_ID in the topic ARNs before the first deployed run.',
     '# upstream lists parent products, installed as pinned git packages.',
   ].join('\n');
-  return `${header}\n${stringify(productManifest(options), { lineWidth: 0 })}`;
+  return `${header}\n${stringify(productManifest(options, parents), { lineWidth: 0 })}`;
 }
 
 const handlebars = Handlebars.create();
@@ -178,15 +190,27 @@ export function renderTemplate(template: TemplateFile, context: TemplateContext)
   return { path: renamed.slice(0, -'.hbs'.length), content: render(context) };
 }
 
+const isDemo = (file: string) => /^(seeds|models\/staging|models\/marts)\//.test(file);
+
 /** Every file of the new product, in path order. */
 export function planProduct(
   templates: TemplateFile[],
   options: ScaffoldOptions,
   kit: { version: string; dbtRequirements: string },
+  parents: readonly ParentProduct[] = [],
 ): PlannedFile[] {
-  const context = templateContext(options, kit);
-  const files = templates.map((template) => renderTemplate(template, context));
-  files.push({ path: PRODUCT_MANIFEST_FILE, content: renderManifest(options) });
+  const context = templateContext(options, kit, parents);
+  // A child builds on its parents' models instead of the demo's seeds, staging and marts, whose
+  // names (and tests) would repeat its parents' own demo models: dbt resolves a package's
+  // one-argument refs, generic tests' among them, to the root project's model of that name first.
+  const own = parents.length > 0 ? templates.filter((template) => !isDemo(template.path)) : templates;
+  const files = own.map((template) => renderTemplate(template, context));
+  files.push({ path: PRODUCT_MANIFEST_FILE, content: renderManifest(options, parents) });
+  if (parents.length > 0) files.push({ path: 'packages.yml', content: packagesYaml(parents) });
+  for (const parent of parents) {
+    const example = exampleModel(parent);
+    if (example) files.push(example);
+  }
   files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
   const seen = new Set<string>();
   for (const file of files) {

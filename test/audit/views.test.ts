@@ -16,7 +16,7 @@ import { PostgresAuditSink } from '../../src/audit/sinks/postgres.js';
 import { RedshiftAuditSink } from '../../src/audit/sinks/redshift.js';
 import type { AuditBatch, AuditSink, AuditTables } from '../../src/audit/sinks/types.js';
 import type { SqlDialect } from '../../src/audit/sql.js';
-import { AUDIT_VIEWS, createViewSql, DBT_VIEW_SOURCES } from '../../src/audit/views.js';
+import { AUDIT_VIEWS, createViewSql, dbtViewSources } from '../../src/audit/views.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
 import { tempDir } from '../harness/product.js';
 import { FakeDataApi } from '../harness/redshift-data-fake.js';
@@ -118,8 +118,8 @@ describe('analyst view SQL', () => {
       expect(redshift).toContain('from "audit"."dbt_audit_log"');
       // current_timestamp and now() are leader-node only on Redshift: a view over a table fails with them.
       expect(redshift).not.toMatch(/current_timestamp|now\(\)/i);
-      const dbt = view.sql(DBT_VIEW_SOURCES);
-      expect(dbt).toContain("{{ ref('dbt_audit_log') }}");
+      const dbt = view.sql(dbtViewSources('orders'));
+      expect(dbt).toContain("{{ ref('orders', 'dbt_audit_log') }}");
       expect(dbt).not.toContain('"audit"');
     }
     expect(createViewSql(log, AUDIT_VIEWS[1] as (typeof AUDIT_VIEWS)[number], 'redshift')).toContain(

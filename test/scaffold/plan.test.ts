@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
-import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, DBT_VIEW_SOURCES } from '../../src/audit/views.js';
+import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../../src/audit/views.js';
 import { COSMOS_VERSION, MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION } from '../../src/orchestration/airflow.js';
 import { productManifestSchema } from '../../src/product/manifest.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
@@ -134,7 +134,7 @@ describe('planProductFiles', () => {
     for (const view of AUDIT_VIEWS) {
       const model = files.get(`models/audit/${view.name}.sql`) ?? '';
       expect(model).toContain("{{ config(materialized='view') }}");
-      expect(model.trimEnd().endsWith(view.sql(DBT_VIEW_SOURCES))).toBe(true);
+      expect(model.trimEnd().endsWith(view.sql(dbtViewSources('orders')))).toBe(true);
       expect(docs.models.find((entry) => entry.name === view.name)?.description).toBe(view.description);
     }
     const vars = (parse(files.get('dbt_project.yml') ?? '') as { vars: Record<string, unknown> }).vars;

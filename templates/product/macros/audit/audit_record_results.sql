@@ -9,7 +9,9 @@
   var: dbt re-parses the whole project when --vars change, but reads
   env_var() here only at execution (the `not execute` return comes first), so
   switching between dbt-run and plain dbt keeps partial parsing.
-  The var audit_hook_enabled: false switches it off too.
+  The var audit_hook_enabled: false switches it off too. Installed as a
+  package (a parent product), its hook runs in the child's invocations too:
+  there it records nothing, as the child's own hook records every node.
 #}
 {% macro audit_record_results(results) %}
   {%- if not execute or results | length == 0 -%}
@@ -21,6 +23,10 @@
     {{ return('') }}
   {%- endif -%}
   {%- if flags.WHICH not in ('run', 'build', 'test', 'seed', 'snapshot', 'retry') -%}
+    {{ return('') }}
+  {%- endif -%}
+  {#- product_name is this package's var; project_name is the project being run. -#}
+  {%- if var('product_name', project_name) != project_name -%}
     {{ return('') }}
   {%- endif -%}
 

@@ -1,0 +1,127 @@
+/**
+ * Parent products (`create-dbt-product --parent <git-url>#<revision>`): the
+ * spec is checked without I/O (no credential may ride in the URL: it would
+ * land in packages.yml and package-lock.yml), then the parent is read from
+ * git at that revision: its full commit sha, its dbt project name and its
+ * public models, the only ones a child may ref().
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../errors.js';
+
+export interface ParentSpec {
+  /** The git URL as given (no credential in it). */
+  url: string;
+  /** The tag, branch or commit given after `#`. */
+  revision: string;
+}
+
+export interface ParentProduct extends ParentSpec {
+  /** The commit the revision names, in full: what packages.yml pins. */
+  sha: string;
+  /** The parent's dbt project name (what ref('<name>', 'model') uses). */
+  name: string;
+  /** Models declared `access: public`, in name order. */
+  publicModels: string[];
+}
+
+/** `<git-url>#<revision>` → its parts; one-line UsageError for what is wrong (pure). */
+export function parseParentSpec(spec: string): ParentSpec {
+  const cut = spec.lastIndexOf('#');
+  const url = cut > 0 ? spec.slice(0, cut) : '';
+  const revision = cut > 0 ? spec.slice(cut + 1) : '';
+  if (!url || !revision) {
+    throw new UsageError(
+      `invalid --parent "${spec}": give <git-url>#<revision>, e.g. https://github.com/acme/orders.git#v1.2.0`,
+    );
+  }
+  if (revision.startsWith('-') || /\s/.test(revision)) {
+    throw new UsageError(`invalid --parent revision "${revision}": give a tag, branch or commit`);
+  }
+  // https://token@host/..., https://user:secret@host/... (an ssh user such as git@host:org/repo is fine).
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]+)@/i.exec(url)?.[1];
+  if (userinfo && (/^https?:/i.test(url) || userinfo.includes(':'))) {
+    throw new UsageError(
+      `--parent ${url.replace(userinfo, '***')} carries a credential: remove it; private repositories read DBT_ENV_SECRET_GIT_CREDENTIAL`,
+    );
+  }
+  return { url, revision };
+}
+
+/** Models declared `access: public` in a schema YAML file's text (pure; tolerant of other files). */
+export function publicModelsIn(yamlText: string): string[] {
+  let document: unknown;
+  try {
+    document = parseYaml(yamlText);
+  } catch {
+    return [];
+  }
+  const models = (document as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models)) return [];
+  return models
+    .filter((model) => {
+      const entry = model as { name?: unknown; access?: unknown; config?: { access?: unknown } };
+      return typeof entry.name === 'string' && (entry.access ?? entry.config?.access) === 'public';
+    })
+    .map((model) => (model as { name: string }).name);
+}
+
+/**
+ * Reads the parent at its revision: a bare clone in a temp folder (shallow
+ * when the revision is a branch or tag), the commit it names, its
+ * dbt_project.yml and its models' YAML. Nothing is written anywhere else.
+ */
+export async function readParent(spec: ParentSpec): Promise<ParentProduct> {
+  const { simpleGit } = await import('simple-git');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'create-dbt-product-parent-'));
+  try {
+    const git = simpleGit(dir);
+    const lastLine = (error: unknown) =>
+      String((error as Error).message ?? error)
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .at(-1) ?? '';
+    try {
+      await git.clone(spec.url, dir, ['--bare', '--quiet', '--depth', '1', '--branch', spec.revision]);
+    } catch {
+      // Not a branch or tag (a commit), or a server without shallow clones: the whole history.
+      try {
+        await git.clone(spec.url, dir, ['--bare', '--quiet']);
+      } catch (error) {
+        throw new UsageError(`cannot read the parent repository ${spec.url}: ${lastLine(error)}`);
+      }
+    }
+    let sha: string;
+    try {
+      sha = (await git.revparse(['--verify', '--quiet', `${spec.revision}^{commit}`])).trim();
+    } catch {
+      sha = '';
+    }
+    if (!/^[0-9a-f]{40}$/.test(sha)) {
+      throw new UsageError(`unknown revision "${spec.revision}" in ${spec.url}: give a tag, branch or commit it has`);
+    }
+    let project: { name?: unknown; 'model-paths'?: unknown };
+    try {
+      project = parseYaml(await git.show([`${sha}:dbt_project.yml`])) ?? {};
+    } catch {
+      throw new UsageError(`${spec.url} at ${spec.revision} has no dbt_project.yml: --parent takes a dbt project`);
+    }
+    if (typeof project.name !== 'string' || !project.name) {
+      throw new UsageError(`${spec.url} at ${spec.revision}: dbt_project.yml names no project`);
+    }
+    const modelPaths = Array.isArray(project['model-paths']) ? (project['model-paths'] as string[]) : ['models'];
+    const files = (await git.raw(['ls-tree', '-r', '--name-only', sha]))
+      .split('\n')
+      .filter((file) => /\.ya?ml$/.test(file) && modelPaths.some((folder) => file.startsWith(`${folder}/`)));
+    const publicModels = new Set<string>();
+    for (const file of files) {
+      for (const model of publicModelsIn(await git.show([`${sha}:${file}`]))) publicModels.add(model);
+    }
+    return { ...spec, sha, name: project.name, publicModels: [...publicModels].sort() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
