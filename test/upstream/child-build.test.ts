@@ -1,0 +1,71 @@
+/**
+ * A child product importing its parent, end to end with real git and real
+ * dbt: the parent (created by create-dbt-product, committed) builds itself;
+ * the child is created with --parent file://...#<sha>, installs it with
+ * dbt deps from the local URL, and `dbt-run build` builds every child node and
+ * no parent node (run_results.json and the audit rows), its model reading the
+ * parent's public model succeeding on the parent's own tables; on the shared
+ * DuckDB file and on the test PostgreSQL.
+ */
+import { simpleGit } from 'simple-git';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { WAREHOUSES } from '../harness/warehouse.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
+  it('builds every child node and no parent node; its model reads the parent built by its own run', {
+    timeout: 300_000,
+  }, async () => {
+    // The parent: its own repository and first commit, as create-dbt-product makes it.
+    const parent = await scaffoldTestProduct({ name: 'shop' });
+    cleanups.push(parent.cleanup);
+    const git = simpleGit(parent.dir, { config: ['user.email=test@localhost', 'user.name=test'] });
+    await git.init();
+    await git.add('.');
+    await git.commit('shop v1');
+    const sha = (await git.revparse(['HEAD'])).trim();
+    const built = await runDbt(parent, ['build', '--target', warehouse.target]);
+    expect(built.exitCode, built.output.slice(-2000)).toBe(0);
+
+    // The child, in the same warehouse (DuckDB file or PostgreSQL), reading the parent's schema.
+    const child: TestProduct = await scaffoldTestProduct({ name: 'kids', parents: [`file://${parent.dir}#${sha}`] });
+    cleanups.push(child.cleanup);
+    child.env.DBT_PRODUCT_DUCKDB_PATH = parent.duckdbPath;
+    child.duckdbPath = parent.duckdbPath;
+    child.env.DBT_UPSTREAM_SHOP_SCHEMA = parent.schema;
+    const deps = await runDbt(child, ['deps']);
+    expect(deps.exitCode, deps.output.slice(-2000)).toBe(0);
+    expect(deps.output).toContain(`Installed from revision ${sha}`);
+
+    const run = await runDbtRun(child, ['build', '--target', warehouse.target, '--no-events']);
+    expect(run.exitCode, run.output).toBe(0);
+    const { metadata, results } = await readRunResults(child);
+    const ran = results.filter((result) => !result.unique_id.startsWith('operation.'));
+    expect(ran.map((result) => result.unique_id.split('.')[1])).toEqual(ran.map(() => 'kids'));
+    expect(ran.map((result) => result.unique_id)).toContain('model.kids.upstream_shop_dim_customers');
+    expect(ran.every((result) => result.status === 'success')).toBe(true);
+
+    // The audit agrees: the child's rows only, none from the parent's hook (it records nothing in a child).
+    const rows = await warehouse.query(
+      child,
+      `select unique_id, package_name, recorded_by from ${child.schema}_audit.dbt_audit_log where invocation_id = '${metadata.invocation_id}'`,
+    );
+    expect(rows.length).toBe(results.length);
+    expect(rows.filter((row) => String(row.unique_id).startsWith('model.shop.'))).toEqual([]);
+    expect(rows.every((row) => row.recorded_by === 'runner')).toBe(true);
+
+    // The child's view reads the parent's table.
+    const customers = await warehouse.query(
+      child,
+      `select count(*) as n from ${child.schema}.upstream_shop_dim_customers`,
+    );
+    const parentCustomers = await warehouse.query(parent, `select count(*) as n from ${parent.schema}.dim_customers`);
+    expect(Number(customers[0]?.n)).toBeGreaterThan(0);
+    expect(Number(customers[0]?.n)).toBe(Number(parentCustomers[0]?.n));
+  });
+});
