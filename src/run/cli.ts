@@ -81,6 +81,10 @@ function program(io: RunnerIo): Command {
       'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
     )
     .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
+    .option(
+      '--allow-upstream',
+      "let a selection build nodes of parent products (by default refused: they are another team's)",
+    )
     .option('--json', 'print NDJSON events instead of progress')
     .option('--dbt-path <path>', 'the dbt executable (default: $DBT_PATH, .venv/bin/dbt, the kit venv, PATH)')
     .version(kitVersion(), '-v, --version')

@@ -36,6 +36,7 @@ export interface RunFlags {
   eventTopicArn?: string;
   /** false with --no-events. */
   events?: boolean;
+  allowUpstream?: boolean;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */
@@ -109,6 +110,7 @@ export function normaliseRunOptions(command: DbtCommand, flags: RunFlags, extra:
     // --no-events: an empty topic, which every source below the flag then cannot replace.
     eventTopicArn: flags.events === false ? '' : flags.eventTopicArn,
     dbtPath: flags.dbtPath,
+    allowUpstream: flags.allowUpstream ?? false,
     extra,
   };
 }

@@ -2,7 +2,7 @@
  * Planning a run before dbt starts: the project, the dbt executable, the
  * target, the selection (including --changed-since), and the dbt arguments.
  */
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { supportedSinkTypes } from '../audit/sinks/index.js';
 import type { SelectionManifest } from '../dbt/artifacts.js';
@@ -69,6 +69,54 @@ function explainSelection(reporter: RunReporter, files: ReturnType<typeof select
   }
 }
 
+/**
+ * A child product's parents (packages.yml present): installed at their pinned
+ * revisions, and, when a selection was given, out of what it builds unless
+ * --allow-upstream. Products without packages pay nothing.
+ */
+async function checkParents(plan: Omit<RunPlan, 'nothingToRun'>, options: RunOptions): Promise<void> {
+  const { invocation, projectDir } = plan;
+  const hasPackages = await Promise.all(
+    ['packages.yml', 'dependencies.yml'].map((file) =>
+      access(path.join(projectDir, file)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  if (!hasPackages.some(Boolean)) return;
+  const guard = await import('../upstream/guard.js');
+  if (!guard.BUILDING_COMMANDS.has(invocation.command)) return;
+  const { readProductManifest } = await import('../product/read.js');
+  const pinned = (await readProductManifest(projectDir))?.upstream ?? [];
+  const mismatches = guard.revisionMismatches(pinned, await guard.readPackageLock(projectDir));
+  if (mismatches.length > 0) throw new guard.UpstreamGuardError(mismatches.join('; '));
+
+  const selected = invocation.select.length > 0 || invocation.exclude.length > 0 || invocation.selector;
+  if (!selected || options.allowUpstream) return;
+  const selectionArgs = [
+    ...(invocation.select.length ? ['--select', ...invocation.select] : []),
+    ...(invocation.exclude.length ? ['--exclude', ...invocation.exclude] : []),
+    ...(invocation.selector ? ['--selector', invocation.selector] : []),
+  ];
+  const dbtArgs = [
+    '--project-dir',
+    projectDir,
+    ...(invocation.profilesDir ? ['--profiles-dir', invocation.profilesDir] : []),
+    ...(invocation.target ? ['--target', invocation.target] : []),
+    ...(Object.keys(invocation.vars).length ? ['--vars', JSON.stringify(invocation.vars)] : []),
+  ];
+  const nodes = await guard.listSelection({
+    dbtPath: plan.dbt.path,
+    projectDir,
+    selectionArgs,
+    dbtArgs,
+    env: plan.dbtEnv,
+  });
+  const upstream = guard.upstreamNodes(nodes, plan.projectName);
+  if (upstream.length > 0) throw new guard.UpstreamGuardError(guard.upstreamRefusal(upstream));
+}
+
 export async function planRun(options: RunOptions, deps: RunDependencies): Promise<RunPlan> {
   const { env, reporter } = deps;
   const projectDir = path.resolve(options.projectDir);
@@ -120,6 +168,8 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
     }
     plan.invocation.select = selection.select;
   }
+
+  if (!options.changedSince) await checkParents(plan, options);
 
   if (options.audit && !runnerAudit)
     reporter.warn(`no dbt-run audit sink for ${target.type} targets yet: the in-dbt on-run-end hook records this run`);

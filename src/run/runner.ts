@@ -37,6 +37,8 @@ export interface RunOptions extends DbtInvocation {
   alertTopicArn?: string | undefined;
   eventTopicArn?: string | undefined;
   dbtPath?: string | undefined;
+  /** Let a selection build nodes of parent products installed as packages. */
+  allowUpstream?: boolean | undefined;
 }
 
 export interface RunDependencies {

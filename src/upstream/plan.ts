@@ -28,7 +28,8 @@ export function packagesYaml(parents: readonly ParentProduct[]): string {
   ];
   for (const parent of parents) {
     lines.push(`  - git: ${JSON.stringify(packageGitUrl(parent.url))}`);
-    lines.push(`    revision: ${parent.sha}${parent.revision === parent.sha ? '' : ` # ${parent.revision}`}`);
+    // Quoted: a sha of digits only (or digits around one "e") would read as a number.
+    lines.push(`    revision: "${parent.sha}"${parent.revision === parent.sha ? '' : ` # ${parent.revision}`}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -7,6 +7,8 @@
  * parent's public model succeeding on the parent's own tables; on the shared
  * DuckDB file and on the test PostgreSQL.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -67,5 +69,45 @@ describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
     const parentCustomers = await warehouse.query(parent, `select count(*) as n from ${parent.schema}.dim_customers`);
     expect(Number(customers[0]?.n)).toBeGreaterThan(0);
     expect(Number(customers[0]?.n)).toBe(Number(parentCustomers[0]?.n));
+
+    // A selection reaching into the parent (its model's ancestors) is refused before dbt runs.
+    const reaching = await runDbtRun(child, [
+      'build',
+      '--target',
+      warehouse.target,
+      '--select',
+      '+upstream_shop_dim_customers',
+      '--no-events',
+    ]);
+    expect(reaching.exitCode).toBe(2);
+    const refusal = reaching.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]).toMatch(/^error: the selection would build \d+ nodes of shop \(.*model\.shop\.dim_customers/);
+    expect(refusal[0]).toContain('pass --allow-upstream');
+    // --allow-upstream lets it through (the parent's tests, read-only, on the parent's own tables).
+    const allowed = await runDbtRun(child, [
+      'test',
+      '--target',
+      warehouse.target,
+      '--select',
+      'package:shop',
+      '--allow-upstream',
+      '--no-events',
+    ]);
+    expect(allowed.exitCode, allowed.output).toBe(0);
+    expect((await readRunResults(child)).results.some((result) => result.unique_id.startsWith('test.shop.'))).toBe(
+      true,
+    );
+
+    // An installed parent that is not the pinned one is refused too.
+    const manifestFile = path.join(child.dir, 'dbt-product.yml');
+    const pinned = await readFile(manifestFile, 'utf8');
+    await writeFile(manifestFile, pinned.replace(`revision: ${sha}`, `revision: ${'f'.repeat(40)}`));
+    const stale = await runDbtRun(child, ['build', '--target', warehouse.target, '--no-events']);
+    expect(stale.exitCode).toBe(2);
+    expect(stale.stderr).toContain(
+      `error: shop is installed at ${sha}, dbt-product.yml pins ${'f'.repeat(40)}: run dbt deps (or dbt-run upstreams bump)`,
+    );
+    await writeFile(manifestFile, pinned);
   });
 });

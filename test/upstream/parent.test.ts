@@ -130,7 +130,7 @@ describe('create-dbt-product --parent', () => {
     );
     expect(run.exitCode, run.stderr).toBe(0);
     const read = (file: string) => execa('cat', [path.join(child, file)]).then((result) => result.stdout);
-    expect(await read('packages.yml')).toContain(`  - git: "file://${parentDir}"\n    revision: ${sha} # v1.0.0`);
+    expect(await read('packages.yml')).toContain(`  - git: "file://${parentDir}"\n    revision: "${sha}" # v1.0.0`);
     expect(await read('dbt-product.yml')).toContain(
       `upstream:\n  - name: shop\n    git: file://${parentDir}\n    revision: ${sha}`,
     );
