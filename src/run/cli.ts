@@ -81,6 +81,7 @@ function program(io: RunnerIo): Command {
       'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
     )
     .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
+    .option('--to <rev>', 'upstreams bump: the parent revision to pin (default: its default branch tip)')
     .option(
       '--allow-upstream',
       "let a selection build nodes of parent products (by default refused: they are another team's)",
@@ -94,7 +95,9 @@ function program(io: RunnerIo): Command {
       [
         '',
         'Commands: setup creates or refreshes the pinned dbt venv; doctor checks dbt, the profile, the connection and the audit sink;',
-        'audit flush sends the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent).',
+        'audit flush sends the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent);',
+        'upstreams bump [NAME] [--to REV] moves parent pins, runs dbt deps, and names the nodes their changes reach.',
+        "In a child product a selection that would build a parent's nodes is refused unless --allow-upstream.",
         '',
         'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
         'dbt not found, unknown target, dbt crash, corrupt artifacts); 130 / 143 interrupted by SIGINT / SIGTERM.',
@@ -134,6 +137,7 @@ export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<
     if (which === 'setup') return await (await import('./doctor.js')).runSetup(io);
     if (which === 'doctor') return await (await import('./doctor.js')).runDoctor(flags, io);
     if (which === 'audit') return await (await import('./flush.js')).runAuditCommand(extra, flags, io);
+    if (which === 'upstreams') return await (await import('./upstreams.js')).runUpstreamsCommand(extra, flags, io);
     const options = normaliseRunOptions(which, flags, extra, io.cwd);
     const outcome = await runInvocation(options, {
       env: io.env,

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { DataApiOverrides } from '../redshift/target.js';
 import type { RunOptions } from './runner.js';
 
-export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor', 'audit'] as const;
+export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor', 'audit', 'upstreams'] as const;
 export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];
 
 export interface RunFlags {
@@ -37,6 +37,8 @@ export interface RunFlags {
   /** false with --no-events. */
   events?: boolean;
   allowUpstream?: boolean;
+  /** upstreams bump --to REV */
+  to?: string;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */

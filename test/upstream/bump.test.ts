@@ -1,0 +1,132 @@
+/**
+ * dbt-run upstreams bump with real git and real dbt: a later parent commit
+ * changes nothing in the child (its pin holds through dbt deps) until the
+ * bump, which repins packages.yml and dbt-product.yml, installs the new
+ * revision and names the child nodes that depend on the changed parent model.
+ * The pure parts (comparisons, repinning) are tested directly.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { simpleGit } from 'simple-git';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  affectedNodes,
+  type BumpManifest,
+  bumpReport,
+  changedPackageNodes,
+  repinPackages,
+  repinProductManifest,
+} from '../../src/upstream/bump.js';
+import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+describe('bump planning (pure)', () => {
+  const node = (pkg: string, checksum: string) => ({
+    package_name: pkg,
+    resource_type: 'model',
+    checksum: { checksum },
+  });
+  const before: BumpManifest = {
+    nodes: { 'model.p.a': node('p', '1'), 'model.p.b': node('p', '1'), 'model.c.x': node('c', '1') },
+    child_map: {},
+  };
+  const after: BumpManifest = {
+    nodes: { 'model.p.a': node('p', '2'), 'model.p.new': node('p', '1'), 'model.c.x': node('c', '9') },
+    child_map: { 'model.p.a': ['model.p.mid'], 'model.p.mid': ['model.c.x', 'model.c.y'] },
+  };
+  after.nodes['model.c.y'] = node('c', '1');
+
+  it('finds changed, added and removed parent nodes, and the child nodes downstream of them', () => {
+    expect(changedPackageNodes(before, after, 'p')).toEqual(['model.p.a', 'model.p.b', 'model.p.new']);
+    expect([...affectedNodes(after, ['model.p.a', 'model.p.b'], 'c')]).toEqual([
+      ['model.p.a', ['model.c.x', 'model.c.y']],
+    ]);
+  });
+
+  it('repins packages.yml and dbt-product.yml, keeping their comments', () => {
+    const packages =
+      '# pins\npackages:\n  - git: "file:///srv/p"\n    revision: "aaa" # v1\n  - git: "file:///srv/q"\n    revision: "bbb"\n';
+    expect(repinPackages(packages, 'file:///srv/q', 'ccc', 'v2')).toBe(
+      '# pins\npackages:\n  - git: "file:///srv/p"\n    revision: "aaa" # v1\n  - git: "file:///srv/q"\n    revision: "ccc" # v2\n',
+    );
+    const manifest = '# the product\nname: c\nupstream:\n  - name: p\n    git: file:///srv/p\n    revision: aaa\n';
+    expect(repinProductManifest(manifest, 'p', 'ddd')).toBe(
+      '# the product\nname: c\nupstream:\n  - name: p\n    git: file:///srv/p\n    revision: ddd\n',
+    );
+    expect(() => repinProductManifest(manifest, 'zz', 'ddd')).toThrow('dbt-product.yml lists no upstream zz');
+  });
+
+  it('reports each parent in a few lines', () => {
+    expect(
+      bumpReport([
+        {
+          name: 'p',
+          from: 'a'.repeat(40),
+          to: 'b'.repeat(40),
+          label: 'v2',
+          changed: ['model.p.a'],
+          affected: new Map([['model.p.a', ['model.c.x']]]),
+        },
+        { name: 'q', from: 'c'.repeat(40), to: 'c'.repeat(40), label: 'HEAD', changed: [], affected: new Map() },
+      ]),
+    ).toEqual([
+      'p: aaaaaaaaaaaa → bbbbbbbbbbbb (v2), installed',
+      '  1 parent node changed: model.p.a',
+      '  model.p.a → model.c.x',
+      'q: already at cccccccccccc',
+    ]);
+  });
+});
+
+describe('dbt-run upstreams bump (real git, real dbt)', () => {
+  it('holds the pin through a parent commit, then moves it and names the affected child nodes', {
+    timeout: 300_000,
+  }, async () => {
+    const parent: TestProduct = await scaffoldTestProduct({ name: 'shop' });
+    cleanups.push(parent.cleanup);
+    const git = simpleGit(parent.dir, { config: ['user.email=test@localhost', 'user.name=test'] });
+    await git.init();
+    await git.add('.');
+    await git.commit('shop v1');
+    const v1 = (await git.revparse(['HEAD'])).trim();
+    const child = await scaffoldTestProduct({ name: 'kids', parents: [`file://${parent.dir}#${v1}`] });
+    cleanups.push(child.cleanup);
+    expect((await runDbt(child, ['deps'])).exitCode).toBe(0);
+
+    // The parent team changes a public model and commits.
+    const model = path.join(parent.dir, 'models', 'marts', 'dim_customers.sql');
+    await writeFile(model, `-- v2: a comment is a change\n${await readFile(model, 'utf8')}`);
+    await git.add('.');
+    await git.commit('shop v2');
+    const v2 = (await git.revparse(['HEAD'])).trim();
+
+    // Nothing moves in the child: dbt deps installs the pinned v1 again.
+    expect((await runDbt(child, ['deps'])).exitCode).toBe(0);
+    const installed = path.join(child.dir, 'dbt_packages', 'shop', 'models', 'marts', 'dim_customers.sql');
+    expect(await readFile(installed, 'utf8')).not.toContain('-- v2');
+
+    const bump = await runDbtRun(child, ['upstreams', 'bump', 'shop']);
+    expect(bump.exitCode, bump.output).toBe(0);
+    expect(bump.stdout.trim().split('\n')).toEqual([
+      `shop: ${v1.slice(0, 12)} → ${v2.slice(0, 12)}, installed`,
+      '  1 parent node changed: model.shop.dim_customers',
+      '  model.shop.dim_customers → model.kids.upstream_shop_dim_customers',
+    ]);
+    expect(await readFile(installed, 'utf8')).toContain('-- v2');
+    expect(await readFile(path.join(child.dir, 'packages.yml'), 'utf8')).toContain(`revision: "${v2}"`);
+    expect(await readFile(path.join(child.dir, 'dbt-product.yml'), 'utf8')).toContain(`revision: ${v2}`);
+
+    // An unknown parent name, or revision, is one line and exit 2; the pins stay.
+    const unknown = await runDbtRun(child, ['upstreams', 'bump', 'payments']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr.trim()).toBe('error: no upstream named payments: dbt-product.yml lists shop');
+    const badRevision = await runDbtRun(child, ['upstreams', 'bump', 'shop', '--to', 'v9']);
+    expect(badRevision.exitCode).toBe(2);
+    expect(badRevision.stderr).toContain(`error: unknown revision "v9" in file://${parent.dir}`);
+    expect(await readFile(path.join(child.dir, 'packages.yml'), 'utf8')).toContain(`revision: "${v2}"`);
+  });
+});
