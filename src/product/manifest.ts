@@ -51,8 +51,10 @@ const upstream = z.object({
   name: z.string().regex(PRODUCT_NAME_PATTERN),
   /** Git URL of the parent's repository, without credentials. */
   git: z.string().min(1),
-  /** Pinned tag or commit. */
+  /** Pinned commit (the full sha). */
   revision: z.string().min(1),
+  /** The parent's completion events topic (its prod environment's), which this product's queue subscribes to. */
+  events_topic_arn: z.string().min(1).optional(),
 });
 
 export const productManifestSchema = z.object({

@@ -164,7 +164,12 @@ export function productManifest(options: ScaffoldOptions, parents: readonly Pare
       },
     },
     audit: { schema: 'audit', table: 'dbt_audit_log' },
-    upstream: parents.map((parent) => ({ name: parent.name, git: parent.url, revision: parent.sha })),
+    upstream: parents.map((parent) => ({
+      name: parent.name,
+      git: parent.url,
+      revision: parent.sha,
+      ...(parent.eventsTopicArn ? { events_topic_arn: parent.eventsTopicArn } : {}),
+    })),
   });
 }
 

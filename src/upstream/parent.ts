@@ -8,8 +8,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { SimpleGit } from 'simple-git';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
+import { isPlaceholderArn, PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 
 export interface ParentSpec {
   /** The git URL as given (no credential in it). */
@@ -25,6 +27,8 @@ export interface ParentProduct extends ParentSpec {
   name: string;
   /** Models declared `access: public`, in name order. */
   publicModels: string[];
+  /** The parent's prod completion events topic, from its dbt-product.yml (when it has a real one). */
+  eventsTopicArn?: string | undefined;
 }
 
 /** `<git-url>#<revision>` → its parts; one-line UsageError for what is wrong (pure). */
@@ -66,6 +70,19 @@ export function publicModelsIn(yamlText: string): string[] {
       return typeof entry.name === 'string' && (entry.access ?? entry.config?.access) === 'public';
     })
     .map((model) => (model as { name: string }).name);
+}
+
+/** A kit-made parent's prod events topic, unless it is still the scaffold's placeholder. */
+async function eventsTopicAt(git: SimpleGit, sha: string): Promise<string | undefined> {
+  try {
+    const product = parseYaml(await git.show([`${sha}:${PRODUCT_MANIFEST_FILE}`])) as {
+      environments?: Record<string, { events?: { topic_arn?: unknown } }>;
+    };
+    const arn = product?.environments?.prod?.events?.topic_arn;
+    return typeof arn === 'string' && !isPlaceholderArn(arn) ? arn : undefined;
+  } catch {
+    return undefined; // not made by the kit, or no dbt-product.yml
+  }
 }
 
 /**
@@ -120,7 +137,13 @@ export async function readParent(spec: ParentSpec): Promise<ParentProduct> {
     for (const file of files) {
       for (const model of publicModelsIn(await git.show([`${sha}:${file}`]))) publicModels.add(model);
     }
-    return { ...spec, sha, name: project.name, publicModels: [...publicModels].sort() };
+    return {
+      ...spec,
+      sha,
+      name: project.name,
+      publicModels: [...publicModels].sort(),
+      eventsTopicArn: await eventsTopicAt(git, sha),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

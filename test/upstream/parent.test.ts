@@ -5,7 +5,7 @@
  * the URL) that leave nothing written.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
@@ -94,7 +94,25 @@ describe('readParent (a real local repository)', () => {
       const parent = await readParent({ url, revision });
       expect(parent, revision).toMatchObject({ url, revision, sha, name: 'shop' });
       expect(parent.publicModels).toEqual(['dim_customers', 'fct_orders']);
+      // The scaffold's topic ARNs are placeholders until the parent's team fills them in.
+      expect(parent.eventsTopicArn).toBeUndefined();
     }
+  });
+
+  it("records a parent's real prod events topic from its dbt-product.yml", async () => {
+    const copy = path.join(root, 'shop-with-topic');
+    await simpleGit(root).clone(parentDir, copy);
+    const file = path.join(copy, 'dbt-product.yml');
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:shop-prod-events';
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace('arn:aws:sns:REGION:ACCOUNT_ID:shop-prod-events', arn),
+    );
+    const git = simpleGit(copy, { config: ['user.email=test@localhost', 'user.name=test'] });
+    await git.add('.');
+    await git.commit('real topics');
+    const parent = await readParent({ url: `file://${copy}`, revision: 'HEAD' });
+    expect(parent.eventsTopicArn).toBe(arn);
   });
 
   it('refuses an unknown revision, a repository that is not a dbt project, and an unreadable URL', async () => {
