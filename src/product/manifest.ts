@@ -75,6 +75,13 @@ export const productManifestSchema = z.object({
     redshift: redshiftAudit.optional(),
   }),
   upstream: z.array(upstream),
+  /** What create-dbt-product generated: its version and a hash per file (upgrade merges against them). */
+  kit: z
+    .object({
+      version: z.string().min(1),
+      files: z.record(z.string(), z.string()),
+    })
+    .optional(),
 });
 
 export type ProductManifest = z.infer<typeof productManifestSchema>;

@@ -58,11 +58,12 @@ function program(io: CliIo): Command {
     .option('-y, --yes', 'accept defaults, never prompt')
     .option('--no-git', 'do not initialise a git repository')
     .option('--force', 'write into a non-empty directory, replacing files of the same name')
+    .option('--dry-run', 'upgrade: show what would change, write nothing')
     .version(kitVersion(), '-v, --version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
       'after',
-      '\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n\nExit codes: 0 created, 2 bad input (nothing written), 130 cancelled at a prompt, 1 unexpected failure.',
+      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt, 1 unexpected failure\nor, for upgrade, conflicts left to resolve.",
     )
     .exitOverride()
     .configureOutput({
@@ -136,6 +137,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   try {
     const command = program(io);
     if (!parseCommandLine(command, argv)) return 0; // --help, --version
+    if (command.args[0] === 'upgrade') {
+      const { runUpgrade } = await import('./upgrade-cli.js');
+      return await runUpgrade(io, { dryRun: command.opts<{ dryRun?: boolean }>().dryRun ?? false });
+    }
     const flags = command.opts<{
       name?: string;
       owner?: string;

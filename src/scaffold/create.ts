@@ -1,13 +1,14 @@
 /** `createProduct`: the library call behind `create-dbt-product`, without any terminal UI. */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import type { Orchestrator } from '../product/manifest.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { type ParentProduct, readParent } from '../upstream/parent.js';
 import { kitVersion } from '../version.js';
 import { checkTargetDir, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
 import { initialCommit, isInsideWorkTree } from './git.js';
 import type { ScaffoldOptions } from './options.js';
-import { type PlannedFile, planProduct } from './plan.js';
+import { type PlannedFile, planProduct, type TemplateFile } from './plan.js';
 
 export interface CreatedProduct {
   dir: string;
@@ -39,13 +40,23 @@ export async function planProductFiles(
   options: ScaffoldOptions,
   parents: readonly ParentProduct[] = [],
 ): Promise<PlannedFile[]> {
-  const orchestratorDir = orchestratorTemplateDir(options.orchestrator);
-  const [templates, orchestration, dbtRequirements] = await Promise.all([
+  const [templates, kit] = await Promise.all([kitTemplates(options.orchestrator), kitFacts()]);
+  return planProduct(templates, options, kit, parents);
+}
+
+/** The kit's templates for a product with this orchestrator: the product's, then the orchestrator's. */
+export async function kitTemplates(orchestrator: Orchestrator): Promise<TemplateFile[]> {
+  const orchestratorDir = orchestratorTemplateDir(orchestrator);
+  const [templates, orchestration] = await Promise.all([
     readTemplates(),
     orchestratorDir ? readTemplates(orchestratorDir) : [],
-    readFile(DBT_REQUIREMENTS, 'utf8'),
   ]);
-  return planProduct([...templates, ...orchestration], options, { version: kitVersion(), dbtRequirements }, parents);
+  return [...templates, ...orchestration];
+}
+
+/** The kit's version and the dbt pins a product's requirements.txt gets. */
+export async function kitFacts(): Promise<{ version: string; dbtRequirements: string }> {
+  return { version: kitVersion(), dbtRequirements: await readFile(DBT_REQUIREMENTS, 'utf8') };
 }
 
 /** Writes a product; `steps` lets a UI show progress around each step. */

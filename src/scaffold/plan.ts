@@ -24,6 +24,7 @@ import {
 } from '../product/manifest.js';
 import type { ParentProduct } from '../upstream/parent.js';
 import { exampleModel, packagesYaml } from '../upstream/plan.js';
+import { basePath, fileHash, isManaged } from './baseline.js';
 import type { ScaffoldOptions } from './options.js';
 
 export interface TemplateFile {
@@ -141,7 +142,11 @@ export function offPeakCron(name: string): string {
 }
 
 /** The product's manifest document, validated by its schema. */
-export function productManifest(options: ScaffoldOptions, parents: readonly ParentProduct[] = []): ProductManifest {
+export function productManifest(
+  options: ScaffoldOptions,
+  parents: readonly ParentProduct[] = [],
+  kit?: ProductManifest['kit'],
+): ProductManifest {
   const placeholder = (kind: string, env: string) => `arn:aws:sns:REGION:ACCOUNT_ID:${options.name}-${env}-${kind}`;
   return productManifestSchema.parse({
     schema_version: PRODUCT_MANIFEST_VERSION,
@@ -170,16 +175,22 @@ export function productManifest(options: ScaffoldOptions, parents: readonly Pare
       revision: parent.sha,
       ...(parent.eventsTopicArn ? { events_topic_arn: parent.eventsTopicArn } : {}),
     })),
+    ...(kit ? { kit } : {}),
   });
 }
 
-function renderManifest(options: ScaffoldOptions, parents: readonly ParentProduct[]): string {
+function renderManifest(
+  options: ScaffoldOptions,
+  parents: readonly ParentProduct[],
+  kit: ProductManifest['kit'],
+): string {
   const header = [
     `# ${PRODUCT_MANIFEST_FILE}: what dbt-run, the DAG and other products know about ${options.name}.`,
     '# Replace REGION and ACCOUNT_ID in the topic ARNs before the first deployed run.',
     '# upstream lists parent products, installed as pinned git packages.',
+    '# kit records what create-dbt-product generated, for create-dbt-product upgrade.',
   ].join('\n');
-  return `${header}\n${stringify(productManifest(options, parents), { lineWidth: 0 })}`;
+  return `${header}\n${stringify(productManifest(options, parents, kit), { lineWidth: 0 })}`;
 }
 
 const handlebars = Handlebars.create();
@@ -210,13 +221,21 @@ export function planProduct(
   // one-argument refs, generic tests' among them, to the root project's model of that name first.
   const own = parents.length > 0 ? templates.filter((template) => !isDemo(template.path)) : templates;
   const files = own.map((template) => renderTemplate(template, context));
-  files.push({ path: PRODUCT_MANIFEST_FILE, content: renderManifest(options, parents) });
+  files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
+  const managed = files.filter((file) => isManaged(file.path));
+  const hashes = Object.fromEntries(
+    [...managed].sort((a, b) => a.path.localeCompare(b.path)).map((file) => [file.path, fileHash(file.content)]),
+  );
+  files.push(...managed.map((file) => ({ path: basePath(file.path), content: file.content })));
+  files.push({
+    path: PRODUCT_MANIFEST_FILE,
+    content: renderManifest(options, parents, { version: kit.version, files: hashes }),
+  });
   if (parents.length > 0) files.push({ path: 'packages.yml', content: packagesYaml(parents) });
   for (const parent of parents) {
     const example = exampleModel(parent);
     if (example) files.push(example);
   }
-  files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
   const seen = new Set<string>();
   for (const file of files) {
     if (seen.has(file.path)) throw new Error(`two templates produce ${file.path}`);

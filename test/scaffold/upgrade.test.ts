@@ -1,0 +1,139 @@
+/**
+ * create-dbt-product upgrade: after a change to the kit's templates, a
+ * product's own edits to a model and to dbt_project.yml are kept and the
+ * template change applied (git merge-file against the generated copy), an
+ * edit to the very lines the kit changed is a reported conflict with
+ * markers, --dry-run writes nothing, and the new renderings become the base.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createProduct, kitFacts, kitTemplates } from '../../src/scaffold/create.js';
+import { normaliseOptions } from '../../src/scaffold/options.js';
+import type { TemplateFile } from '../../src/scaffold/plan.js';
+import { upgradeProduct } from '../../src/scaffold/upgrade.js';
+import { tempDir } from '../harness/product.js';
+
+const BIN = new URL('../../packages/create-dbt-product/bin/create-dbt-product.js', import.meta.url).pathname;
+let root: string;
+let product: string;
+
+beforeEach(async () => {
+  root = await tempDir('dbt-product-kit-upgrade-');
+  product = path.join(root, 'shop');
+  await createProduct(normaliseOptions({ dir: product, name: 'shop', git: false }));
+});
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+const file = (relative: string) => path.join(product, relative);
+const read = (relative: string) => readFile(file(relative), 'utf8');
+async function edit(relative: string, change: (text: string) => string) {
+  await writeFile(file(relative), change(await read(relative)));
+}
+
+/** The kit's templates, as a later kit version would have them. */
+async function changedTemplates(): Promise<TemplateFile[]> {
+  const change: Record<string, (text: string) => string> = {
+    'models/staging/stg_orders.sql.hbs': (text) => `-- Orders as the source delivers them, typed.\n${text}`,
+    'dbt_project.yml.hbs': (text) => text.replace('# dbt project of the', '# The dbt project of the'),
+    'models/marts/fct_orders.sql.hbs': (text) =>
+      text.replace(
+        "orders.status = 'returned' as is_returned",
+        "orders.status in ('returned', 'refunded') as is_returned",
+      ),
+  };
+  return (await kitTemplates('mwaa')).map((template) => {
+    const apply = change[template.path];
+    return apply ? { ...template, content: apply(template.content) } : template;
+  });
+}
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const hashes: Record<string, string> = {};
+  for (const entry of entries.filter((each) => each.isFile())) {
+    const absolute = path.join(entry.parentPath, entry.name);
+    hashes[path.relative(dir, absolute)] = createHash('sha256')
+      .update(await readFile(absolute))
+      .digest('hex');
+  }
+  return hashes;
+}
+
+describe('upgradeProduct', () => {
+  it('keeps your edits, applies the kit change, and reports a real conflict', async () => {
+    // Your edits: a filter at the end of a staging model, a var in dbt_project.yml, and the
+    // very line of fct_orders the kit is about to change.
+    await edit('models/staging/stg_orders.sql', (text) => `${text.trimEnd()}\nwhere amount >= 0\n`);
+    await edit('dbt_project.yml', (text) => text.replace('audit_failure_days: 7', 'audit_failure_days: 14'));
+    await edit('models/marts/fct_orders.sql', (text) =>
+      text.replace("orders.status = 'returned' as is_returned", "orders.status = 'returned_to_store' as is_returned"),
+    );
+    const before = await snapshot(product);
+
+    const kit = await kitFacts();
+    const dry = await upgradeProduct({ projectDir: product, templates: changedTemplates, kit, dryRun: true });
+    expect(await snapshot(product)).toEqual(before);
+
+    const result = await upgradeProduct({ projectDir: product, templates: changedTemplates, kit });
+    const actions = Object.fromEntries(
+      result.files.filter((each) => each.action !== 'unchanged').map((each) => [each.path, each.action]),
+    );
+    expect(actions).toEqual({
+      'models/staging/stg_orders.sql': 'merged',
+      'dbt_project.yml': 'merged',
+      'models/marts/fct_orders.sql': 'conflict',
+    });
+    expect(dry.files.map((each) => each.action)).toEqual(result.files.map((each) => each.action));
+
+    const staging = await read('models/staging/stg_orders.sql');
+    expect(staging.startsWith('-- Orders as the source delivers them, typed.\n')).toBe(true);
+    expect(staging.trimEnd().endsWith('where amount >= 0')).toBe(true);
+    const project = await read('dbt_project.yml');
+    expect(project).toContain('# The dbt project of the shop data product.');
+    expect(project).toContain('audit_failure_days: 14');
+    const marts = await read('models/marts/fct_orders.sql');
+    expect(marts).toMatch(/<<<<<<< yours\n.*'returned_to_store'.*\n=======\n.*'refunded'.*\n>>>>>>> kit\n/);
+
+    // The new renderings are the base now, and dbt-product.yml records their hashes.
+    expect(await read('.dbt-product-kit/base/models/staging/stg_orders.sql')).toContain('typed.');
+    expect(await read('dbt-product.yml')).toMatch(/kit:\n {2}version: .+\n {2}files:\n/);
+    // A second upgrade with the same templates changes nothing more.
+    const again = await upgradeProduct({ projectDir: product, templates: changedTemplates, kit });
+    expect(again.files.filter((each) => each.action !== 'unchanged')).toEqual([]);
+  });
+
+  it('leaves a file you deleted deleted, and brings a new template file', async () => {
+    await rm(file('models/staging/stg_customers.sql'));
+    const withNewFile = async () => [
+      ...(await kitTemplates('mwaa')),
+      { path: 'macros/kit/new_macro.sql', content: '{% macro new_macro() %}1{% endmacro %}\n' },
+    ];
+    const result = await upgradeProduct({ projectDir: product, templates: withNewFile, kit: await kitFacts() });
+    const actions = Object.fromEntries(
+      result.files.filter((each) => each.action !== 'unchanged').map((each) => [each.path, each.action]),
+    );
+    expect(actions).toEqual({
+      'models/staging/stg_customers.sql': 'kept-deleted',
+      'macros/kit/new_macro.sql': 'added',
+    });
+    expect(await read('macros/kit/new_macro.sql')).toContain('new_macro');
+  });
+});
+
+describe('create-dbt-product upgrade (the bin)', () => {
+  it('in a product the current kit made: nothing to change, exit 0; outside one: one line, exit 2', async () => {
+    const run = await execa(process.execPath, [BIN, 'upgrade'], { cwd: product, reject: false });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^upgraded from kit .+ to .+: 0 files changed, 0 conflicts$/m);
+    const outside = await execa(process.execPath, [BIN, 'upgrade'], { cwd: root, reject: false });
+    expect(outside.exitCode).toBe(2);
+    expect(outside.stderr.trim()).toBe(
+      `error: no dbt-product.yml in ${root}: run create-dbt-product upgrade inside a product`,
+    );
+  });
+});
