@@ -57,7 +57,10 @@ describe('normaliseOptions', () => {
     [{ dir: 'x', warehouse: 'snowflake' }, 'invalid --warehouse "snowflake": use one of redshift, redshift-serverless'],
     [{ dir: 'x', auth: 'kerberos' }, 'invalid --auth "kerberos": use one of password, iam'],
     [{ dir: 'x', orchestrator: 'dagster' }, 'invalid --orchestrator "dagster": use one of mwaa, mwaa-serverless, none'],
-    [{ dir: 'x', parents: ['file:///a#v1', 'file:///a#v2'] }, '--parent file:///a is given twice: import each parent once'],
+    [
+      { dir: 'x', parents: ['file:///a#v1', 'file:///a#v2'] },
+      '--parent file:///a is given twice: import each parent once',
+    ],
     [{ dir: 'x', name: 'Bad' }, 'invalid product name "Bad"'],
     [{ dir: 'select' }, 'taken from the directory name; pass --name'],
     [{ dir: 'x', owner: 'a\nb' }, 'invalid --owner: the owner contains a control character'],
