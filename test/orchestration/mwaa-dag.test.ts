@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { execa } from 'execa';
+import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
 import { publishInput } from '../../src/alerts/publish.js';
@@ -113,6 +114,25 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       trigger_rule: 'one_failed',
       operator: 'airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator',
     });
+  });
+
+  it("in a child product renders none of its parent's nodes (installed as a package)", async () => {
+    const git = simpleGit(product.dir, { config: ['user.email=test@localhost', 'user.name=test'] });
+    await git.init();
+    await git.add('.');
+    await git.commit('shop');
+    const child = await scaffoldTestProduct({ name: 'kids', parents: [`file://${product.dir}#HEAD`] });
+    cleanups.push(child.cleanup);
+    for (const args of [['deps'], ['parse']]) {
+      const step = await runDbt(child, args);
+      expect(step.exitCode, step.output).toBe(0);
+    }
+    const report = await home.helper<DagReport>('dagbag_report', [path.join(child.dir, 'dags')]);
+    expect(report.import_errors).toEqual({});
+    const tasks = report.dags.kids_dag?.tasks ?? {};
+    expect(groupEdges(tasks, 'audit').ids.sort()).toEqual(AUDIT_TASKS);
+    expect(groupEdges(tasks, 'transform').ids).toEqual(['transform.upstream_shop_dim_customers_run']);
+    expect(Object.keys(tasks).filter((id) => id.startsWith('wait_for_'))).toEqual(['wait_for_shop']);
   });
 
   it('gets one SqsSensor per upstream product, after the audit and before the transform', async () => {

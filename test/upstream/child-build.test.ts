@@ -7,7 +7,7 @@
  * parent's public model succeeding on the parent's own tables; on the shared
  * DuckDB file and on the test PostgreSQL.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,16 @@ describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
     expect((await readRunResults(child)).results.some((result) => result.unique_id.startsWith('test.shop.'))).toBe(
       true,
     );
+
+    // restrict-access: a parent's protected (non-public) model cannot be ref()'d from the child.
+    const protectedRef = path.join(child.dir, 'models', 'upstream', 'reads_protected.sql');
+    await writeFile(protectedRef, "select * from {{ ref('shop', 'stg_orders') }}\n");
+    const refused = await runDbtRun(child, ['build', '--target', warehouse.target, '--no-events']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.output).toContain(
+      'attempted to reference node model.shop.stg_orders, which is not allowed because the referenced node is protected',
+    );
+    await rm(protectedRef);
 
     // An installed parent that is not the pinned one is refused too.
     const manifestFile = path.join(child.dir, 'dbt-product.yml');

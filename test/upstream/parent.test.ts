@@ -30,6 +30,14 @@ beforeAll(async () => {
   await git.addTag('v1.0.0');
   sha = (await git.revparse(['HEAD'])).trim();
   branch = (await git.raw(['branch', '--show-current'])).trim();
+  // A repository that is not a dbt project.
+  const plain = path.join(root, 'plain');
+  await mkdir(plain);
+  await writeFile(path.join(plain, 'README.md'), '# not dbt\n');
+  const plainGit = simpleGit(plain, { config: ['user.email=test@localhost', 'user.name=test'] });
+  await plainGit.init();
+  await plainGit.add('.');
+  await plainGit.commit('plain');
 });
 
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -120,12 +128,6 @@ describe('readParent (a real local repository)', () => {
       `unknown revision "v9.9.9" in file://${parentDir}: give a tag, branch or commit it has`,
     );
     const plain = path.join(root, 'plain');
-    await mkdir(plain);
-    await writeFile(path.join(plain, 'README.md'), '# not dbt\n');
-    const git = simpleGit(plain, { config: ['user.email=test@localhost', 'user.name=test'] });
-    await git.init();
-    await git.add('.');
-    await git.commit('plain');
     await expect(readParent({ url: `file://${plain}`, revision: 'HEAD' })).rejects.toThrow(
       `file://${plain} at HEAD has no dbt_project.yml: --parent takes a dbt project`,
     );
@@ -162,6 +164,11 @@ describe('create-dbt-product --parent', () => {
     ['an unknown revision', (dir: string) => `file://${dir}#nope`, 'unknown revision "nope"'],
     ['a missing repository', (dir: string) => `file://${dir}-missing#v1.0.0`, 'cannot read the parent repository'],
     ['a token in the URL', () => 'https://tok@github.com/acme/shop.git#v1', 'carries a credential'],
+    [
+      'a repository without dbt_project.yml',
+      (dir: string) => `file://${path.join(path.dirname(dir), 'plain')}#HEAD`,
+      'has no dbt_project.yml: --parent takes a dbt project',
+    ],
   ])('%s: one line, exit 2, nothing written', async (_label, spec, message) => {
     const child = path.join(root, `refused-${Math.random().toString(36).slice(2)}`);
     const run = await execa(process.execPath, [BIN, child, '--yes', '--parent', spec(parentDir)], {
