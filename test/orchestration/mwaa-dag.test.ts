@@ -10,7 +10,6 @@ import path from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { execa } from 'execa';
-import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
 import { publishInput } from '../../src/alerts/publish.js';
@@ -23,6 +22,7 @@ import {
   type RunReport,
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
+import { commitAll } from '../harness/git.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { clients, MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
@@ -117,10 +117,7 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
   });
 
   it("in a child product renders none of its parent's nodes (installed as a package)", async () => {
-    const git = simpleGit(product.dir, { config: ['user.email=test@localhost', 'user.name=test'] });
-    await git.init();
-    await git.add('.');
-    await git.commit('shop');
+    await commitAll(product.dir, 'shop');
     const child = await scaffoldTestProduct({ name: 'kids', parents: [`file://${product.dir}#HEAD`] });
     cleanups.push(child.cleanup);
     for (const args of [['deps'], ['parse']]) {

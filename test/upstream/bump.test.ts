@@ -7,7 +7,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   affectedNodes,
@@ -17,6 +16,7 @@ import {
   repinPackages,
   repinProductManifest,
 } from '../../src/upstream/bump.js';
+import { commitAll } from '../harness/git.js';
 import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -88,11 +88,7 @@ describe('dbt-run upstreams bump (real git, real dbt)', () => {
   }, async () => {
     const parent: TestProduct = await scaffoldTestProduct({ name: 'shop' });
     cleanups.push(parent.cleanup);
-    const git = simpleGit(parent.dir, { config: ['user.email=test@localhost', 'user.name=test'] });
-    await git.init();
-    await git.add('.');
-    await git.commit('shop v1');
-    const v1 = (await git.revparse(['HEAD'])).trim();
+    const v1 = await commitAll(parent.dir, 'shop v1');
     const child = await scaffoldTestProduct({ name: 'kids', parents: [`file://${parent.dir}#${v1}`] });
     cleanups.push(child.cleanup);
     expect((await runDbt(child, ['deps'])).exitCode).toBe(0);
@@ -100,9 +96,7 @@ describe('dbt-run upstreams bump (real git, real dbt)', () => {
     // The parent team changes a public model and commits.
     const model = path.join(parent.dir, 'models', 'marts', 'dim_customers.sql');
     await writeFile(model, `-- v2: a comment is a change\n${await readFile(model, 'utf8')}`);
-    await git.add('.');
-    await git.commit('shop v2');
-    const v2 = (await git.revparse(['HEAD'])).trim();
+    const v2 = await commitAll(parent.dir, 'shop v2');
 
     // Nothing moves in the child: dbt deps installs the pinned v1 again.
     expect((await runDbt(child, ['deps'])).exitCode).toBe(0);

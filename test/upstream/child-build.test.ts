@@ -9,8 +9,8 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { afterAll, describe, expect, it } from 'vitest';
+import { commitAll } from '../harness/git.js';
 import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { WAREHOUSES } from '../harness/warehouse.js';
 
@@ -26,11 +26,7 @@ describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
     // The parent: its own repository and first commit, as create-dbt-product makes it.
     const parent = await scaffoldTestProduct({ name: 'shop' });
     cleanups.push(parent.cleanup);
-    const git = simpleGit(parent.dir, { config: ['user.email=test@localhost', 'user.name=test'] });
-    await git.init();
-    await git.add('.');
-    await git.commit('shop v1');
-    const sha = (await git.revparse(['HEAD'])).trim();
+    const sha = await commitAll(parent.dir, 'shop v1');
     const built = await runDbt(parent, ['build', '--target', warehouse.target]);
     expect(built.exitCode, built.output.slice(-2000)).toBe(0);
 

@@ -14,6 +14,7 @@ import { createProduct } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { parseParentSpec, publicModelsIn, readParent } from '../../src/upstream/parent.js';
 import { packageGitUrl } from '../../src/upstream/plan.js';
+import { commitAll } from '../harness/git.js';
 import { tempDir } from '../harness/product.js';
 
 const BIN = new URL('../../packages/create-dbt-product/bin/create-dbt-product.js', import.meta.url).pathname;
@@ -34,10 +35,7 @@ beforeAll(async () => {
   const plain = path.join(root, 'plain');
   await mkdir(plain);
   await writeFile(path.join(plain, 'README.md'), '# not dbt\n');
-  const plainGit = simpleGit(plain, { config: ['user.email=test@localhost', 'user.name=test'] });
-  await plainGit.init();
-  await plainGit.add('.');
-  await plainGit.commit('plain');
+  await commitAll(plain, 'plain');
 });
 
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -116,9 +114,7 @@ describe('readParent (a real local repository)', () => {
       file,
       (await readFile(file, 'utf8')).replace('arn:aws:sns:REGION:ACCOUNT_ID:shop-prod-events', arn),
     );
-    const git = simpleGit(copy, { config: ['user.email=test@localhost', 'user.name=test'] });
-    await git.add('.');
-    await git.commit('real topics');
+    await commitAll(copy, 'real topics');
     const parent = await readParent({ url: `file://${copy}`, revision: 'HEAD' });
     expect(parent.eventsTopicArn).toBe(arn);
   });
