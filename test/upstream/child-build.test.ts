@@ -35,6 +35,8 @@ describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
     cleanups.push(child.cleanup);
     child.env.DBT_PRODUCT_DUCKDB_PATH = parent.duckdbPath;
     child.duckdbPath = parent.duckdbPath;
+    // The child is a repository of its own too, as create-dbt-product makes it.
+    await commitAll(child.dir, 'kids v1');
     child.env.DBT_UPSTREAM_SHOP_SCHEMA = parent.schema;
     const deps = await runDbt(child, ['deps']);
     expect(deps.exitCode, deps.output.slice(-2000)).toBe(0);
