@@ -75,14 +75,12 @@ export const gitMergeFile: Merge = async (ours, base, next) => {
     const result = await execa(
       'git',
       ['merge-file', '-p', '-L', 'yours', '-L', 'as generated', '-L', 'kit', ...(files as [string, string, string])],
-      { reject: false },
+      // The merged file exactly, its last newline included.
+      { reject: false, stripFinalNewline: false },
     );
     const exitCode = result.exitCode ?? 255;
     if (exitCode < 0 || exitCode > 127) throw new Error(`git merge-file failed: ${result.stderr}`);
-    return {
-      text: result.stdout.endsWith('\n') || !next.endsWith('\n') ? result.stdout : `${result.stdout}\n`,
-      conflicts: exitCode,
-    };
+    return { text: result.stdout, conflicts: exitCode };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
