@@ -92,8 +92,9 @@ async function checkParents(plan: Omit<RunPlan, 'nothingToRun'>, options: RunOpt
   const mismatches = guard.revisionMismatches(pinned, await guard.readPackageLock(projectDir));
   if (mismatches.length > 0) throw new guard.UpstreamGuardError(mismatches.join('; '));
 
+  // --changed-since selects within this product's package by construction.
   const selected = invocation.select.length > 0 || invocation.exclude.length > 0 || invocation.selector;
-  if (!selected || options.allowUpstream) return;
+  if (!selected || options.allowUpstream || options.changedSince) return;
   const selectionArgs = [
     ...(invocation.select.length ? ['--select', ...invocation.select] : []),
     ...(invocation.exclude.length ? ['--exclude', ...invocation.exclude] : []),
@@ -169,7 +170,7 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
     plan.invocation.select = selection.select;
   }
 
-  if (!options.changedSince) await checkParents(plan, options);
+  await checkParents(plan, options);
 
   if (options.audit && !runnerAudit)
     reporter.warn(`no dbt-run audit sink for ${target.type} targets yet: the in-dbt on-run-end hook records this run`);

@@ -19,10 +19,6 @@ export function selectionIndexPath(targetDir: string): string {
   return path.join(targetDir, 'dbt-product-kit', 'selection-index.json');
 }
 
-function indexKey(stats: { size: number; mtimeMs: number }): string {
-  return `${stats.size}:${stats.mtimeMs}`;
-}
-
 interface SelectionIndex {
   version: number;
   /** manifest.json's size and modification time when the index was made. */
@@ -39,7 +35,7 @@ export async function readSelectionManifestIndexed(
   const indexFile = selectionIndexPath(targetDir);
   const stats = await stat(manifestFile).catch(() => undefined);
   if (!stats) return readSelectionManifest(manifestFile);
-  const key = indexKey(stats);
+  const key = `${stats.size}:${stats.mtimeMs}`;
   try {
     const index = JSON.parse(await readFile(indexFile, 'utf8')) as Partial<SelectionIndex>;
     if (index.version === INDEX_VERSION && index.key === key && typeof index.manifest?.nodes === 'object') {
