@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
-  it('loads with no import errors, in the documented order, and ruff AIR3 finds nothing', async () => {
+  it('loads with no import errors, in the documented order, ruff-formatted, and ruff AIR3 finds nothing', async () => {
     const report = await home.helper<DagReport>('dagbag_report', [path.join(product.dir, 'dags')]);
     expect(report.import_errors).toEqual({});
     expect(Object.keys(report.dags)).toEqual(['shop_dag']);
@@ -104,6 +104,13 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     );
     expect(JSON.parse(ruff.stdout)).toEqual([]);
     expect(ruff.exitCode).toBe(0);
+    // Generated code is formatted as the product's own would be (ruff format, the black style).
+    const format = await execa(
+      airflowBin('ruff'),
+      ['format', '--check', '--isolated', path.join(product.dir, 'dags', 'shop_dag.py')],
+      { reject: false },
+    );
+    expect(format.exitCode, format.stdout).toBe(0);
 
     // The reference pipeline's Lambda indirection, when asked for.
     const viaLambda = await home.helper<DagReport>('dagbag_report', [path.join(product.dir, 'dags')], {
