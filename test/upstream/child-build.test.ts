@@ -68,6 +68,20 @@ describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
     expect(Number(customers[0]?.n)).toBeGreaterThan(0);
     expect(Number(customers[0]?.n)).toBe(Number(parentCustomers[0]?.n));
 
+    // Plain dbt (its audit hook on): the parent's hook, installed with the package, runs too but
+    // records nothing, so each node has exactly one row, the child's hook's.
+    const plain = await runDbt(child, ['build', '--target', warehouse.target]);
+    expect(plain.exitCode, plain.output.slice(-2000)).toBe(0);
+    const plainRun = await readRunResults(child);
+    const hookRows = await warehouse.query(
+      child,
+      `select unique_id, recorded_by from ${child.schema}_audit.dbt_audit_log where invocation_id = '${plainRun.metadata.invocation_id}'`,
+    );
+    // (run_results.json also lists the hooks, which run after the results they are handed.)
+    const nodes = plainRun.results.filter((result) => !result.unique_id.startsWith('operation.'));
+    expect(hookRows.map((row) => row.unique_id).sort()).toEqual(nodes.map((result) => result.unique_id).sort());
+    expect(hookRows.every((row) => row.recorded_by === 'hook')).toBe(true);
+
     // A selection reaching into the parent (its model's ancestors) is refused before dbt runs.
     const reaching = await runDbtRun(child, [
       'build',

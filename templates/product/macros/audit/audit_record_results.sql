@@ -11,9 +11,10 @@
   switching between dbt-run and plain dbt keeps partial parsing.
   The var audit_hook_enabled: false switches it off too. Installed as a
   package (a parent product), its hook runs in the child's invocations too:
-  there it records nothing, as the child's own hook records every node.
+  there it records nothing (the hook passes its own product name, which is not
+  the project being run), as the child's own hook records every node.
 #}
-{% macro audit_record_results(results) %}
+{% macro audit_record_results(results, product=none) %}
   {%- if not execute or results | length == 0 -%}
     {{ return('') }}
   {%- endif -%}
@@ -25,8 +26,8 @@
   {%- if flags.WHICH not in ('run', 'build', 'test', 'seed', 'snapshot', 'retry') -%}
     {{ return('') }}
   {%- endif -%}
-  {#- product_name is this package's var; project_name is the project being run. -#}
-  {%- if var('product_name', project_name) != project_name -%}
+  {#- project_name is the project being run; a parent package's hook names the parent. -#}
+  {%- if product is not none and product != project_name -%}
     {{ return('') }}
   {%- endif -%}
 
