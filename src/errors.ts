@@ -38,3 +38,8 @@ export function formatError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? error.message;
   return String(error);
 }
+
+/** The last non-empty line of some output: what a one-line error quotes. */
+export function lastLine(text: string, fallback = ''): string {
+  return text.trim().split('\n').filter(Boolean).at(-1) ?? fallback;
+}

@@ -7,6 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { lastLine } from '../errors.js';
 import { type DbtEvent, parseEventLine } from './events.js';
 
 export interface DbtProcessOptions {
@@ -93,4 +94,25 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
   } finally {
     unsubscribe?.();
   }
+}
+
+/**
+ * A short dbt command whose output is the answer (ls, deps, parse), run to
+ * the end: its stdout, or an error of the given kind quoting dbt's last line.
+ */
+export async function runDbtCaptured(
+  options: { dbtPath: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv },
+  fail: (message: string) => Error,
+): Promise<string> {
+  const result = await execa(options.dbtPath, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
+  if (result.exitCode !== 0) {
+    throw fail(`dbt ${options.args[0]} failed (exit ${result.exitCode}): ${lastLine(result.all ?? '', 'no output')}`);
+  }
+  return result.stdout ?? '';
 }

@@ -24,7 +24,7 @@ import {
 } from '../product/manifest.js';
 import type { ParentProduct } from '../upstream/parent.js';
 import { exampleModel, packagesYaml } from '../upstream/plan.js';
-import { basePath, fileHash, isManaged } from './baseline.js';
+import { BASE_FILE, baseDocument, byPath, isManaged, kitRecord } from './baseline.js';
 import type { ScaffoldOptions } from './options.js';
 
 export interface TemplateFile {
@@ -223,13 +223,10 @@ export function planProduct(
   const files = own.map((template) => renderTemplate(template, context));
   files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
   const managed = files.filter((file) => isManaged(file.path));
-  const hashes = Object.fromEntries(
-    [...managed].sort((a, b) => a.path.localeCompare(b.path)).map((file) => [file.path, fileHash(file.content)]),
-  );
-  files.push(...managed.map((file) => ({ path: basePath(file.path), content: file.content })));
+  files.push({ path: BASE_FILE, content: baseDocument(managed) });
   files.push({
     path: PRODUCT_MANIFEST_FILE,
-    content: renderManifest(options, parents, { version: kit.version, files: hashes }),
+    content: renderManifest(options, parents, kitRecord(kit.version, managed)),
   });
   if (parents.length > 0) files.push({ path: 'packages.yml', content: packagesYaml(parents) });
   for (const parent of parents) {
@@ -241,5 +238,5 @@ export function planProduct(
     if (seen.has(file.path)) throw new Error(`two templates produce ${file.path}`);
     seen.add(file.path);
   }
-  return files.sort((a, b) => a.path.localeCompare(b.path));
+  return files.sort(byPath);
 }

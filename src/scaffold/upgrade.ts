@@ -2,7 +2,7 @@
  * `create-dbt-product upgrade`, run inside a product: re-renders the kit's
  * current templates with the options dbt-product.yml recorded, and brings
  * each generated file to them by a three-way merge (git merge-file) of the
- * product's file, the file as the kit generated it (.dbt-product-kit/base/)
+ * product's file, the file as the kit generated it (.dbt-product-kit/base.json)
  * and the new rendering. The user's edits stay; a change that collides with
  * one is written with conflict markers and reported. Deciding what to do with
  * each file is pure; git, reading and writing are the shell.
@@ -17,7 +17,7 @@ import { UsageError } from '../errors.js';
 import { PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 import { readProductManifest } from '../product/read.js';
 import type { ParentProduct } from '../upstream/parent.js';
-import { basePath, fileHash, isManaged } from './baseline.js';
+import { BASE_FILE, baseDocument, isManaged, kitRecord, parseBaseDocument } from './baseline.js';
 import { normaliseOptions } from './options.js';
 import { planProduct, type TemplateFile } from './plan.js';
 
@@ -106,10 +106,16 @@ export async function upgradeProduct(options: UpgradeOptions): Promise<UpgradeRe
   const planned = planProduct(await options.templates(scaffold.orchestrator), scaffold, options.kit, parents);
   const merge = options.merge ?? gitMergeFile;
   const read = (file: string) => readFile(path.join(options.projectDir, file), 'utf8').catch(() => undefined);
+  const managed = planned.filter((each) => isManaged(each.path));
+  const base = parseBaseDocument(await read(BASE_FILE));
   const files: FileUpgrade[] = [];
-  for (const file of planned.filter((each) => isManaged(each.path))) {
-    const [base, ours] = await Promise.all([read(basePath(file.path)), read(file.path)]);
-    files.push(await upgradeFile({ path: file.path, next: file.content, base, ours }, merge));
+  for (const file of managed) {
+    files.push(
+      await upgradeFile(
+        { path: file.path, next: file.content, base: base.get(file.path), ours: await read(file.path) },
+        merge,
+      ),
+    );
   }
   if (!options.dryRun) {
     const mode = (file: string) => (file.endsWith('.sh') ? 0o755 : 0o644);
@@ -119,23 +125,12 @@ export async function upgradeProduct(options: UpgradeOptions): Promise<UpgradeRe
       }
     }
     // The new renderings become the merge base, and dbt-product.yml records them.
-    for (const file of planned.filter((each) => isManaged(each.path))) {
-      const target = path.join(options.projectDir, basePath(file.path));
-      if ((await read(basePath(file.path))) !== file.content) {
-        await writeFileAtomically(target, file.content, { mode: mode(file.path) });
-      }
-    }
+    const nextBase = baseDocument(managed);
+    if ((await read(BASE_FILE)) !== nextBase)
+      await writeFileAtomically(path.join(options.projectDir, BASE_FILE), nextBase);
     const manifestFile = path.join(options.projectDir, PRODUCT_MANIFEST_FILE);
     const document = parseDocument(await readFile(manifestFile, 'utf8'));
-    document.setIn(['kit'], {
-      version: options.kit.version,
-      files: Object.fromEntries(
-        planned
-          .filter((each) => isManaged(each.path))
-          .sort((a, b) => a.path.localeCompare(b.path))
-          .map((each) => [each.path, fileHash(each.content)]),
-      ),
-    });
+    document.setIn(['kit'], kitRecord(options.kit.version, managed));
     await writeFileAtomically(manifestFile, document.toString({ lineWidth: 0 }));
   }
   return { files, fromVersion: product.kit?.version, toVersion: options.kit.version };

@@ -8,10 +8,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { writeFileAtomically } from '../atomic-file.js';
+import { runDbtCaptured } from '../dbt/process.js';
 import { UsageError } from '../errors.js';
 import type { ProductManifest } from '../product/manifest.js';
 import { readParent } from './parent.js';
@@ -109,17 +109,15 @@ export interface BumpOptions {
 }
 
 async function dbt(options: BumpOptions, args: string[]): Promise<void> {
-  const result = await execa(options.dbtPath, [...args, '--project-dir', options.projectDir, ...options.dbtArgs], {
-    cwd: options.projectDir,
-    env: options.env,
-    extendEnv: false,
-    reject: false,
-    all: true,
-  });
-  if (result.exitCode !== 0) {
-    const last = (result.all ?? '').trim().split('\n').filter(Boolean).at(-1) ?? `exit ${result.exitCode}`;
-    throw new UsageError(`dbt ${args[0]} failed (exit ${result.exitCode}): ${last}`);
-  }
+  await runDbtCaptured(
+    {
+      dbtPath: options.dbtPath,
+      args: [...args, '--project-dir', options.projectDir, ...options.dbtArgs],
+      cwd: options.projectDir,
+      env: options.env,
+    },
+    (message) => new UsageError(message),
+  );
 }
 
 async function readBumpManifest(targetDir: string): Promise<BumpManifest> {

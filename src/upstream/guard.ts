@@ -9,8 +9,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { parse as parseYaml } from 'yaml';
+import { runDbtCaptured } from '../dbt/process.js';
 import { KitError } from '../errors.js';
 
 /** The run is refused before dbt starts; nothing is built or recorded. */
@@ -97,23 +97,23 @@ export async function listSelection(options: {
   dbtArgs: string[];
   env: NodeJS.ProcessEnv;
 }): Promise<ListedNode[]> {
-  const result = await execa(
-    options.dbtPath,
-    [
-      'ls',
-      ...options.selectionArgs,
-      '--output',
-      'json',
-      '--output-keys',
-      'unique_id package_name resource_type',
-      '--quiet',
-      ...options.dbtArgs,
-    ],
-    { cwd: options.projectDir, env: options.env, extendEnv: false, reject: false, all: true },
+  const stdout = await runDbtCaptured(
+    {
+      dbtPath: options.dbtPath,
+      args: [
+        'ls',
+        ...options.selectionArgs,
+        '--output',
+        'json',
+        '--output-keys',
+        'unique_id package_name resource_type',
+        '--quiet',
+        ...options.dbtArgs,
+      ],
+      cwd: options.projectDir,
+      env: options.env,
+    },
+    (message) => new UpstreamGuardError(`cannot check the selection against the parent products: ${message}`),
   );
-  if (result.exitCode !== 0) {
-    const last = (result.all ?? '').trim().split('\n').filter(Boolean).at(-1) ?? `exit ${result.exitCode}`;
-    throw new UpstreamGuardError(`dbt ls could not check the selection against the parent products: ${last}`);
-  }
-  return listedNodes(result.stdout ?? '');
+  return listedNodes(stdout);
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../errors.js';
+import { lastLine, UsageError } from '../errors.js';
 import { isPlaceholderArn, PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 
 export interface ParentSpec {
@@ -95,12 +95,6 @@ export async function readParent(spec: ParentSpec): Promise<ParentProduct> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'create-dbt-product-parent-'));
   try {
     const git = simpleGit(dir);
-    const lastLine = (error: unknown) =>
-      String((error as Error).message ?? error)
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .at(-1) ?? '';
     try {
       await git.clone(spec.url, dir, ['--bare', '--quiet', '--depth', '1', '--branch', spec.revision]);
     } catch {
@@ -108,7 +102,9 @@ export async function readParent(spec: ParentSpec): Promise<ParentProduct> {
       try {
         await git.clone(spec.url, dir, ['--bare', '--quiet']);
       } catch (error) {
-        throw new UsageError(`cannot read the parent repository ${spec.url}: ${lastLine(error)}`);
+        throw new UsageError(
+          `cannot read the parent repository ${spec.url}: ${lastLine(String((error as Error).message ?? error))}`,
+        );
       }
     }
     let sha: string;

@@ -100,7 +100,8 @@ describe('upgradeProduct', () => {
     expect(marts).toMatch(/<<<<<<< yours\n.*'returned_to_store'.*\n=======\n.*'refunded'.*\n>>>>>>> kit\n/);
 
     // The new renderings are the base now, and dbt-product.yml records their hashes.
-    expect(await read('.dbt-product-kit/base/models/staging/stg_orders.sql')).toContain('typed.');
+    const base = JSON.parse(await read('.dbt-product-kit/base.json')).files;
+    expect(base['models/staging/stg_orders.sql']).toContain('typed.');
     expect(await read('dbt-product.yml')).toMatch(/kit:\n {2}version: .+\n {2}files:\n/);
     // A second upgrade with the same templates changes nothing more.
     const again = await upgradeProduct({ projectDir: product, templates: changedTemplates, kit });
