@@ -21,7 +21,11 @@ export interface AirflowHome {
   /** The environment every Airflow process of this home runs with. */
   env: Record<string, string>;
   /** Runs one of the Python helpers of test/harness/airflow and returns the JSON it wrote. */
-  helper<T>(script: 'dagbag_report' | 'dag_test_run', args: string[], env?: Record<string, string>): Promise<T>;
+  helper<T>(
+    script: 'dagbag_report' | 'dag_test_run' | 'processor_parse',
+    args: string[],
+    env?: Record<string, string>,
+  ): Promise<T>;
   cleanup(): Promise<void>;
 }
 
@@ -36,6 +40,7 @@ export function airflowBin(name: string, major: AirflowMajor = 3): string {
 export interface DagReport {
   parse_seconds: number;
   import_errors: Record<string, string>;
+  cosmos_steps: CosmosStep[];
   dags: Record<
     string,
     {
@@ -44,6 +49,19 @@ export interface DagReport {
       tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }>;
     }
   >;
+}
+
+/** A step Cosmos timed while rendering a task group: loading the dbt project, or building its tasks. */
+export interface CosmosStep {
+  group: string;
+  step: 'load' | 'build';
+  seconds: number;
+}
+
+/** One `airflow dag-processor --num-runs 1`, as processor_parse.py describes it (Airflow 3). */
+export interface ProcessorReport {
+  dags: Record<string, { parse_seconds: number | null; parsed_this_run: boolean }>;
+  import_errors: Record<string, string>;
 }
 
 /** A DAG run as dag_test_run.py describes it. */

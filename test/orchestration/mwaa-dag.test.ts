@@ -19,6 +19,7 @@ import {
   airflowHome,
   type DagReport,
   groupEdges,
+  type ProcessorReport,
   type RunReport,
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
@@ -121,6 +122,15 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       trigger_rule: 'one_failed',
       operator: 'airflow.providers.amazon.aws.operators.lambda_function.LambdaInvokeFunctionOperator',
     });
+  });
+
+  it("is parsed and serialised by Airflow's own DAG processor, as the scheduler stores it", async () => {
+    // A DagBag does not serialise: an operator argument Airflow cannot store fails only here.
+    const report = await home.helper<ProcessorReport>('processor_parse', [path.join(product.dir, 'dags')]);
+    expect(report.import_errors).toEqual({});
+    expect(Object.keys(report.dags)).toEqual(['shop_dag']);
+    expect(report.dags.shop_dag?.parsed_this_run).toBe(true);
+    expect(report.dags.shop_dag?.parse_seconds).toBeGreaterThan(0);
   });
 
   it("in a child product renders none of its parent's nodes (installed as a package)", async () => {
