@@ -21,7 +21,10 @@ processor = subprocess.run(
     text=True,
 )
 if processor.returncode != 0:
-    sys.exit(f"airflow dag-processor failed ({processor.returncode}):\n{processor.stdout[-3000:]}\n{processor.stderr[-3000:]}")
+    # No report file: the harness then shows this error with the helper's output.
+    raise RuntimeError(
+        f"airflow dag-processor failed ({processor.returncode}):\n{processor.stdout[-3000:]}\n{processor.stderr[-3000:]}"
+    )
 
 from airflow.models.dag import DagModel  # noqa: E402  (after DAGS_FOLDER is set)
 from airflow.models.errors import ParseImportError  # noqa: E402
