@@ -2,14 +2,17 @@
  * The Python venv the kit runs dbt from. It is built from a pinned
  * requirements file and cached under a directory named by the file's hash,
  * so an unchanged file reuses the venv and an edited one gets a fresh venv.
- * Venvs are not relocatable (scripts hold absolute paths), so we build in the
- * final place under a lock and mark completion with a stamp file last.
+ * Venvs are not relocatable (scripts hold absolute paths), so each build gets a
+ * folder of its own that never moves; the venv's path is a symlink to the
+ * finished folder, switched atomically, and a stamp file written last marks it
+ * complete. A lock per venv (./lock.ts) makes concurrent callers build once.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import lockfile from 'proper-lockfile';
 import { ToolchainError } from '../errors.js';
+import { lockVenv } from './lock.js';
 import { defaultCacheDir, planVenv, type VenvPlan } from './plan.js';
 import { DBT_REQUIREMENTS } from './requirements.js';
 
@@ -66,43 +69,89 @@ export async function ensureVenv(options: VenvOptions = {}): Promise<Venv> {
   if (await isComplete(plan)) return venvFrom(plan, false);
 
   await mkdir(path.dirname(plan.dir), { recursive: true });
-  // Several processes (test workers, a demo and a test run) may ask at once:
-  // one builds, the others wait for the lock and then find the stamp.
-  const release = await lockfile.lock(path.dirname(plan.dir), {
-    lockfilePath: `${plan.dir}.lock`,
-    stale: 60_000,
-    retries: { retries: 1200, minTimeout: 500, maxTimeout: 1000, factor: 1 },
-  });
+  // Several callers (test workers, a demo and a test run, the venvs of one test setup) may ask at
+  // once: one builds, the others wait for the lock and then find the stamp.
+  const lock = await lockVenv(plan.dir, () => progress(`waiting for another process building ${plan.dir}`));
   try {
     if (await isComplete(plan)) return venvFrom(plan, false);
     await checkPython(python);
-    await rm(plan.dir, { recursive: true, force: true });
+    await removeUnpublished(plan);
+    // Built in a folder of its own and published by an atomic rename of a symlink: a build that
+    // fails or is killed (even one whose pip outlives us) never touches the path callers trust.
+    // The folder itself never moves, because a venv's scripts hold its absolute path.
+    const buildDir = path.join(path.dirname(plan.dir), `.${path.basename(plan.dir)}.${randomBytes(4).toString('hex')}`);
     progress(`creating Python venv ${plan.dir}`);
-    const uv = await findUv(env);
-    const venv = venvFrom(plan, true);
     try {
-      if (uv) {
-        await execa(uv, ['venv', '--quiet', '--python', python, plan.dir], { env });
-        progress(`installing ${requirementsFile} with uv`);
-        await execa(uv, ['pip', 'install', '--quiet', '--python', venv.bin('python'), '-r', requirementsFile], { env });
-      } else {
-        await execa(python, ['-m', 'venv', plan.dir], { env });
-        progress(`installing ${requirementsFile} with pip (a minute or two, once)`);
-        await execa(
-          venv.bin('python'),
-          ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile],
-          { env },
-        );
-      }
+      await install(python, buildDir, requirementsFile, env, progress);
     } catch (cause) {
-      await rm(plan.dir, { recursive: true, force: true });
+      await rm(buildDir, { recursive: true, force: true });
       const detail = lastLine((cause as { stderr?: string }).stderr) ?? (cause as Error).message;
       throw new ToolchainError(`installing the dbt toolchain failed: ${detail}`, { cause });
     }
-    await writeFile(path.join(plan.dir, STAMP), `${plan.hash}\n`);
-    return venv;
+    await writeFile(path.join(buildDir, STAMP), `${plan.hash}\n`);
+    if (lock.compromised) {
+      await rm(buildDir, { recursive: true, force: true });
+      throw new ToolchainError(`lost the lock on ${plan.dir} while building it; run again`, {
+        cause: lock.compromised,
+      });
+    }
+    await publish(buildDir, plan.dir);
+    return venvFrom(plan, true);
   } finally {
-    await release();
+    await lock.release();
+  }
+}
+
+async function install(
+  python: string,
+  dir: string,
+  requirementsFile: string,
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+): Promise<void> {
+  const bin = (name: string) => path.join(dir, process.platform === 'win32' ? 'Scripts' : 'bin', name);
+  const uv = await findUv(env);
+  if (uv) {
+    await execa(uv, ['venv', '--quiet', '--python', python, dir], { env });
+    progress(`installing ${requirementsFile} with uv`);
+    await execa(uv, ['pip', 'install', '--quiet', '--python', bin('python'), '-r', requirementsFile], { env });
+    return;
+  }
+  await execa(python, ['-m', 'venv', dir], { env });
+  progress(`installing ${requirementsFile} with pip (a minute or two, once)`);
+  await execa(
+    bin('python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile],
+    { env },
+  );
+}
+
+/**
+ * Removes what earlier builds of this venv left: the build folders of builders that failed or were
+ * killed, an unfinished venv published before (its stamp gone), or one built in place by an older
+ * kit. Called under the lock, when the published venv (if any) is known incomplete.
+ */
+async function removeUnpublished(plan: VenvPlan): Promise<void> {
+  const folder = path.dirname(plan.dir);
+  const prefix = `.${path.basename(plan.dir)}.`;
+  const leftovers = (await readdir(folder)).filter((entry) => entry.startsWith(prefix));
+  // A leftover may still be written by an orphaned pip: removing it is best effort.
+  await Promise.all(
+    leftovers.map((entry) => rm(path.join(folder, entry), { recursive: true, force: true }).catch(() => {})),
+  );
+  await rm(plan.dir, { recursive: true, force: true });
+}
+
+/** Points `dir` at the finished venv in `buildDir` in one step (rename replaces a symlink atomically). */
+async function publish(buildDir: string, dir: string): Promise<void> {
+  const link = `${dir}.link-${randomBytes(4).toString('hex')}`;
+  // 'junction' is how Windows links a folder without admin rights; other systems ignore the type.
+  await symlink(buildDir, link, 'junction');
+  try {
+    await rename(link, dir);
+  } catch (cause) {
+    await rm(link, { force: true });
+    throw new ToolchainError(`cannot publish the venv at ${dir}: ${(cause as Error).message}`, { cause });
   }
 }
 

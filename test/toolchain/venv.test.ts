@@ -1,10 +1,11 @@
 /** The venv builder with a real Python: tiny requirements so each build takes seconds. */
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ToolchainError } from '../../src/errors.js';
+import { lastLine, ToolchainError } from '../../src/errors.js';
 import { DBT_REQUIREMENTS } from '../../src/toolchain/requirements.js';
 import { ensureVenv, planVenv } from '../../src/toolchain/venv.js';
 import { tempDir } from '../harness/product.js';
@@ -67,6 +68,67 @@ describe('ensureVenv (real Python)', () => {
     expect((await ensureVenv(options)).built).toBe(true);
   });
 
+  it('builds three venvs at once in one process: each once, all usable, no lock or build folder left', async () => {
+    const cacheDir = path.join(root, 'cache-three');
+    const env = { ...process.env, DBT_PRODUCT_KIT_NO_UV: '1' };
+    const files = await Promise.all(
+      ['a', 'b', 'c'].map(async (name) => {
+        const file = path.join(root, `three-${name}.txt`);
+        await writeFile(file, `# venv ${name}\n`);
+        return { file, name };
+      }),
+    );
+    const venvs = await Promise.all(
+      files.map(({ file, name }) => ensureVenv({ requirementsFile: file, name, cacheDir, env })),
+    );
+    expect(venvs.map((venv) => venv.built)).toEqual([true, true, true]);
+    for (const venv of venvs) {
+      const { stdout } = await execa(venv.bin('python'), ['-c', 'print(1 + 1)']);
+      expect(stdout).toBe('2');
+    }
+    expect(await venvFolder(cacheDir)).toEqual({
+      links: venvs.map((venv) => path.basename(venv.dir)).sort(),
+      builds: 3,
+      other: [],
+    });
+  });
+
+  it('two processes building the same venv at once: one builds, the other waits and reuses it', async () => {
+    const requirementsFile = path.join(root, 'two-processes.txt');
+    await writeFile(requirementsFile, '# two processes\n');
+    const cacheDir = path.join(root, 'cache-two');
+    const results = await Promise.all([1, 2].map(() => ensureVenvInChild({ requirementsFile, cacheDir })));
+    expect(results.map((result) => result.exitCode)).toEqual([0, 0]);
+    const reports = results.map((result) => JSON.parse(lastLine(result.stdout)) as { dir: string; built: boolean });
+    expect(reports.filter((report) => report.built)).toHaveLength(1);
+    expect(reports[0]?.dir).toBe(reports[1]?.dir);
+    const { stdout } = await execa(path.join(reports[0]?.dir ?? '', 'bin', 'python'), ['-c', 'print(3)']);
+    expect(stdout).toBe('3');
+    expect(await venvFolder(cacheDir)).toMatchObject({ builds: 1, other: [] });
+  });
+
+  it('a builder killed (SIGKILL) mid-build does not block the next run, which rebuilds from nothing', async () => {
+    const requirementsFile = path.join(root, 'killed.txt');
+    await writeFile(requirementsFile, '# killed\n');
+    const cacheDir = path.join(root, 'cache-killed');
+    // A Python that creates the venv, then hangs: the builder holds the lock with a half venv.
+    const slowPython = path.join(root, 'slow-python');
+    await writeFile(slowPython, '#!/bin/sh\ncase "$1" in -m) python3 "$@"; exec sleep 600;; esac\nexec python3 "$@"\n');
+    await chmod(slowPython, 0o755);
+    const child = ensureVenvInChild({ requirementsFile, cacheDir, python: slowPython });
+    const plan = planVenv(await readFile(requirementsFile, 'utf8'), cacheDir);
+    await waitFor(async () => existsSync(`${plan.dir}.lock`) && (await venvFolder(cacheDir)).builds === 1);
+    // The whole process group, as a cancelled CI job or the OOM killer would leave nothing to clean up.
+    process.kill(-(child.pid ?? 0), 'SIGKILL');
+    expect((await child).signal).toBe('SIGKILL');
+    expect(existsSync(`${plan.dir}.lock`)).toBe(true);
+
+    const venv = await ensureVenv({ requirementsFile, cacheDir, env: { ...process.env, DBT_PRODUCT_KIT_NO_UV: '1' } });
+    expect(venv.built).toBe(true);
+    expect(existsSync(`${plan.dir}.lock`)).toBe(false);
+    expect(await venvFolder(cacheDir)).toEqual({ links: [path.basename(plan.dir)], builds: 1, other: [] });
+  });
+
   it('fails with a ToolchainError naming the fix when Python is missing', async () => {
     const requirementsFile = path.join(root, 'requirements-3.txt');
     await writeFile(requirementsFile, '# python missing\n');
@@ -93,5 +155,41 @@ describe('ensureVenv (real Python)', () => {
     expect((error as Error).message).toMatch(/^installing the dbt toolchain failed: /);
     const plan = planVenv(await readFile(requirementsFile, 'utf8'), cacheDir);
     expect(existsSync(plan.dir)).toBe(false);
+    expect(await venvFolder(cacheDir)).toEqual({ links: [], builds: 0, other: [] });
   });
 });
+
+/** What a cache's venvs folder holds: published venvs (symlinks), build folders, anything else (locks). */
+async function venvFolder(cacheDir: string) {
+  const folder = path.join(cacheDir, 'venvs');
+  const links: string[] = [];
+  const other: string[] = [];
+  let builds = 0;
+  for (const entry of await readdir(folder)) {
+    if ((await lstat(path.join(folder, entry))).isSymbolicLink()) links.push(entry);
+    else if (entry.startsWith('.')) builds++;
+    else other.push(entry);
+  }
+  return { links: links.sort(), builds, other };
+}
+
+/** ensureVenv in a process of its own (the compiled library), in its own process group. */
+function ensureVenvInChild(options: { requirementsFile: string; cacheDir: string; python?: string }) {
+  const library = pathToFileURL(path.resolve('dist/toolchain/venv.js')).href;
+  const script = `const { ensureVenv } = await import(${JSON.stringify(library)});
+const venv = await ensureVenv(${JSON.stringify(options)});
+console.log(JSON.stringify({ dir: venv.dir, built: venv.built }));`;
+  return execa(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, DBT_PRODUCT_KIT_NO_UV: '1' },
+    detached: true,
+    reject: false,
+  });
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
