@@ -9,7 +9,8 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 600_000,
     pool: 'forks',
-    reporters: ['default', './test/harness/summary-reporter.ts'],
+    // Vitest's default output, plus one plain summary line (and nothing false when the set-up fails).
+    reporters: ['./test/harness/summary-reporter.ts'],
     maxWorkers: 2,
   },
 });

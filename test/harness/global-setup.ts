@@ -1,15 +1,22 @@
 /**
  * Runs once before the suite: makes sure the pinned dbt venv and the Airflow
- * venv exist (built on first use, cached by the requirements' hash) and
+ * venvs exist (built on first use, cached by the requirements' hash) and
  * starts a real PostgreSQL server and moto_server that every test file
  * shares (each test uses its own schemas, topics and queues). Test files
  * read them through `inject()`.
+ *
+ * Everything the run writes outside the kit cache lives in one temp folder of
+ * its own (TMPDIR for the workers, Cosmos's cache too), removed at the end.
+ * If any part of the set-up fails, the servers that did start are stopped and
+ * the folder removed before the error is thrown; the error is also written
+ * where `scripts/test.mjs` prints it as the run's last words.
  */
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { ensureVenv } from '../../src/toolchain/venv.js';
 import { startMoto } from './moto.js';
 import { type PostgresConnection, startPostgres } from './postgres.js';
+import { openTestRun, type RunningServer } from './test-run.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,23 +32,47 @@ declare module 'vitest' {
   }
 }
 
+/** The harness's requirements files; DBT_PRODUCT_KIT_TEST_REQUIREMENTS names another folder (the set-up failure test). */
+function requirements(file: string): string {
+  const dir = process.env.DBT_PRODUCT_KIT_TEST_REQUIREMENTS;
+  return dir ? `${dir}/${file}` : fileURLToPath(new URL(`../requirements/${file}`, import.meta.url));
+}
+
 export default async function setup(project: TestProject) {
   const onProgress = (line: string) => console.log(`[setup] ${line}`);
-  const requirements = (file: string) => fileURLToPath(new URL(`../requirements/${file}`, import.meta.url));
-  const [venv, airflow, airflow2, postgres, moto] = await Promise.all([
+  const run = await openTestRun(onProgress);
+  const started: RunningServer[] = [];
+  const server = async <T extends RunningServer>(starting: Promise<T>): Promise<T> => {
+    const running = await starting;
+    started.push(running);
+    await run.register(running);
+    return running;
+  };
+  // All at once, but every part is waited for, so a failure never leaves a server starting unseen.
+  const settled = await Promise.allSettled([
     ensureVenv({ onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
-    startPostgres(),
-    startMoto(onProgress),
+    server(startPostgres()),
+    server(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
   ]);
-  project.provide('dbtPath', venv.bin('dbt'));
-  project.provide('motoEndpoint', moto.endpoint);
-  project.provide('pythonPath', venv.bin('python'));
-  project.provide('postgres', postgres.connection);
-  project.provide('airflowPython', airflow.bin('python'));
-  project.provide('airflow2Python', airflow2.bin('python'));
-  return async () => {
-    await Promise.all([postgres.stop(), moto.stop()]);
-  };
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) {
+    await run.close(started);
+    await run.recordSetupError(failure.reason);
+    throw failure.reason;
+  }
+  const [venv, airflow, airflow2, postgres, moto] = settled;
+  project.provide('dbtPath', fulfilled(venv).bin('dbt'));
+  project.provide('pythonPath', fulfilled(venv).bin('python'));
+  project.provide('airflowPython', fulfilled(airflow).bin('python'));
+  project.provide('airflow2Python', fulfilled(airflow2).bin('python'));
+  project.provide('postgres', fulfilled(postgres).connection);
+  project.provide('motoEndpoint', fulfilled(moto).endpoint);
+  return () => run.close(started);
+}
+
+function fulfilled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }

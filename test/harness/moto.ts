@@ -8,16 +8,23 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { ensureVenv } from '../../src/toolchain/venv.js';
 import { freePort } from './postgres.js';
+import type { RunningServer } from './test-run.js';
 
-export interface RunningMoto {
+export interface RunningMoto extends RunningServer {
   endpoint: string;
-  stop(): Promise<void>;
+}
+
+export interface MotoOptions {
+  /** Default: test/requirements/moto.txt. */
+  requirementsFile?: string;
+  onProgress?: (line: string) => void;
 }
 
 const REQUIREMENTS = fileURLToPath(new URL('../requirements/moto.txt', import.meta.url));
 
-export async function startMoto(onProgress: (line: string) => void = () => {}): Promise<RunningMoto> {
-  const venv = await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'moto', onProgress });
+export async function startMoto(options: MotoOptions = {}): Promise<RunningMoto> {
+  const { requirementsFile = REQUIREMENTS, onProgress } = options;
+  const venv = await ensureVenv({ requirementsFile, name: 'moto', onProgress });
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const server: ResultPromise = execa(venv.bin('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
@@ -42,6 +49,10 @@ export async function startMoto(onProgress: (line: string) => void = () => {}): 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {
+    name: 'moto',
+    pid: server.pid ?? 0,
+    signal: 'SIGTERM',
+    paths: [],
     endpoint,
     stop: async () => {
       server.kill('SIGTERM');

