@@ -45,7 +45,7 @@ const vitest = spawn(
     cwd: root,
     stdio: 'inherit',
     // Vitest's own temp files too (it leaves them behind when interrupted).
-  env: { ...process.env, DBT_PRODUCT_KIT_TEST_RUN_DIR: runDir, TMPDIR: runDir },
+    env: { ...process.env, DBT_PRODUCT_KIT_TEST_RUN_DIR: runDir, TMPDIR: runDir },
   },
 );
 // Ctrl-C reaches Vitest from the terminal too; either way, we stay to clean up after it.
