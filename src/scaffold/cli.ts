@@ -125,7 +125,6 @@ function nextSteps(dir: string, cwd: string, name: string): string {
     'Next steps:',
     `  cd ${relative}`,
     '  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt',
-    '  mkdir -p ~/.dbt-product-kit                # home of the shared local DuckDB warehouse',
     '  .venv/bin/dbt build --profiles-dir .      # builds on local DuckDB and fills the audit log',
     '',
     'See README.md in the product for the Postgres and Redshift targets.',
