@@ -81,6 +81,7 @@ export async function ensureVenv(options: VenvOptions = {}): Promise<Venv> {
     // The folder itself never moves, because a venv's scripts hold its absolute path.
     const buildDir = path.join(path.dirname(plan.dir), `.${path.basename(plan.dir)}.${randomBytes(4).toString('hex')}`);
     progress(`creating Python venv ${plan.dir}`);
+    const started = Date.now();
     try {
       await install(python, buildDir, requirementsFile, env, progress);
     } catch (cause) {
@@ -96,6 +97,7 @@ export async function ensureVenv(options: VenvOptions = {}): Promise<Venv> {
       });
     }
     await publish(buildDir, plan.dir);
+    progress(`built ${plan.dir} in ${Math.round((Date.now() - started) / 1000)} s`);
     return venvFrom(plan, true);
   } finally {
     await lock.release();
