@@ -5,10 +5,11 @@
  * with create-dbt-product, and dbt-run builds it on DuckDB.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProduct, normaliseOptions } from '../../src/scaffold/index.js';
 import { defaultCacheDir } from '../../src/toolchain/plan.js';
 import { tempDir } from '../harness/product.js';
 
@@ -71,10 +72,6 @@ describe('installed from the packed tarballs', () => {
     const nodeMajor = Number((await execa(node, ['-p', 'process.versions.node'])).stdout.split('.')[0]);
     const dir = await tempDir('installed-kit-');
     try {
-      // Only the tarballs: nothing of this repository is reachable from here.
-      const vendor = path.join(dir, 'vendor');
-      await mkdir(vendor);
-      await Promise.all(tarballs.map((file) => cp(file, path.join(vendor, path.basename(file)))));
       const env: Record<string, string | undefined> = {
         ...process.env,
         // `npm`, `npx` and every `#!/usr/bin/env node` bin run on this Node.
@@ -90,15 +87,23 @@ describe('installed from the packed tarballs', () => {
       const run = (file: string, args: string[], cwd = dir) =>
         execa(file, args, { cwd, env, extendEnv: false, reject: false, all: true, stdin: 'ignore' });
 
-      // Node 24 installs as the product README and Dockerfile say (a global install, here
-      // into a prefix of the test's own); the others into a project's node_modules.
+      // Node 24 installs the way a product's README says (a global install from vendor/kit/, here
+      // into a prefix of the test's own), the others into a project's node_modules. Either way
+      // only the tarballs are there: nothing of this repository is reachable.
       const global = nodeMajor >= 24;
       const prefix = path.join(dir, 'global');
-      const installArgs = global
-        ? ['install', '--global', '--prefix', prefix, ...tarballs.map((file) => `./vendor/${path.basename(file)}`)]
-        : ['install', ...tarballs.map((file) => `./vendor/${path.basename(file)}`)];
-      if (!global) await execa('npm', ['init', '-y'], { cwd: dir, env, extendEnv: false });
-      const install = await run('npm', [...installArgs, '--no-audit', '--no-fund', '--prefer-offline']);
+      let install: Awaited<ReturnType<typeof run>>;
+      if (global) {
+        const line = await productReadmeInstallLine(dir, tarballs);
+        env.NPM_CONFIG_PREFIX = prefix;
+        install = await run('bash', ['-c', `${line} --no-audit --no-fund --prefer-offline`], path.join(dir, 'product'));
+      } else {
+        await mkdir(path.join(dir, 'vendor'));
+        await Promise.all(tarballs.map((file) => cp(file, path.join(dir, 'vendor', path.basename(file)))));
+        await execa('npm', ['init', '-y'], { cwd: dir, env, extendEnv: false });
+        const files = tarballs.map((file) => `./vendor/${path.basename(file)}`);
+        install = await run('npm', ['install', ...files, '--no-audit', '--no-fund', '--prefer-offline']);
+      }
       expect(install.exitCode, install.all).toBe(0);
       const bin = (name: string) =>
         path.join(global ? path.join(prefix, 'bin') : path.join(dir, 'node_modules', '.bin'), name);
@@ -126,6 +131,25 @@ describe('installed from the packed tarballs', () => {
     }
   });
 });
+
+/**
+ * A product scaffolded (by this repository's library) for MWAA Serverless in `dir/product`, the
+ * kit's tarballs in its vendor/kit/, and the line of its README that installs them; its
+ * Dockerfile installs from the same folder.
+ */
+async function productReadmeInstallLine(dir: string, tarballs: string[]): Promise<string> {
+  const options = normaliseOptions({ dir: path.join(dir, 'product'), git: false, orchestrator: 'mwaa-serverless' });
+  await createProduct(options);
+  const kit = path.join(options.dir, 'vendor', 'kit');
+  await Promise.all(tarballs.map((file) => cp(file, path.join(kit, path.basename(file)))));
+  const readme = await readFile(path.join(options.dir, 'README.md'), 'utf8');
+  const line = readme.split('\n').find((text) => text.startsWith('npm install --global ./vendor/kit/'));
+  expect(line).toBeDefined();
+  const dockerfile = await readFile(path.join(options.dir, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toContain('COPY vendor/kit/ /tmp/kit/');
+  expect(dockerfile).toContain('npm install --global /tmp/kit/*.tgz');
+  return (line ?? '').replace(/#.*$/, '').trim();
+}
 
 /** The `node` binary of a Node line, installed from npm's `node` package (cached by npx). */
 async function nodeFromNpm(spec: string): Promise<string> {
