@@ -82,8 +82,11 @@ describe('installed from the packed tarballs', () => {
         DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
         CI: '',
       };
-      // scripts/test.mjs silences the AWS SDK's Node 20 warning for the suite; users get it.
+      // scripts/test.mjs silences the AWS SDK's Node 20 warning for the suite; users get it. And
+      // `npm test` hands its own settings down as npm_config_* variables (its prefix among them),
+      // which a user's shell does not have.
       delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      for (const name of Object.keys(env)) if (/^npm_config_/i.test(name)) delete env[name];
       const run = (file: string, args: string[], cwd = dir) =>
         execa(file, args, { cwd, env, extendEnv: false, reject: false, all: true, stdin: 'ignore' });
 
@@ -95,8 +98,8 @@ describe('installed from the packed tarballs', () => {
       let install: Awaited<ReturnType<typeof run>>;
       if (global) {
         const line = await productReadmeInstallLine(dir, tarballs);
-        env.NPM_CONFIG_PREFIX = prefix;
-        install = await run('bash', ['-c', `${line} --no-audit --no-fund --prefer-offline`], path.join(dir, 'product'));
+        const flags = `--prefix ${prefix} --no-audit --no-fund --prefer-offline`;
+        install = await run('bash', ['-c', `${line} ${flags}`], path.join(dir, 'product'));
       } else {
         await mkdir(path.join(dir, 'vendor'));
         await Promise.all(tarballs.map((file) => cp(file, path.join(dir, 'vendor', path.basename(file)))));
