@@ -17,12 +17,12 @@
 import lockfile from 'proper-lockfile';
 import { ToolchainError } from '../errors.js';
 
-export const STALE_MS = 10_000;
+const STALE_MS = 10_000;
 const UPDATE_MS = 2_000;
 const POLL_MS = 500;
 
 export interface HeldLock {
-  /** Releases the lock; throws a ToolchainError if it was lost meanwhile (see `compromised`). */
+  /** Releases the lock; a lock lost meanwhile (see `compromised`) is left to whoever holds it now. */
   release(): Promise<void>;
   /** Set when the lock was lost while held (its refresh failed or another process took it over). */
   readonly compromised: Error | undefined;
