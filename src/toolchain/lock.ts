@@ -29,7 +29,7 @@ export interface HeldLock {
 }
 
 /** Where the lock of the venv at `dir` lives. */
-export function lockPath(dir: string): string {
+function lockPath(dir: string): string {
   return `${dir}.lock`;
 }
 

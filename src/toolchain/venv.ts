@@ -46,9 +46,13 @@ export interface Venv {
   bin(name: string): string;
 }
 
+/** An executable in the venv at `dir`. */
+function binPath(dir: string, name: string): string {
+  return path.join(dir, process.platform === 'win32' ? 'Scripts' : 'bin', name);
+}
+
 function venvFrom(plan: VenvPlan, built: boolean): Venv {
-  const binDir = path.join(plan.dir, process.platform === 'win32' ? 'Scripts' : 'bin');
-  return { dir: plan.dir, hash: plan.hash, built, bin: (name) => path.join(binDir, name) };
+  return { dir: plan.dir, hash: plan.hash, built, bin: (name) => binPath(plan.dir, name) };
 }
 
 /** Returns the venv for the requirements, building it first when missing or incomplete. */
@@ -111,21 +115,19 @@ async function install(
   env: NodeJS.ProcessEnv,
   progress: (line: string) => void,
 ): Promise<void> {
-  const bin = (name: string) => path.join(dir, process.platform === 'win32' ? 'Scripts' : 'bin', name);
+  const venvPython = binPath(dir, 'python');
   const uv = await findUv(env);
   if (uv) {
     await execa(uv, ['venv', '--quiet', '--python', python, dir], { env });
     progress(`installing ${requirementsFile} with uv`);
-    await execa(uv, ['pip', 'install', '--quiet', '--python', bin('python'), '-r', requirementsFile], { env });
+    await execa(uv, ['pip', 'install', '--quiet', '--python', venvPython, '-r', requirementsFile], { env });
     return;
   }
   await execa(python, ['-m', 'venv', dir], { env });
   progress(`installing ${requirementsFile} with pip (a minute or two, once)`);
-  await execa(
-    bin('python'),
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile],
-    { env },
-  );
+  await execa(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile], {
+    env,
+  });
 }
 
 /**

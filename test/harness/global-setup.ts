@@ -16,7 +16,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureVenv } from '../../src/toolchain/venv.js';
 import { startMoto } from './moto.js';
 import { type PostgresConnection, startPostgres } from './postgres.js';
-import { openTestRun, type RunningServer } from './test-run.js';
+import { openTestRun } from './test-run.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -41,24 +41,17 @@ function requirements(file: string): string {
 export default async function setup(project: TestProject) {
   const onProgress = (line: string) => console.log(`[setup] ${line}`);
   const run = await openTestRun(onProgress);
-  const started: RunningServer[] = [];
-  const server = async <T extends RunningServer>(starting: Promise<T>): Promise<T> => {
-    const running = await starting;
-    started.push(running);
-    await run.register(running);
-    return running;
-  };
   // All at once, but every part is waited for, so a failure never leaves a server starting unseen.
   const settled = await Promise.allSettled([
     ensureVenv({ onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
-    server(startPostgres()),
-    server(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
+    run.started(startPostgres()),
+    run.started(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
   ]);
   const failure = settled.find((result) => result.status === 'rejected');
   if (failure) {
-    await run.close(started);
+    await run.close();
     await run.recordSetupError(failure.reason);
     throw failure.reason;
   }
@@ -69,7 +62,7 @@ export default async function setup(project: TestProject) {
   project.provide('airflow2Python', fulfilled(airflow2).bin('python'));
   project.provide('postgres', fulfilled(postgres).connection);
   project.provide('motoEndpoint', fulfilled(moto).endpoint);
-  return () => run.close(started);
+  return () => run.close();
 }
 
 function fulfilled<T>(result: PromiseSettledResult<T>): T {

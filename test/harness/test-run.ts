@@ -32,9 +32,10 @@ export interface RunningServer {
 
 export interface TestRun {
   dir: string;
-  register(server: RunningServer): Promise<void>;
-  /** Stops the servers and removes their records, and the folder when this run made it. */
-  close(servers: RunningServer[]): Promise<void>;
+  /** Waits for a server to start, then records it (stopped by `close`, or by scripts/test.mjs). */
+  started<T extends RunningServer>(starting: Promise<T>): Promise<T>;
+  /** Stops the servers started so far and removes their records, and the folder when this run made it. */
+  close(): Promise<void>;
   recordSetupError(error: unknown): Promise<void>;
 }
 
@@ -49,14 +50,18 @@ export async function openTestRun(onProgress: (line: string) => void): Promise<T
   process.env.AIRFLOW__COSMOS__CACHE_DIR = path.join(dir, 'cosmos');
   onProgress(`temp folder of this run: ${dir}`);
   const record = (server: RunningServer) => path.join(dir, 'servers', `${server.name}.json`);
+  const servers: RunningServer[] = [];
   return {
     dir,
-    async register(server) {
+    async started(starting) {
+      const server = await starting;
+      servers.push(server);
       const { name, pid, signal, paths } = server;
       await writeFile(record(server), `${JSON.stringify({ name, pid, signal, paths })}\n`);
       onProgress(`${name} running (pid ${pid}${paths.map((folder) => `, ${folder}`).join('')})`);
+      return server;
     },
-    async close(servers) {
+    async close() {
       await Promise.all(
         servers.map(async (server) => {
           await server.stop();
