@@ -29,12 +29,14 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { expect, inject, it } from 'vitest';
-
+import { runOriginFor } from '../src/audit/origin.js';
+import { auditTablesFor } from '../src/audit/tables.js';
 import { AUDIT_HOOK_SWITCH, dbtEnvironment } from '../src/dbt/command.js';
 import { planDbtLaunch } from '../src/dbt/launch.js';
+import { auditBatch, readRunArtifacts } from '../src/run/collect.js';
 import { planRun } from '../src/run/plan.js';
 import { emptyProgress } from '../src/run/progress.js';
-import { buildBatch, readRunArtifacts, recordBatch, runOriginFor } from '../src/run/record.js';
+import { recordAudit } from '../src/run/record-audit.js';
 import { PlainReporter } from '../src/run/reporters.js';
 import { changedFilesSince, selectChanged } from '../src/select/changed.js';
 import { readSelectionManifestIndexed, selectionIndexPath } from '../src/select/manifest-index.js';
@@ -117,10 +119,24 @@ async function recordPhase(product: TestProduct, warehouse: TestWarehouse): Prom
       status: 'success' as const,
       exitCode: 0,
       errorMessage: null,
+      interrupted: false,
+      manifestRead: undefined,
     };
     const origin = await runOriginFor(product.dir, deps.env);
-    const batch = await buildBatch(plan, execution, artifacts, origin, '', () => new Date());
-    expect((await recordBatch(plan, batch, artifacts.manifest)).error).toBeNull();
+    const batch = auditBatch(execution, artifacts, {
+      productName: plan.projectName,
+      targetName: plan.target.targetName,
+      command: plan.invocation.command,
+      selection: '',
+      origin,
+      recordedAt: new Date(),
+    });
+    const tables = auditTablesFor({
+      projectName: plan.projectName,
+      targetSchema: plan.target.fields.schema,
+      nodes: artifacts.manifest?.nodes,
+    });
+    expect((await recordAudit(plan, batch, tables)).error).toBeNull();
   });
 }
 

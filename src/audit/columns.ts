@@ -13,6 +13,8 @@ export interface AuditColumn {
   readonly name: string;
   readonly type: AuditColumnType;
   readonly description: string;
+  /** Text only: the byte limit, when not its type's (TEXT_MAX_BYTES). The SQL type follows it. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -24,6 +26,9 @@ export const TEXT_MAX_BYTES: Record<'short_text' | 'long_text', number> = {
   short_text: 1024,
   long_text: 65535,
 };
+
+/** Upper bound of one audit INSERT statement in bytes: far under Redshift's 16 MB (var audit_max_statement_bytes). */
+export const AUDIT_MAX_STATEMENT_BYTES = 1_000_000;
 
 export const AUDIT_COLUMNS = [
   { name: 'load_id', type: 'short_text', description: "Invocation id + '.' + node unique_id: one per node per run." },
@@ -150,12 +155,16 @@ export type InvocationRow = RowOf<typeof INVOCATION_COLUMNS>;
 
 /** Byte limit of a column's text, or undefined for non-text columns. */
 export function maxBytesOf(column: AuditColumn): number | undefined {
-  return column.type === 'short_text' || column.type === 'long_text' ? TEXT_MAX_BYTES[column.type] : undefined;
+  if (column.type !== 'short_text' && column.type !== 'long_text') return undefined;
+  return column.maxBytes ?? TEXT_MAX_BYTES[column.type];
 }
+
+/** What a value cut to its column's limit ends with, around its original size in bytes (the macros get the same). */
+export const TRUNCATION_MARKER = { before: ' [truncated by dbt-product-kit: ', after: ' bytes]' } as const;
 
 /** The marker a value truncated to its column's byte limit ends with. */
 export function truncationMarker(originalBytes: number): string {
-  return ` [truncated by dbt-product-kit: ${originalBytes} bytes]`;
+  return `${TRUNCATION_MARKER.before}${originalBytes}${TRUNCATION_MARKER.after}`;
 }
 
 /**

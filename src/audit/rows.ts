@@ -6,59 +6,7 @@
  */
 import type { Manifest, RunResult, RunResults } from '../dbt/artifacts.js';
 import type { AuditRow, InvocationRow } from './columns.js';
-
-/** Where a run came from: GitHub Actions, Airflow, or a person's machine. */
-export interface RunOrigin {
-  run_source: 'github' | 'airflow' | 'local';
-  run_id: string | null;
-  run_url: string | null;
-  repository: string | null;
-  git_sha: string | null;
-  git_ref: string | null;
-  actor: string | null;
-}
-
-/** Reads the run's origin from the environment; `local` supplies what git and the OS know. */
-export function runOrigin(
-  env: NodeJS.ProcessEnv,
-  local: { gitSha?: string | null; gitRef?: string | null; user?: string | null } = {},
-): RunOrigin {
-  const value = (name: string) => env[name] || null;
-  if (env.GITHUB_ACTIONS === 'true') {
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    const repository = value('GITHUB_REPOSITORY');
-    const runId = value('GITHUB_RUN_ID');
-    return {
-      run_source: 'github',
-      run_id: runId,
-      run_url: repository && runId ? `${server}/${repository}/actions/runs/${runId}` : null,
-      repository,
-      git_sha: value('GITHUB_SHA'),
-      git_ref: value('GITHUB_REF_NAME') ?? value('GITHUB_REF'),
-      actor: value('GITHUB_ACTOR'),
-    };
-  }
-  if (env.AIRFLOW_CTX_DAG_ID) {
-    return {
-      run_source: 'airflow',
-      run_id: value('AIRFLOW_CTX_DAG_RUN_ID'),
-      run_url: null,
-      repository: null,
-      git_sha: local.gitSha ?? null,
-      git_ref: local.gitRef ?? null,
-      actor: [env.AIRFLOW_CTX_DAG_ID, env.AIRFLOW_CTX_TASK_ID].filter(Boolean).join('.') || null,
-    };
-  }
-  return {
-    run_source: 'local',
-    run_id: null,
-    run_url: null,
-    repository: null,
-    git_sha: local.gitSha ?? null,
-    git_ref: local.gitRef ?? null,
-    actor: local.user ?? null,
-  };
-}
+import type { RunOrigin } from './origin.js';
 
 /** The audit tables' timestamp text: UTC, 'YYYY-MM-DD HH:MM:SS.ffffff', as the hook writes it. */
 export function auditTimestamp(value: string | Date | null | undefined): string | null {
@@ -67,6 +15,28 @@ export function auditTimestamp(value: string | Date | null | undefined): string 
   const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]00:?00)?$/.exec(value);
   if (!match) return null;
   return `${match[1]} ${match[2]}${(match[3] ?? '.').padEnd(7, '0').slice(0, 7)}`;
+}
+
+/**
+ * JSON as the hook's tojson(value, sort_keys=true) writes it (Python's
+ * json.dumps): keys sorted, `", "` and `": "` between items, every character
+ * outside printable ASCII escaped. tags and meta are stored this way by both
+ * writers, so the same node gives the same text.
+ */
+export function pythonJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value as object).sort();
+    return `{${keys.map((key) => `${pythonJson(key)}: ${pythonJson((value as Record<string, unknown>)[key])}`).join(', ')}}`;
+  }
+  if (typeof value === 'string') {
+    return JSON.stringify(value).replace(
+      /[\u007f-\uffff]/g,
+      (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  }
+  return JSON.stringify(value);
 }
 
 function seconds(timing: RunResult['timing'][number] | undefined): number | null {
@@ -81,10 +51,20 @@ export interface InvocationContext {
   command: string;
   selection: string;
   dbtVersion: string | null;
+  /** When dbt-run started dbt (the invocation row's started_at). */
   startedAt: Date;
   completedAt: Date;
   origin: RunOrigin;
   recordedAt: Date;
+}
+
+/**
+ * When the invocation started by dbt's own clock, as the node rows record it:
+ * run_results.json's invocation_started_at (dbt 1.9+), else when dbt-run
+ * started dbt. The hook records dbt's run_started_at, taken microseconds apart.
+ */
+function invocationStart(runResults: RunResults, context: InvocationContext): string | null {
+  return auditTimestamp(runResults.metadata.invocation_started_at) ?? auditTimestamp(context.startedAt);
 }
 
 /** One audit row per entry of run_results.json, enriched from the manifest when there is one. */
@@ -94,6 +74,7 @@ export function auditRows(
   context: InvocationContext,
 ): AuditRow[] {
   const invocationId = runResults.metadata.invocation_id;
+  const invocationStartedAt = invocationStart(runResults, context);
   return runResults.results.map((result) => {
     const node = manifest?.nodes[result.unique_id];
     const compile = result.timing.find((timing) => timing.name === 'compile');
@@ -110,7 +91,7 @@ export function auditRows(
       status: result.status,
       execution_time: result.execution_time ?? null,
       rows_affected: typeof rowsAffected === 'number' ? rowsAffected : 0,
-      model_execution_date: auditTimestamp(context.startedAt)?.slice(0, 10) ?? null,
+      model_execution_date: invocationStartedAt?.slice(0, 10) ?? null,
       product_name: context.productName,
       target_name: context.targetName,
       unique_id: result.unique_id,
@@ -128,11 +109,12 @@ export function auditRows(
       run_source: context.origin.run_source,
       run_url: context.origin.run_url,
       git_sha: context.origin.git_sha,
-      invocation_started_at: auditTimestamp(context.startedAt),
+      invocation_started_at: invocationStartedAt,
       recorded_by: 'runner',
       recorded_at: auditTimestamp(context.recordedAt),
-      tags: node ? JSON.stringify(node.tags) : null,
-      meta: node ? JSON.stringify({ ...node.meta, ...(node.config.meta ?? {}) }) : null,
+      tags: node ? pythonJson(node.tags) : null,
+      // Config meta over the node's own, as the hook merges them.
+      meta: node ? pythonJson({ ...node.meta, ...(node.config.meta ?? {}) }) : null,
     };
   });
 }

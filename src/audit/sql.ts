@@ -4,7 +4,7 @@
  * the same literal rules, the same byte limits. Every value that reaches SQL
  * goes through sqlLiteral().
  */
-import { type AuditColumn, type AuditColumnType, fitText, maxBytesOf } from './columns.js';
+import { AUDIT_MAX_STATEMENT_BYTES, type AuditColumn, type AuditColumnType, fitText, maxBytesOf } from './columns.js';
 
 export type SqlDialect = 'duckdb' | 'postgres' | 'redshift';
 
@@ -13,9 +13,15 @@ export interface TableRef {
   table: string;
 }
 
-const TYPES: Record<'default' | 'redshift', Record<AuditColumnType, string>> = {
+/**
+ * The SQL type of each logical column type: `default` serves DuckDB and
+ * Postgres, `redshift` Redshift (varchar measured in bytes, at most 65,535).
+ * `{bytes}` stands for the column's byte limit. The product's macros get
+ * every column's SQL types from here (audit_schema.sql).
+ */
+export const SQL_TYPES: Record<SqlTypeFamily, Record<AuditColumnType, string>> = {
   default: {
-    short_text: 'varchar(1024)',
+    short_text: 'varchar({bytes})',
     long_text: 'text',
     bigint: 'bigint',
     float: 'float8',
@@ -23,8 +29,8 @@ const TYPES: Record<'default' | 'redshift', Record<AuditColumnType, string>> = {
     date: 'date',
   },
   redshift: {
-    short_text: 'varchar(1024)',
-    long_text: 'varchar(65535)',
+    short_text: 'varchar({bytes})',
+    long_text: 'varchar({bytes})',
     bigint: 'bigint',
     float: 'double precision',
     timestamp: 'timestamp',
@@ -32,8 +38,16 @@ const TYPES: Record<'default' | 'redshift', Record<AuditColumnType, string>> = {
   },
 };
 
-export function sqlType(type: AuditColumnType, dialect: SqlDialect): string {
-  return TYPES[dialect === 'redshift' ? 'redshift' : 'default'][type];
+export type SqlTypeFamily = 'default' | 'redshift';
+
+export function sqlTypeFamily(dialect: SqlDialect): SqlTypeFamily {
+  return dialect === 'redshift' ? 'redshift' : 'default';
+}
+
+/** The SQL type of one column in a dialect: its logical type's, sized by its byte limit. */
+export function sqlType(column: AuditColumn, dialect: SqlDialect | SqlTypeFamily): string {
+  const family = dialect === 'default' ? 'default' : sqlTypeFamily(dialect);
+  return SQL_TYPES[family][column.type].replace('{bytes}', String(maxBytesOf(column) ?? ''));
 }
 
 export function quoteIdentifier(name: string): string {
@@ -61,7 +75,7 @@ export function sqlLiteral(
     if (typeof value !== 'number' || !Number.isFinite(value)) return 'null';
     if (column.type === 'bigint') return String(Math.trunc(value));
     // Through text: DuckDB would read a bare literal as DECIMAL and lose the last digit.
-    return `cast('${value}' as ${sqlType('float', dialect)})`;
+    return `cast('${value}' as ${sqlType(column, dialect)})`;
   }
   let text = fitText(String(value), maxBytes);
   if (dialect === 'redshift') text = text.replaceAll('\\', '\\\\');
@@ -74,20 +88,18 @@ export function createSchemaSql(schema: string): string {
 }
 
 /**
- * CREATE TABLE IF NOT EXISTS; on Redshift with DISTSTYLE AUTO and the given
- * sort key, exactly as the product's dbt models create the same tables
- * (models/audit/dbt_audit_log.sql says why: small for a long time, then
- * large, no join key that dominates analyst queries; sorted by run start).
+ * CREATE TABLE IF NOT EXISTS; on Redshift followed by the table's options
+ * (see redshiftTableOptions in tables.ts), exactly as the product's dbt
+ * models create the same tables.
  */
 export function createTableSql(
   ref: TableRef,
   columns: readonly AuditColumn[],
   dialect: SqlDialect,
-  sortKey: readonly string[] = [],
+  redshiftOptions = '',
 ): string {
-  const body = columns.map((column) => `  ${column.name} ${sqlType(column.type, dialect)}`).join(',\n');
-  const options =
-    dialect === 'redshift' ? ` diststyle auto${sortKey.length ? ` compound sortkey (${sortKey.join(', ')})` : ''}` : '';
+  const body = columns.map((column) => `  ${column.name} ${sqlType(column, dialect)}`).join(',\n');
+  const options = dialect === 'redshift' && redshiftOptions ? ` ${redshiftOptions}` : '';
   return `create table if not exists ${tableSql(ref)} (\n${body}\n)${options}`;
 }
 
@@ -100,7 +112,7 @@ export function addMissingColumnsSql(
 ): string[] {
   return columns
     .filter((column) => !existing.has(column.name.toLowerCase()))
-    .map((column) => `alter table ${tableSql(ref)} add column ${column.name} ${sqlType(column.type, dialect)}`);
+    .map((column) => `alter table ${tableSql(ref)} add column ${column.name} ${sqlType(column, dialect)}`);
 }
 
 /**
@@ -116,7 +128,7 @@ export function replaceRowsSql(
   key: { column: string; value: string },
   rows: readonly Record<string, unknown>[],
   dialect: SqlDialect,
-  maxStatementBytes = 1_000_000,
+  maxStatementBytes = AUDIT_MAX_STATEMENT_BYTES,
 ): string[] {
   return [deleteRowsSql(ref, columns, key, dialect), ...insertRowsSql(ref, columns, rows, dialect, maxStatementBytes)];
 }
@@ -171,7 +183,7 @@ export function insertRowsSql(
   columns: readonly AuditColumn[],
   rows: readonly Record<string, unknown>[],
   dialect: SqlDialect,
-  maxStatementBytes = 1_000_000,
+  maxStatementBytes = AUDIT_MAX_STATEMENT_BYTES,
 ): string[] {
   const statements: string[] = [];
   const head = `insert into ${tableSql(ref)} (${columns.map((column) => column.name).join(', ')}) values\n`;

@@ -8,6 +8,7 @@
  */
 import { AUDIT_COLUMNS } from './columns.js';
 import { quoteIdentifier, type SqlDialect, type TableRef, tableSql } from './sql.js';
+import { FAILED_STATUSES } from './tables.js';
 
 /** How long audit_recent_failures looks back (the dbt var `audit_failure_days` defaults to this). */
 export const AUDIT_FAILURE_DAYS = 7;
@@ -53,7 +54,7 @@ where recency = 1`,
     sql: ({ log, columns, failuresSince }) => `select
 ${columns}
 from ${log}
-where status in ('error', 'fail', 'runtime error')
+where status in (${FAILED_STATUSES.map((status) => `'${status}'`).join(', ')})
   and invocation_started_at >= ${failuresSince}`,
   },
   {

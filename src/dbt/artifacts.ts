@@ -44,6 +44,8 @@ const runResults = z.looseObject({
     dbt_version: z.string().nullish(),
     generated_at: z.string().nullish(),
     invocation_id: z.string(),
+    /** dbt 1.9+: when dbt started the invocation (UTC, no zone). */
+    invocation_started_at: z.string().nullish(),
   }),
   results: z.array(runResult),
   elapsed_time: z.number().nullish(),
@@ -204,6 +206,15 @@ export async function readRunResults(path: string): Promise<RunResults> {
 
 export async function readManifest(path: string): Promise<Manifest> {
   return parseManifest(await readJson(path, 'manifest.json'), path);
+}
+
+/** manifest.json, or undefined when it is missing or unreadable: callers for whom it only enriches. */
+export async function readManifestQuietly(path: string): Promise<Manifest | undefined> {
+  try {
+    return await readManifest(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** manifest.json as --changed-since needs it (see SelectionManifest). */

@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
+import { isFailedStatus } from '../audit/tables.js';
 
 export interface SummaryNode {
   uniqueId: string;
@@ -33,7 +34,6 @@ export interface RunSummary {
   auditError: string | null;
 }
 
-const FAILED = new Set(['error', 'fail', 'runtime error']);
 const SLOWEST = 10;
 const MESSAGE_CHARS = 1000;
 
@@ -53,7 +53,7 @@ function trimmed(text: string | null, max = MESSAGE_CHARS): string {
 }
 
 export function failedNodes(summary: RunSummary): SummaryNode[] {
-  return summary.nodes.filter((node) => FAILED.has(node.status));
+  return summary.nodes.filter((node) => isFailedStatus(node.status));
 }
 
 function cellText(text: string): string {

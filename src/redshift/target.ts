@@ -5,6 +5,7 @@
  * dbt-product.yml (`audit.redshift`), then by flags.
  */
 import { KitError } from '../errors.js';
+import type { ProductManifest } from '../product/manifest.js';
 
 export interface DataApiTarget {
   /** Provisioned cluster id, or undefined for Serverless. */
@@ -122,4 +123,29 @@ export function dataApiTarget(
 export function describeDataApiTarget(target: DataApiTarget): string {
   const where = target.workgroupName ? `workgroup ${target.workgroupName}` : `cluster ${target.clusterIdentifier}`;
   return `${where}/${target.database} (${target.region})`;
+}
+
+/** dbt-product.yml's audit.redshift, with each flag given winning over it. */
+export function redshiftOverrides(
+  product: ProductManifest | undefined,
+  flags: DataApiOverrides | undefined,
+): DataApiOverrides {
+  const file = product?.audit.redshift;
+  const defined = Object.fromEntries(Object.entries(flags ?? {}).filter(([, value]) => value !== undefined));
+  return {
+    cluster: file?.cluster,
+    workgroup: file?.workgroup,
+    database: file?.database,
+    region: file?.region,
+    secretArn: file?.secret_arn,
+    dbUser: file?.db_user,
+    iamIdentity: file?.iam_identity,
+    // A flag for one kind of Redshift, or one way to sign in, replaces the file's others.
+    ...(defined.cluster ? { workgroup: undefined } : {}),
+    ...(defined.workgroup ? { cluster: undefined } : {}),
+    ...(defined.secretArn || defined.dbUser || defined.iamIdentity
+      ? { secretArn: undefined, dbUser: undefined, iamIdentity: undefined }
+      : {}),
+    ...defined,
+  };
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { postgresConnectionOf, sinkForTarget } from '../audit/sinks/index.js';
+import { auditTablesFor } from '../audit/tables.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
@@ -37,12 +38,12 @@ async function redshiftSinkCheck(
   flags: RunFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<Check> {
-  const { auditTables, redshiftOverrides } = await import('./record.js');
+  const { redshiftOverrides } = await import('../redshift/target.js');
   const { readProductManifest } = await import('../product/read.js');
   try {
     const sink = await sinkForTarget({
       target,
-      tables: auditTables(undefined, '', target),
+      tables: auditTablesFor({ projectName: '', targetSchema: target.fields.schema }),
       projectDir,
       env,
       redshift: redshiftOverrides(await readProductManifest(projectDir), auditRedshiftFlags(flags)),

@@ -7,12 +7,14 @@
  */
 import path from 'node:path';
 import { readSpooled, type SinkContext, settleSpooled, sinkForTarget, spooledFiles } from '../audit/sinks/index.js';
+import { auditTablesFor } from '../audit/tables.js';
+import { readManifestQuietly } from '../dbt/artifacts.js';
 import { readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { formatError, UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
+import { redshiftOverrides } from '../redshift/target.js';
 import type { RunnerIo } from './cli.js';
 import { auditRedshiftFlags, type RunFlags } from './options.js';
-import { auditTables, readManifestQuietly, redshiftOverrides } from './record.js';
 
 export interface FlushOptions {
   projectDir: string;
@@ -37,7 +39,7 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
   const projectDir = path.resolve(options.projectDir);
   const project = await readProjectFile(projectDir);
   const targetDir = path.resolve(projectDir, project.targetPath);
-  const manifest = await readManifestQuietly(targetDir);
+  const manifest = await readManifestQuietly(path.join(targetDir, 'manifest.json'));
   const product = await readProductManifest(projectDir);
   const results: FlushedUpload[] = [];
   for (const file of await spooledFiles(targetDir)) {
@@ -64,7 +66,12 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
       });
       const sink = await sinkForTarget({
         target,
-        tables: auditTables(manifest, project.name, target),
+        tables: auditTablesFor({
+          projectName: project.name,
+          targetSchema: target.fields.schema,
+          nodes: manifest?.nodes,
+          declared: product?.audit,
+        }),
         projectDir,
         env: options.env,
         redshift: redshiftOverrides(product, options.redshift),

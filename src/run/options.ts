@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { DBT_COMMANDS, type DbtCommand } from '../dbt/command.js';
 import { UsageError } from '../errors.js';
 import type { DataApiOverrides } from '../redshift/target.js';
-import type { RunOptions } from './runner.js';
+import type { RunOptions } from './types.js';
 
 export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor', 'audit', 'upstreams'] as const;
 export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];

@@ -14,7 +14,7 @@ import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/prof
 import { KitError } from '../errors.js';
 import type { selectChanged } from '../select/changed.js';
 import type { RunReporter } from './reporters.js';
-import type { RunDependencies, RunOptions } from './runner.js';
+import type { RunDependencies, RunOptions } from './types.js';
 
 export interface RunPlan {
   projectName: string;

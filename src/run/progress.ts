@@ -1,4 +1,5 @@
 /** Live progress of a dbt run, folded from its events (pure). */
+import { isFailedStatus } from '../audit/tables.js';
 import { type DbtEvent, nodeResultStatus } from '../dbt/events.js';
 
 export interface FinishedNode {
@@ -22,8 +23,6 @@ export interface Progress {
   /** Error-level messages dbt logged (crashes before any node, run errors). */
   errors: string[];
 }
-
-export const FAILED_STATUSES = new Set(['error', 'fail', 'runtime error']);
 
 export function emptyProgress(): Progress {
   return { invocationId: null, total: null, running: new Map(), finished: [], counts: {}, errors: [] };
@@ -62,7 +61,7 @@ export function applyEvent(progress: Progress, event: DbtEvent): FinishedNode | 
 /** "12/24 done, 1 failed; running: a, b" */
 export function progressLine(progress: Progress, command: string): string {
   const done = progress.finished.length;
-  const failed = progress.finished.filter((node) => FAILED_STATUSES.has(node.status)).length;
+  const failed = progress.finished.filter((node) => isFailedStatus(node.status)).length;
   const running = [...progress.running.values()];
   return [
     `dbt ${command}: ${done}${progress.total === null ? '' : `/${progress.total}`} done`,

@@ -3,8 +3,10 @@
  * listr2 task in a terminal, one line per node elsewhere (folded into a log
  * group on GitHub Actions), NDJSON under --json.
  */
+
+import { isFailedStatus } from '../audit/tables.js';
 import type { DbtEvent } from '../dbt/events.js';
-import { FAILED_STATUSES, type FinishedNode, type Progress, progressLine } from './progress.js';
+import { type FinishedNode, type Progress, progressLine } from './progress.js';
 
 export interface RunReport {
   exitCode: number;
@@ -31,13 +33,7 @@ export interface RunReporter {
 type Write = (text: string) => void;
 
 function nodeLine(node: FinishedNode): string {
-  const mark = FAILED_STATUSES.has(node.status)
-    ? '✗'
-    : node.status === 'skipped'
-      ? '-'
-      : node.status === 'warn'
-        ? '!'
-        : '✓';
+  const mark = isFailedStatus(node.status) ? '✗' : node.status === 'skipped' ? '-' : node.status === 'warn' ? '!' : '✓';
   const seconds = node.seconds === null ? '' : ` (${node.seconds.toFixed(2)}s)`;
   return `${mark} ${node.status.padEnd(7)} ${node.resourceType} ${node.name}${seconds}`;
 }
@@ -205,7 +201,7 @@ export class TtyReporter implements RunReporter {
     this.progress = progress;
     const error = dbtError(event, finished);
     if (error) this.errors.push(error);
-    this.show(finished && FAILED_STATUSES.has(finished.status) ? nodeLine(finished) : undefined);
+    this.show(finished && isFailedStatus(finished.status) ? nodeLine(finished) : undefined);
   }
 
   output(line: string): void {

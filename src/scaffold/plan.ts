@@ -8,7 +8,8 @@
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
 import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
-import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
+import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-facts.js';
+import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
 import {
   airflowConstraintsUrl,
@@ -54,8 +55,8 @@ export interface TemplateContext {
   iam: boolean;
   warehouseLabel: string;
   redshiftTargets: { name: string; schema: string; threads: number }[];
-  auditColumns: TemplateColumn[];
-  invocationColumns: TemplateColumn[];
+  /** The audit tables' definition, as the macros, models and README write it. */
+  audit: AuditTemplateFacts;
   /** The analyst views' descriptions and dbt model SQL, by view name. */
   views: Record<string, { description: string; sql: string }>;
   auditFailureDays: number;
@@ -71,23 +72,6 @@ export interface TemplateContext {
   serverlessSchedule: string;
   /** The SNS documents' schema names and version, as dbt-run writes them. */
   messages: { alertSchema: string; eventSchema: string; version: number };
-}
-
-interface TemplateColumn {
-  name: string;
-  type: string;
-  description: string;
-  /** Jinja literal: a number, or none. */
-  maxBytes: string;
-}
-
-function templateColumns(columns: readonly AuditColumn[]): TemplateColumn[] {
-  return columns.map((column) => ({
-    name: column.name,
-    type: column.type,
-    description: column.description,
-    maxBytes: String(maxBytesOf(column) ?? 'none'),
-  }));
 }
 
 export function templateContext(
@@ -108,8 +92,7 @@ export function templateContext(
       { name: 'dev', schema: `${options.name}_dev`, threads: 4 },
       { name: 'prod', schema: options.name, threads: 8 },
     ],
-    auditColumns: templateColumns(AUDIT_COLUMNS),
-    invocationColumns: templateColumns(INVOCATION_COLUMNS),
+    audit: auditTemplateFacts(),
     views: Object.fromEntries(
       AUDIT_VIEWS.map((view) => [
         view.name,
@@ -168,7 +151,7 @@ export function productManifest(
         events: { topic_arn: placeholder('events', 'prod') },
       },
     },
-    audit: { schema: 'audit', table: 'dbt_audit_log' },
+    audit: { schema: DEFAULT_AUDIT_SCHEMA, table: AUDIT_TABLES.log.model },
     upstream: parents.map((parent) => ({
       name: parent.name,
       git: parent.url,

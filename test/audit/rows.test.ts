@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auditRows, auditTimestamp, invocationRow, runOrigin } from '../../src/audit/rows.js';
+import { runOrigin } from '../../src/audit/origin.js';
+import { auditRows, auditTimestamp, invocationRow } from '../../src/audit/rows.js';
 import { parseRunResults } from '../../src/dbt/artifacts.js';
 
 describe('auditTimestamp', () => {

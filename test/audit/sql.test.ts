@@ -8,6 +8,7 @@ import {
   sqlLiteral,
   tupleSql,
 } from '../../src/audit/sql.js';
+import { AUDIT_TABLES, redshiftTableOptions } from '../../src/audit/tables.js';
 
 function column(name: string) {
   const found = AUDIT_COLUMNS.find((candidate) => candidate.name === name);
@@ -46,12 +47,11 @@ describe('sqlLiteral', () => {
 describe('DDL', () => {
   it('creates tables with Redshift options only on Redshift', () => {
     const ref = { schema: 'shop_audit', table: 'dbt_audit_log' };
-    expect(createTableSql(ref, AUDIT_COLUMNS, 'redshift', ['invocation_started_at'])).toMatch(
+    const options = redshiftTableOptions({ ...AUDIT_TABLES.log, sortKey: ['invocation_started_at'] });
+    expect(createTableSql(ref, AUDIT_COLUMNS, 'redshift', options)).toMatch(
       /message varchar\(65535\)[\s\S]*\) diststyle auto compound sortkey \(invocation_started_at\)$/,
     );
-    expect(createTableSql(ref, AUDIT_COLUMNS, 'postgres', ['invocation_started_at'])).toMatch(
-      /message text[\s\S]*\n\)$/,
-    );
+    expect(createTableSql(ref, AUDIT_COLUMNS, 'postgres', options)).toMatch(/message text[\s\S]*\n\)$/);
     expect(
       addMissingColumnsSql(ref, AUDIT_COLUMNS, new Set(AUDIT_COLUMNS.slice(0, -1).map((c) => c.name)), 'duckdb'),
     ).toEqual(['alter table "shop_audit"."dbt_audit_log" add column meta text']);

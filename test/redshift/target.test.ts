@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { productManifestSchema } from '../../src/product/manifest.js';
-import { dataApiTarget, describeDataApiTarget, parseRedshiftHost } from '../../src/redshift/target.js';
-import { redshiftOverrides } from '../../src/run/record.js';
+import {
+  dataApiTarget,
+  describeDataApiTarget,
+  parseRedshiftHost,
+  redshiftOverrides,
+} from '../../src/redshift/target.js';
 
 describe('parseRedshiftHost', () => {
   it('reads a provisioned cluster endpoint', () => {

@@ -3,8 +3,8 @@ import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEventLine } from '../../src/dbt/events.js';
+import { readRunArtifacts } from '../../src/run/collect.js';
 import { applyEvent, emptyProgress, type Progress } from '../../src/run/progress.js';
-import { readRunArtifacts } from '../../src/run/record.js';
 import { tempDir } from '../harness/product.js';
 
 let targetDir: string;

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { auditJsonlPath, sinkForTarget } from '../../src/audit/sinks/index.js';
+import { auditTablesFor } from '../../src/audit/tables.js';
 import { readManifest, readSelectionManifest } from '../../src/dbt/artifacts.js';
 import { resolveTarget } from '../../src/dbt/profiles.js';
-import { auditTables } from '../../src/run/record.js';
 import { selectionIndexPath } from '../../src/select/manifest-index.js';
 import { readRunResults, runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
@@ -93,7 +93,7 @@ describe.each(WAREHOUSES)('dbt-run on $label', (warehouse) => {
       const manifest = await readManifest(path.join(product.dir, 'target', 'manifest.json'));
       const sink = await sinkForTarget({
         target,
-        tables: auditTables(manifest, 'shop', target),
+        tables: auditTablesFor({ projectName: 'shop', targetSchema: target.fields.schema, nodes: manifest.nodes }),
         projectDir: product.dir,
         env: process.env,
       });

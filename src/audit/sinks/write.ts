@@ -3,7 +3,7 @@
  * analyst views when missing, add columns a newer kit defines, then replace
  * the invocation's rows, all in one transaction.
  */
-import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS } from '../columns.js';
+import type { AuditColumn } from '../columns.js';
 import {
   addMissingColumnsSql,
   createSchemaSql,
@@ -13,6 +13,7 @@ import {
   type SqlDialect,
   type TableRef,
 } from '../sql.js';
+import { AUDIT_TABLES, type AuditTableDefinition, redshiftTableOptions } from '../tables.js';
 import { AUDIT_VIEWS, createViewSql, viewRef } from '../views.js';
 import type { AuditBatch, AuditTables } from './types.js';
 
@@ -36,11 +37,6 @@ export interface RowsToAppend {
   rows: readonly Record<string, unknown>[];
 }
 
-const TABLES = [
-  { key: 'log', columns: AUDIT_COLUMNS, sortKey: ['invocation_started_at', 'unique_id'] },
-  { key: 'invocations', columns: INVOCATION_COLUMNS, sortKey: ['started_at'] },
-] as const;
-
 /**
  * One upload, in order (without BEGIN/COMMIT): create or migrate the tables,
  * delete the invocation's rows, insert them again. With `append`, the rows
@@ -59,13 +55,13 @@ export async function planBatch(
   // an audit writer may lack, and on Redshift its failure would roll back the whole upload.
   const ddl: string[] = [];
   const schemas = new Set<string>();
-  for (const { key, columns, sortKey } of TABLES) {
+  for (const [key, table] of Object.entries(AUDIT_TABLES) as [keyof AuditTables, AuditTableDefinition][]) {
     const ref = tables[key];
     const existing = await executor.columns(ref);
     if (existing.size === 0) {
       schemas.add(ref.schema);
-      ddl.push(createTableSql(ref, columns, dialect, sortKey));
-    } else ddl.push(...addMissingColumnsSql(ref, columns, existing, dialect));
+      ddl.push(createTableSql(ref, table.columns, dialect, redshiftTableOptions(table)));
+    } else ddl.push(...addMissingColumnsSql(ref, table.columns, existing, dialect));
   }
   // The analyst views, after the tables they read. dbt builds the same views when the product
   // is built; whichever comes first, dbt replaces them and the sink leaves existing ones alone.
@@ -75,13 +71,14 @@ export async function planBatch(
     }
   }
   statements.push(...[...schemas].map(createSchemaSql), ...ddl);
+  // Both tables are keyed by invocation: an upload replaces one invocation's rows.
   const key = { column: 'invocation_id', value: batch.invocationId };
   // Both deletes first and the invocation row last: an upload that needs several
   // transactions (the Data API's batches) never shows an invocation row without
   // all of its node rows.
   const uploads: RowsToAppend[] = [
-    { ref: tables.log, columns: AUDIT_COLUMNS, rows: batch.nodes },
-    { ref: tables.invocations, columns: INVOCATION_COLUMNS, rows: [batch.invocation] },
+    { ref: tables.log, columns: AUDIT_TABLES.log.columns, rows: batch.nodes },
+    { ref: tables.invocations, columns: AUDIT_TABLES.invocations.columns, rows: [batch.invocation] },
   ];
   for (const upload of uploads) statements.push(deleteRowsSql(upload.ref, upload.columns, key, dialect));
   for (const upload of uploads) {

@@ -18,9 +18,9 @@
   {%- if not execute or results | length == 0 -%}
     {{ return('') }}
   {%- endif -%}
-  {%- set switched_off = ('false', '0', 'no', 'off') -%}
-  {%- if (env_var('DBT_PRODUCT_KIT_AUDIT_HOOK', 'on') | lower) in switched_off
-      or (var('audit_hook_enabled', true) | string | lower) in switched_off -%}
+  {%- set switch = audit_hook_switch() -%}
+  {%- if (env_var(switch.env, 'on') | lower) in switch.off_values
+      or (var(switch.var, true) | string | lower) in switch.off_values -%}
     {{ return('') }}
   {%- endif -%}
   {%- if flags.WHICH not in ('run', 'build', 'test', 'seed', 'snapshot', 'retry') -%}
@@ -35,7 +35,7 @@
   {%- do audit_ensure_table(relation) -%}
   {%- set columns = audit_columns() -%}
   {%- set invocation = audit_invocation_values() -%}
-  {%- set max_statement_bytes = var('audit_max_statement_bytes', 1000000) | int -%}
+  {%- set max_statement_bytes = audit_max_statement_bytes() -%}
   {%- set insert_into -%}
     insert into {{ relation }} ({{ columns | map(attribute='name') | join(', ') }}) values
   {%- endset -%}
@@ -73,13 +73,16 @@
 
 {# Values shared by every row of this invocation. #}
 {% macro audit_invocation_values() %}
+  {#- The rules of dbt-product-kit's runOrigin (src/audit/origin.ts): the origin variables win over detection. -#}
+  {%- set origin = audit_origin_env() -%}
   {%- set github = env_var('GITHUB_ACTIONS', '') == 'true' -%}
   {%- set airflow = env_var('AIRFLOW_CTX_DAG_ID', '') != '' -%}
-  {%- set source = env_var('DBT_PRODUCT_RUN_SOURCE', '') or ('github' if github else ('airflow' if airflow else 'local')) -%}
-  {%- set url = env_var('DBT_PRODUCT_RUN_URL', '') -%}
-  {%- if not url and github -%}
-    {%- set url = env_var('GITHUB_SERVER_URL', 'https://github.com') ~ '/' ~ env_var('GITHUB_REPOSITORY', '') ~ '/actions/runs/' ~ env_var('GITHUB_RUN_ID', '') -%}
+  {%- set source = env_var(origin.source, '') or ('github' if github else ('airflow' if airflow else 'local')) -%}
+  {%- set url = env_var(origin.url, '') -%}
+  {%- if not url and github and env_var('GITHUB_REPOSITORY', '') and env_var('GITHUB_RUN_ID', '') -%}
+    {%- set url = (env_var('GITHUB_SERVER_URL', '') or 'https://github.com') ~ '/' ~ env_var('GITHUB_REPOSITORY') ~ '/actions/runs/' ~ env_var('GITHUB_RUN_ID') -%}
   {%- endif -%}
+  {%- set git_sha = env_var(origin.git_sha, '') or (env_var('GITHUB_SHA', '') if github else '') -%}
   {{ return({
     'invocation_id': invocation_id,
     'product_name': var('product_name', project_name),
@@ -87,7 +90,7 @@
     'dbt_version': dbt_version,
     'run_source': source,
     'run_url': url or none,
-    'git_sha': env_var('DBT_PRODUCT_GIT_SHA', env_var('GITHUB_SHA', '')) or none,
+    'git_sha': git_sha or none,
     'model_execution_date': run_started_at.strftime('%Y-%m-%d'),
     'invocation_started_at': run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f'),
     'recorded_by': 'hook',
@@ -105,6 +108,10 @@
   {%- set started = (result.timing | first).started_at if result.timing else none -%}
   {%- set completed = (result.timing | last).completed_at if result.timing else none -%}
   {%- set rows_affected = (result.adapter_response or {}).get('rows_affected') -%}
+  {#- Config meta over the node's own, as dbt-run merges them; both write JSON with sorted keys. -#}
+  {%- set meta = {} -%}
+  {%- do meta.update(node.meta or {}) -%}
+  {%- do meta.update(node.config.meta or {}) -%}
   {%- set row = {
     'load_id': invocation.invocation_id ~ '.' ~ node.unique_id,
     'database_name': node.database,
@@ -125,8 +132,8 @@
     'message': result.message,
     'failures': result.failures,
     'thread_id': result.thread_id,
-    'tags': tojson(node.tags or []),
-    'meta': tojson(node.config.meta or node.meta or {}),
+    'tags': tojson(node.tags or [], sort_keys=true),
+    'meta': tojson(meta, sort_keys=true),
   } -%}
   {%- do row.update(invocation) -%}
   {{ return(row) }}
@@ -144,9 +151,10 @@
   so a custom generate_schema_name or alias moves the hook's writes too.
 #}
 {% macro audit_relation() %}
-  {%- set node = graph.nodes.get('model.' ~ project_name ~ '.dbt_audit_log') -%}
+  {%- set model = audit_tables().log.model -%}
+  {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model) -%}
   {%- if node is none -%}
-    {{ exceptions.raise_compiler_error('the audit model dbt_audit_log is missing from ' ~ project_name ~ ' (models/audit/)') }}
+    {{ exceptions.raise_compiler_error('the audit model ' ~ model ~ ' is missing from ' ~ project_name ~ ' (models/audit/)') }}
   {%- endif -%}
   {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
@@ -159,15 +167,15 @@
     {%- set ddl -%}
       create table {{ relation }} (
       {%- for column in audit_columns() %}
-        {{ column.name }} {{ audit_sql_type(column.type) }}{{ ',' if not loop.last }}
+        {{ column.name }} {{ audit_sql_type(column) }}{{ ',' if not loop.last }}
       {%- endfor %}
-      ) {{ audit_table_options() }}
+      ) {{ audit_table_options('log') }}
     {%- endset -%}
     {%- do audit_execute(ddl) -%}
   {%- else -%}
     {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
     {%- for column in audit_columns() if column.name not in present -%}
-      {%- do audit_execute('alter table ' ~ existing ~ ' add column ' ~ column.name ~ ' ' ~ audit_sql_type(column.type)) -%}
+      {%- do audit_execute('alter table ' ~ existing ~ ' add column ' ~ column.name ~ ' ' ~ audit_sql_type(column)) -%}
     {%- endfor -%}
   {%- endif -%}
 {% endmacro %}

@@ -3,32 +3,17 @@
   `default__` serves DuckDB and Postgres, `redshift__` serves Redshift.
 -#}
 
-{# The SQL type of a logical audit column type (see audit_columns). #}
-{% macro audit_sql_type(column_type) %}
-  {{ return(adapter.dispatch('audit_sql_type')(column_type)) }}
+{# The SQL type of an audit column (see audit_columns: each column carries its types). #}
+{% macro audit_sql_type(column) %}
+  {{ return(adapter.dispatch('audit_sql_type')(column)) }}
 {% endmacro %}
 
-{% macro default__audit_sql_type(column_type) %}
-  {{ return({
-    'short_text': 'varchar(1024)',
-    'long_text': 'text',
-    'bigint': 'bigint',
-    'float': 'float8',
-    'timestamp': 'timestamp',
-    'date': 'date',
-  }[column_type]) }}
+{% macro default__audit_sql_type(column) %}
+  {{ return(column.sql_types.default) }}
 {% endmacro %}
 
-{% macro redshift__audit_sql_type(column_type) %}
-  {#- Redshift measures varchar in bytes and stops at 65,535. -#}
-  {{ return({
-    'short_text': 'varchar(1024)',
-    'long_text': 'varchar(65535)',
-    'bigint': 'bigint',
-    'float': 'double precision',
-    'timestamp': 'timestamp',
-    'date': 'date',
-  }[column_type]) }}
+{% macro redshift__audit_sql_type(column) %}
+  {{ return(column.sql_types.redshift) }}
 {% endmacro %}
 
 {#
@@ -60,7 +45,7 @@
         {{ return(value | int | string) }}
       {%- endif -%}
       {#- Python's repr round-trips; a bare literal would be read as DECIMAL first by DuckDB and lose the last digit. -#}
-      {{ return("cast('" ~ value ~ "' as " ~ audit_sql_type('float') ~ ")") }}
+      {{ return("cast('" ~ value ~ "' as " ~ audit_sql_type(column) ~ ")") }}
     {%- endif -%}
     {{ return('null') }}
   {%- endif -%}
@@ -86,20 +71,19 @@
   {%- if encoded | length <= max_bytes -%}
     {{ return(text) }}
   {%- endif -%}
-  {%- set marker = ' [truncated by dbt-product-kit: ' ~ (encoded | length) ~ ' bytes]' -%}
+  {%- set marker = audit_truncation_marker(encoded | length) -%}
   {{ return(encoded[:max_bytes - (marker | length)].decode('utf-8', 'ignore') ~ marker) }}
 {% endmacro %}
 
-{# Table options of the audit table: Redshift distribution and sort keys, nothing elsewhere. #}
-{% macro audit_table_options() %}
-  {{ return(adapter.dispatch('audit_table_options')()) }}
+{# Table options of an audit table (log or invocations): Redshift distribution and sort keys, nothing elsewhere. #}
+{% macro audit_table_options(table='log') %}
+  {{ return(adapter.dispatch('audit_table_options')(table)) }}
 {% endmacro %}
 
-{% macro default__audit_table_options() %}
+{% macro default__audit_table_options(table) %}
   {{ return('') }}
 {% endmacro %}
 
-{% macro redshift__audit_table_options() %}
-  {#- See models/audit/dbt_audit_log.sql for why AUTO and this sort key. -#}
-  {{ return('diststyle auto compound sortkey (invocation_started_at, unique_id)') }}
+{% macro redshift__audit_table_options(table) %}
+  {{ return(audit_tables()[table].redshift_options) }}
 {% endmacro %}

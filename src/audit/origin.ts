@@ -1,0 +1,94 @@
+/**
+ * Where a run came from (GitHub Actions, Airflow, a person's machine), as
+ * the audit rows record it. The on-run-end hook applies the same rules in
+ * Jinja (audit_invocation_values, with the variable names rendered from
+ * RUN_ORIGIN_ENV): the variables below win over what is detected, so an
+ * orchestrator can say what it knows and both writers record it alike.
+ */
+import os from 'node:os';
+
+/** Variables that say where a run came from, over what the kit detects. */
+export const RUN_ORIGIN_ENV = {
+  source: 'DBT_PRODUCT_RUN_SOURCE',
+  url: 'DBT_PRODUCT_RUN_URL',
+  gitSha: 'DBT_PRODUCT_GIT_SHA',
+} as const;
+
+export type RunSource = 'github' | 'airflow' | 'local';
+
+export interface RunOrigin {
+  run_source: RunSource | string;
+  run_id: string | null;
+  run_url: string | null;
+  repository: string | null;
+  git_sha: string | null;
+  git_ref: string | null;
+  actor: string | null;
+}
+
+/** What git and the OS know of a local run. */
+export interface LocalFacts {
+  gitSha?: string | null;
+  gitRef?: string | null;
+  user?: string | null;
+}
+
+function detected(env: NodeJS.ProcessEnv, local: LocalFacts): RunOrigin {
+  const value = (name: string) => env[name] || null;
+  if (env.GITHUB_ACTIONS === 'true') {
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const repository = value('GITHUB_REPOSITORY');
+    const runId = value('GITHUB_RUN_ID');
+    return {
+      run_source: 'github',
+      run_id: runId,
+      run_url: repository && runId ? `${server}/${repository}/actions/runs/${runId}` : null,
+      repository,
+      git_sha: value('GITHUB_SHA'),
+      git_ref: value('GITHUB_REF_NAME') ?? value('GITHUB_REF'),
+      actor: value('GITHUB_ACTOR'),
+    };
+  }
+  const base = {
+    run_url: null,
+    repository: null,
+    git_sha: local.gitSha ?? null,
+    git_ref: local.gitRef ?? null,
+  };
+  if (env.AIRFLOW_CTX_DAG_ID) {
+    return {
+      ...base,
+      run_source: 'airflow',
+      run_id: value('AIRFLOW_CTX_DAG_RUN_ID'),
+      actor: [env.AIRFLOW_CTX_DAG_ID, env.AIRFLOW_CTX_TASK_ID].filter(Boolean).join('.') || null,
+    };
+  }
+  return { ...base, run_source: 'local', run_id: null, actor: local.user ?? null };
+}
+
+/** Reads the run's origin from the environment (pure); `local` supplies what git and the OS know. */
+export function runOrigin(env: NodeJS.ProcessEnv, local: LocalFacts = {}): RunOrigin {
+  const origin = detected(env, local);
+  return {
+    ...origin,
+    run_source: env[RUN_ORIGIN_ENV.source] || origin.run_source,
+    run_url: env[RUN_ORIGIN_ENV.url] || origin.run_url,
+    git_sha: env[RUN_ORIGIN_ENV.gitSha] || origin.git_sha,
+  };
+}
+
+/** Where the run came from: the environment, else the local git commit and user. */
+export async function runOriginFor(projectDir: string, env: NodeJS.ProcessEnv): Promise<RunOrigin> {
+  return runOrigin(env, { ...(await localGit(projectDir)), user: os.userInfo().username });
+}
+
+async function localGit(projectDir: string): Promise<{ gitSha: string | null; gitRef: string | null }> {
+  try {
+    const { simpleGit } = await import('simple-git');
+    const git = simpleGit(projectDir);
+    const [sha, ref] = await Promise.all([git.revparse(['HEAD']), git.revparse(['--abbrev-ref', 'HEAD'])]);
+    return { gitSha: sha.trim() || null, gitRef: ref.trim() || null };
+  } catch {
+    return { gitSha: null, gitRef: null };
+  }
+}

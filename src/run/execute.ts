@@ -1,0 +1,94 @@
+/**
+ * Step 2 of a run: dbt itself, with live progress from its JSON events. It
+ * ends when dbt exits, whatever happened: the status and exit code come from
+ * dbt's exit or the signal that stopped it. Reading manifest.json starts as
+ * soon as dbt starts its first node (it is complete by then), so collecting
+ * the results does not wait for it.
+ */
+import path from 'node:path';
+import type { InvocationStatus } from '../audit/rows.js';
+import type { Manifest } from '../dbt/artifacts.js';
+import { dbtArgs } from '../dbt/command.js';
+import { reportedVersion } from '../dbt/events.js';
+import { isSupportedVersion, MIN_DBT_VERSION } from '../dbt/locate.js';
+import { runDbtProcess } from '../dbt/process.js';
+import type { RunPlan } from './plan.js';
+import { applyEvent, emptyProgress, type Progress } from './progress.js';
+import type { RunDependencies } from './types.js';
+
+/** What dbt did: its progress (events), when, which version, and how it ended. */
+export interface Execution {
+  progress: Progress;
+  startedAt: Date;
+  completedAt: Date;
+  dbtVersion: string | null;
+  status: InvocationStatus;
+  exitCode: number;
+  /** Why dbt or the runner failed (exit code 2), from the events and dbt's other output. */
+  errorMessage: string | null;
+  interrupted: boolean;
+  /** manifest.json, read once dbt started its first node (undefined: not read yet). */
+  manifestRead: Promise<Manifest | undefined> | undefined;
+}
+
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** dbt's exit (or the signal that stopped the run) → status and dbt-run's exit code. */
+export function outcomeOf(
+  dbtExit: number | undefined,
+  interruptedBy: NodeJS.Signals | undefined,
+): { status: InvocationStatus; exitCode: number } {
+  if (interruptedBy) return { status: 'interrupted', exitCode: SIGNAL_EXIT[interruptedBy] ?? 2 };
+  if (dbtExit === 0) return { status: 'success', exitCode: 0 };
+  if (dbtExit === 1) return { status: 'failed', exitCode: 1 };
+  return { status: 'error', exitCode: 2 };
+}
+
+export async function executeDbt(
+  plan: RunPlan,
+  deps: Pick<RunDependencies, 'reporter' | 'onInterrupt' | 'now'>,
+): Promise<Execution> {
+  const now = deps.now ?? (() => new Date());
+  const { reporter } = deps;
+  const progress = emptyProgress();
+  let dbtVersion = plan.dbt.version ?? null;
+  let manifestRead: Promise<Manifest | undefined> | undefined;
+  reporter.start(
+    `dbt ${plan.invocation.command} on ${plan.target.targetName} (${plan.dbt.source}: ${plan.dbt.path}${dbtVersion ? `, dbt ${dbtVersion}` : ''})`,
+  );
+  const startedAt = now();
+  const dbt = await runDbtProcess({
+    dbtPath: plan.launch.file,
+    args: [...plan.launch.prefix, ...dbtArgs(plan.invocation)],
+    cwd: plan.projectDir,
+    env: plan.dbtEnv,
+    onInterrupt: deps.onInterrupt,
+    onEvent: (event) => {
+      const version = reportedVersion(event);
+      if (version) {
+        dbtVersion = version;
+        if (!isSupportedVersion(version))
+          progress.errors.push(`dbt ${version} is older than ${MIN_DBT_VERSION.join('.')}: results may be incomplete`);
+      }
+      if (!manifestRead && event.name === 'LogStartLine') {
+        // The artifact reader (and its schema library) loads here, not at start-up.
+        const file = path.join(plan.targetDir, 'manifest.json');
+        manifestRead = import('../dbt/artifacts.js').then((artifacts) => artifacts.readManifestQuietly(file));
+      }
+      reporter.event(event, progress, applyEvent(progress, event));
+    },
+    onOutput: (line) => reporter.output(line),
+  });
+  const { status, exitCode } = outcomeOf(dbt.exitCode, dbt.interruptedBy);
+  return {
+    progress,
+    startedAt,
+    completedAt: now(),
+    dbtVersion,
+    status,
+    exitCode,
+    errorMessage: exitCode === 2 ? [...progress.errors, ...dbt.otherOutput.slice(-5)].join('\n') || null : null,
+    interrupted: dbt.interruptedBy !== undefined,
+    manifestRead,
+  };
+}

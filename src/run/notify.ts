@@ -1,0 +1,38 @@
+/**
+ * Step 5 of a run: the failure alert and the completion event, to the topics
+ * the flags, the environment or dbt-product.yml name for the run's
+ * environment. Nothing here throws: each problem is a line to report.
+ */
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { notifyRun, type TopicFlags, topicsFor } from '../alerts/notify.js';
+import type { AuditBatch } from '../audit/sinks/types.js';
+import type { TableRef } from '../audit/sql.js';
+import type { ProductManifest } from '../product/manifest.js';
+
+export interface Notifications {
+  sent: string[];
+  skipped: string[];
+  failed: string[];
+}
+
+export async function sendNotifications(
+  batch: AuditBatch,
+  where: { product: string; targetName: string; auditTable: TableRef },
+  config: {
+    manifest: ProductManifest | undefined;
+    flags: TopicFlags;
+    env: NodeJS.ProcessEnv;
+    sns?: SNSClient | undefined;
+  },
+): Promise<Notifications> {
+  const topics = topicsFor(config.manifest, where.targetName, config.flags, config.env);
+  if (!topics.alerts && !topics.events) return { sent: [], skipped: topics.skipped, failed: [] };
+  // The SDK is loaded only when a topic is configured: it would otherwise add to every run's start-up.
+  const { snsPublisher } = await import('../alerts/publish.js');
+  const notified = await notifyRun(
+    batch,
+    { product: where.product, topics, auditTable: where.auditTable },
+    snsPublisher(config.env, config.sns),
+  );
+  return { sent: notified.sent, skipped: topics.skipped, failed: notified.failed };
+}

@@ -1,0 +1,55 @@
+/**
+ * Step 4 of a run: the audit batch to the target's sink, spooled first so
+ * that nothing is lost when the sink fails (the copy moves to the audit
+ * folder once the sink has it). A sink failure is reported, never thrown:
+ * it must not change dbt's result. Adapters without a runner sink keep the
+ * in-dbt hook; the runner then writes only the JSONL copy.
+ */
+import path from 'node:path';
+import { type SinkContext, settleSpooled, sinkForTarget, spoolBatch, writeAuditJsonl } from '../audit/sinks/index.js';
+import type { AuditBatch, AuditTables } from '../audit/sinks/types.js';
+import { AuditWriteError } from '../audit/sinks/types.js';
+import type { RunPlan } from './plan.js';
+
+export interface Recorded {
+  rows: number;
+  /** "<sink> <where>", or null when nothing reached a sink. */
+  location: string | null;
+  error: string | null;
+  jsonlPath: string;
+}
+
+export const NOT_RECORDED = { rows: 0, location: null, error: null } as const;
+
+export type RecordPlan = Pick<RunPlan, 'runnerAudit' | 'targetDir' | 'projectDir' | 'target' | 'dbtEnv'>;
+
+export async function recordAudit(
+  plan: RecordPlan,
+  batch: AuditBatch,
+  tables: AuditTables,
+  sinkOptions: Pick<SinkContext, 'redshift' | 'redshiftClient' | 'dataApiOptions'> = {},
+): Promise<Recorded> {
+  if (!plan.runnerAudit) {
+    return { ...NOT_RECORDED, jsonlPath: await writeAuditJsonl(plan.targetDir, batch) };
+  }
+  const spooled = await spoolBatch(plan.targetDir, batch);
+  try {
+    const sink = await sinkForTarget({
+      target: plan.target,
+      tables,
+      projectDir: plan.projectDir,
+      env: plan.dbtEnv,
+      ...sinkOptions,
+    });
+    if (!sink) throw new AuditWriteError(`no audit sink for ${plan.target.type}`, { sink: plan.target.type });
+    await sink.write(batch);
+    const jsonlPath = await settleSpooled(plan.targetDir, batch.invocationId);
+    return { rows: batch.nodes.length, location: `${sink.kind} ${sink.location}`, error: null, jsonlPath };
+  } catch (error) {
+    return {
+      ...NOT_RECORDED,
+      error: `${(error as Error).message} (rows kept in ${path.relative(plan.projectDir, spooled)}: dbt-run audit flush sends them)`,
+      jsonlPath: spooled,
+    };
+  }
+}
