@@ -42,17 +42,25 @@ export function jinjaColumn(column: AuditColumn): string {
   });
 }
 
+/** A Markdown table, its columns padded to their widest cell (as Biome formats the README's tables). */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
 /** A Markdown table of columns: name, logical type, Redshift type (with its byte limit), meaning. */
 export function columnsMarkdown(columns: readonly AuditColumn[]): string {
-  const cell = (text: string) => text.replaceAll('|', '\\|');
-  return [
-    '| column | type | Redshift type | meaning |',
-    '|---|---|---|---|',
-    ...columns.map(
-      (column) =>
-        `| \`${column.name}\` | ${column.type} | \`${sqlType(column, 'redshift')}\` | ${cell(column.description)} |`,
-    ),
-  ].join('\n');
+  return markdownTable(
+    ['column', 'type', 'Redshift type', 'meaning'],
+    columns.map((column) => [
+      `\`${column.name}\``,
+      column.type,
+      `\`${sqlType(column, 'redshift')}\``,
+      column.description.replaceAll('|', '\\|'),
+    ]),
+  );
 }
 
 export interface TemplateColumn {

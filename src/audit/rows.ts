@@ -39,9 +39,21 @@ export function pythonJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Microseconds since the epoch of an ISO timestamp, keeping the digits Date drops (dbt writes six). */
+function epochMicros(iso: string): number {
+  const fraction = /\.(\d+)/.exec(iso)?.[1] ?? '';
+  const whole = Date.parse(iso.replace(/\.\d+/, ''));
+  return whole * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+}
+
+/**
+ * Seconds between a timing's start and end to the microsecond, computed as
+ * Python's timedelta.total_seconds() does (whole microseconds / 10^6), so the
+ * hook and the runner store the same float.
+ */
 function seconds(timing: RunResult['timing'][number] | undefined): number | null {
   if (!timing?.started_at || !timing.completed_at) return null;
-  const elapsed = (Date.parse(timing.completed_at) - Date.parse(timing.started_at)) / 1000;
+  const elapsed = (epochMicros(timing.completed_at) - epochMicros(timing.started_at)) / 1e6;
   return Number.isFinite(elapsed) ? elapsed : null;
 }
 

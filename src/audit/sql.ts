@@ -68,7 +68,7 @@ export function sqlLiteral(
   value: unknown,
   column: AuditColumn,
   dialect: SqlDialect,
-  maxBytes: number = maxBytesOf(column) ?? 65535,
+  maxBytes: number | undefined = maxBytesOf(column),
 ): string {
   if (value === null || value === undefined) return 'null';
   if (column.type === 'bigint' || column.type === 'float') {
@@ -77,7 +77,8 @@ export function sqlLiteral(
     // Through text: DuckDB would read a bare literal as DECIMAL and lose the last digit.
     return `cast('${value}' as ${sqlType(column, dialect)})`;
   }
-  let text = fitText(String(value), maxBytes);
+  // Text columns are fitted to their limit; timestamps and dates have none (and are short).
+  let text = maxBytes === undefined ? String(value) : fitText(String(value), maxBytes);
   if (dialect === 'redshift') text = text.replaceAll('\\', '\\\\');
   const quoted = `'${text.replaceAll("'", "''")}'`;
   return column.type === 'timestamp' || column.type === 'date' ? `cast(${quoted} as ${column.type})` : quoted;

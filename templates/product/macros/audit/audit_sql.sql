@@ -49,7 +49,10 @@
     {%- endif -%}
     {{ return('null') }}
   {%- endif -%}
-  {%- set text = audit_fit_text(value | string, column.max_bytes or 65535) -%}
+  {%- set text = value | string -%}
+  {%- if column.max_bytes is not none -%}
+    {%- set text = audit_fit_text(text, column.max_bytes) -%}
+  {%- endif -%}
   {%- if escape_backslash -%}
     {%- set text = text.replace('\\', '\\\\') -%}
   {%- endif -%}
