@@ -9,10 +9,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { writeFileAtomically } from '../atomic-file.js';
 import { UsageError } from '../errors.js';
 import { mergeTexts } from '../git/index.js';
+import { rewriteProductManifest } from '../product/edit.js';
 import { PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 import { readProductManifest } from '../product/read.js';
 import type { ParentProduct } from '../upstream/parent.js';
@@ -111,10 +111,9 @@ export async function upgradeProduct(options: UpgradeOptions): Promise<UpgradeRe
     const nextBase = baseDocument(managed);
     if ((await read(BASE_FILE)) !== nextBase)
       await writeFileAtomically(path.join(options.projectDir, BASE_FILE), nextBase);
-    const manifestFile = path.join(options.projectDir, PRODUCT_MANIFEST_FILE);
-    const document = parseDocument(await readFile(manifestFile, 'utf8'));
-    document.setIn(['kit'], kitRecord(options.kit.version, managed));
-    await writeFileAtomically(manifestFile, document.toString({ lineWidth: 0 }));
+    await rewriteProductManifest(options.projectDir, (document) =>
+      document.setIn(['kit'], kitRecord(options.kit.version, managed)),
+    );
   }
   return { files, fromVersion: product.kit?.version, toVersion: options.kit.version };
 }

@@ -4,7 +4,7 @@
  * land in packages.yml and package-lock.yml), then the parent is read from
  * git at that revision (through the git adapter): its full commit sha, its
  * dbt project name, its public models (the only ones a child may ref()) and,
- * from its dbt-product.yml, its prod events topic.
+ * from its dbt-product.yml read through the schema, its prod events topic.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import { cloneBare, GitError, isRemoteRef, listFiles, remoteRefs, resolveCommit, showFile } from '../git/index.js';
 import { isPlaceholderArn, PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
+import { parseProductManifest } from '../product/read.js';
 
 export interface ParentSpec {
   /** The git URL as given (no credential in it). */
@@ -73,15 +74,11 @@ export function publicModelsIn(yamlText: string): string[] {
     .map((model) => (model as { name: string }).name);
 }
 
-/** A kit-made parent's prod events topic, unless it is still the scaffold's placeholder. */
-function eventsTopicIn(text: string, _spec: ParentSpec): string | undefined {
-  try {
-    const product = parseYaml(text) as { environments?: Record<string, { events?: { topic_arn?: unknown } }> };
-    const arn = product?.environments?.prod?.events?.topic_arn;
-    return typeof arn === 'string' && !isPlaceholderArn(arn) ? arn : undefined;
-  } catch {
-    return undefined; // not a dbt-product.yml the kit wrote
-  }
+/** The parent's prod events topic from its dbt-product.yml, validated by the schema; a placeholder is no topic. */
+function eventsTopicIn(text: string, spec: ParentSpec): string | undefined {
+  const product = parseProductManifest(text, `the parent ${spec.url} at ${spec.revision}: ${PRODUCT_MANIFEST_FILE}`);
+  const arn = product.environments.prod?.events?.topic_arn;
+  return arn && !isPlaceholderArn(arn) ? arn : undefined;
 }
 
 function unreadable(spec: ParentSpec, error: unknown): UsageError {
