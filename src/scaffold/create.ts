@@ -1,12 +1,12 @@
 /** `createProduct`: the library call behind `create-dbt-product`, without any terminal UI. */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { initialCommit, isInsideWorkTree } from '../git/index.js';
 import type { Orchestrator } from '../product/manifest.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { type ParentProduct, readParent } from '../upstream/parent.js';
 import { kitVersion } from '../version.js';
 import { checkTargetDir, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
-import { initialCommit, isInsideWorkTree } from './git.js';
 import type { ScaffoldOptions } from './options.js';
 import { type PlannedFile, planProduct, type TemplateFile } from './plan.js';
 

@@ -1,28 +1,11 @@
 /** The `create-dbt-product upgrade` command: runs the upgrade in the current directory and reports it. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { diffTexts } from '../git/index.js';
 import type { Orchestrator } from '../product/manifest.js';
 import type { CliIo } from './cli.js';
 import { kitFacts, kitTemplates } from './create.js';
 import { type FileUpgrade, upgradeProduct } from './upgrade.js';
-
-/** A unified diff of one file's change (git diff --no-index), for --dry-run. */
-async function diffOf(file: string, before: string, after: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'create-dbt-product-diff-'));
-  try {
-    await writeFile(path.join(dir, 'before'), before);
-    await writeFile(path.join(dir, 'after'), after);
-    const result = await execa('git', ['diff', '--no-index', '--no-color', '--', 'before', 'after'], {
-      cwd: dir,
-      reject: false,
-    });
-    return result.stdout.replaceAll('a/before', `a/${file}`).replaceAll('b/after', `b/${file}`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 const VERBS: Record<FileUpgrade['action'], string> = {
   unchanged: 'unchanged',
@@ -47,7 +30,7 @@ export async function runUpgrade(io: CliIo, options: { dryRun: boolean }): Promi
     io.stdout.write(`${VERBS[file.action]}: ${file.path}${conflicts}\n`);
     if (options.dryRun && file.content !== undefined) {
       const before = await readFile(path.join(io.cwd, file.path), 'utf8').catch(() => '');
-      io.stdout.write(`${await diffOf(file.path, before, file.content)}\n`);
+      io.stdout.write(`${await diffTexts(before, file.content, file.path)}\n`);
     }
   }
   const conflicts = changed.filter((file) => file.action === 'conflict');

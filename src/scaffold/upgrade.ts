@@ -7,13 +7,12 @@
  * one is written with conflict markers and reported. Deciding what to do with
  * each file is pure; git, reading and writing are the shell.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { parseDocument } from 'yaml';
 import { writeFileAtomically } from '../atomic-file.js';
 import { UsageError } from '../errors.js';
+import { mergeTexts } from '../git/index.js';
+import { rewriteProductManifest } from '../product/edit.js';
 import { PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 import { readProductManifest } from '../product/read.js';
 import type { ParentProduct } from '../upstream/parent.js';
@@ -66,25 +65,9 @@ export async function upgradeFile(file: FileVersions, merge: Merge): Promise<Fil
     : { path: file.path, action: 'merged', content: merged.text };
 }
 
-/** git merge-file: exit code = number of conflicts (negative on error). */
-export const gitMergeFile: Merge = async (ours, base, next) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'create-dbt-product-merge-'));
-  try {
-    const files = ['ours', 'base', 'next'].map((name) => path.join(dir, name));
-    await Promise.all([ours, base, next].map((text, index) => writeFile(files[index] as string, text)));
-    const result = await execa(
-      'git',
-      ['merge-file', '-p', '-L', 'yours', '-L', 'as generated', '-L', 'kit', ...(files as [string, string, string])],
-      // The merged file exactly, its last newline included.
-      { reject: false, stripFinalNewline: false },
-    );
-    const exitCode = result.exitCode ?? 255;
-    if (exitCode < 0 || exitCode > 127) throw new Error(`git merge-file failed: ${result.stderr}`);
-    return { text: result.stdout, conflicts: exitCode };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-};
+/** The kit's merge: git merge-file, its conflict markers naming each side for the user. */
+export const gitMergeFile: Merge = (ours, base, next) =>
+  mergeTexts({ ours, base, theirs: next }, { ours: 'yours', base: 'as generated', theirs: 'kit' });
 
 export interface UpgradeOptions {
   projectDir: string;
@@ -128,10 +111,9 @@ export async function upgradeProduct(options: UpgradeOptions): Promise<UpgradeRe
     const nextBase = baseDocument(managed);
     if ((await read(BASE_FILE)) !== nextBase)
       await writeFileAtomically(path.join(options.projectDir, BASE_FILE), nextBase);
-    const manifestFile = path.join(options.projectDir, PRODUCT_MANIFEST_FILE);
-    const document = parseDocument(await readFile(manifestFile, 'utf8'));
-    document.setIn(['kit'], kitRecord(options.kit.version, managed));
-    await writeFileAtomically(manifestFile, document.toString({ lineWidth: 0 }));
+    await rewriteProductManifest(options.projectDir, (document) =>
+      document.setIn(['kit'], kitRecord(options.kit.version, managed)),
+    );
   }
   return { files, fromVersion: product.kit?.version, toVersion: options.kit.version };
 }

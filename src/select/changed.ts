@@ -2,11 +2,12 @@
  * Selection by change (`--changed-since REF`): the files that differ from REF
  * (committed since the merge base, staged, unstaged or untracked) mapped to
  * the nodes of the last manifest, so no `dbt ls` and no full parse is needed.
- * The planner is pure; reading git is a thin shell below it.
+ * The planner is pure; the git adapter reads the changes, and the shell below
+ * words its errors for the flag.
  */
-import path from 'node:path';
 import type { SelectionManifest } from '../dbt/artifacts.js';
 import { KitError } from '../errors.js';
+import { filesChangedSince, GitRepositoryError } from '../git/index.js';
 
 /** Files whose change can touch every node: run the whole product. */
 export const PROJECT_WIDE_FILES = new Set([
@@ -126,6 +127,20 @@ export class GitRefError extends KitError {
   }
 }
 
+/** What each reason the repository cannot answer means for --changed-since. */
+function changedSinceMessage(error: GitRepositoryError, projectDir: string, ref: string): string {
+  switch (error.problem) {
+    case 'not-a-repository':
+      return `--changed-since needs a git repository, and ${projectDir} is not in one`;
+    case 'no-commit':
+      return `--changed-since needs a commit to compare with, and the repository at ${projectDir} has none yet`;
+    case 'unknown-revision':
+      return `unknown git ref "${ref}" for --changed-since: fetch it first (e.g. actions/checkout with fetch-depth: 0)`;
+    case 'unrelated-history':
+      return `"${ref}" shares no history with HEAD: --changed-since needs a ref on the same line of work`;
+  }
+}
+
 /**
  * Files changed since `ref` (merge base to HEAD, plus staged, unstaged and
  * untracked ones), relative to the project directory. Files outside the
@@ -134,50 +149,12 @@ export class GitRefError extends KitError {
 export async function changedFilesSince(projectDir: string, ref: string): Promise<string[]> {
   if (ref.startsWith('-'))
     throw new GitRefError(`"${ref}" is not a git ref: give --changed-since a branch, tag or commit`);
-  const { simpleGit } = await import('simple-git');
-  const git = simpleGit(projectDir);
-  // simple-git waits 50 ms more after a git process that printed nothing, so each call
-  // here prints something: the top level and HEAD, the merge base, and the status (whose
-  // branch line is always there). The three run at once; their errors are read in order.
-  const [where, base, status] = await Promise.allSettled([
-    git.revparse(['--show-toplevel', 'HEAD']),
-    git.raw(['merge-base', ref, 'HEAD']),
-    git.status(['--untracked-files=all']),
-  ]);
-  if (where.status === 'rejected') {
-    const inRepository = await git.checkIsRepo().catch(() => false);
-    throw new GitRefError(
-      inRepository
-        ? `--changed-since needs a commit to compare with, and the repository at ${projectDir} has none yet`
-        : `--changed-since needs a git repository, and ${projectDir} is not in one`,
-      { cause: where.reason },
-    );
+  try {
+    return await filesChangedSince(projectDir, ref);
+  } catch (error) {
+    if (error instanceof GitRepositoryError) {
+      throw new GitRefError(changedSinceMessage(error, projectDir, ref), { cause: error });
+    }
+    throw error;
   }
-  const [top = '', head = ''] = where.value.split('\n');
-  if (base.status === 'rejected' || !base.value.trim()) {
-    throw new GitRefError(
-      base.status === 'rejected'
-        ? `unknown git ref "${ref}" for --changed-since: fetch it first (e.g. actions/checkout with fetch-depth: 0)`
-        : `"${ref}" shares no history with HEAD: --changed-since needs a ref on the same line of work`,
-      { cause: base.status === 'rejected' ? base.reason : undefined },
-    );
-  }
-  if (status.status === 'rejected') throw status.reason;
-  // The merge base to HEAD is REF...HEAD; nothing was committed since when the base is HEAD.
-  const mergeBase = base.value.trim();
-  const committed =
-    mergeBase === head.trim()
-      ? []
-      : (await git.raw(['diff', '--name-only', '--no-renames', '--diff-filter=d', mergeBase, 'HEAD']))
-          .split('\n')
-          .filter(Boolean);
-  const { not_added, created, modified, renamed, staged, deleted } = status.value;
-  const local = [...not_added, ...created, ...modified, ...renamed.map((entry) => entry.to), ...staged];
-  const gone = new Set(deleted);
-  const relativeTo = path.relative(top.trim(), path.resolve(projectDir));
-  return [...new Set([...committed, ...local])]
-    .filter((file) => !gone.has(file))
-    .map((file) => path.posix.relative(relativeTo.split(path.sep).join('/'), file))
-    .filter((file) => !file.startsWith('..'))
-    .sort();
 }

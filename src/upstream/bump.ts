@@ -8,12 +8,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { writeFileAtomically } from '../atomic-file.js';
 import { runDbtCaptured } from '../dbt/process.js';
 import { UsageError } from '../errors.js';
-import type { ProductManifest } from '../product/manifest.js';
+import { editProductManifest } from '../product/edit.js';
+import { PRODUCT_MANIFEST_FILE, type ProductManifest } from '../product/manifest.js';
 import { readParent } from './parent.js';
 
 const bumpManifest = z.looseObject({
@@ -74,14 +74,18 @@ export function repinPackages(text: string, url: string, sha: string, label: str
   return lines.join('\n');
 }
 
-/** dbt-product.yml with upstream `name`'s revision set (pure; comments kept). */
+/**
+ * dbt-product.yml with upstream `name`'s revision set (pure; comments and
+ * formatting kept), validated against the schema: a result that fails it
+ * throws, so nothing is written.
+ */
 export function repinProductManifest(text: string, name: string, sha: string): string {
-  const document = parseDocument(text);
-  const upstream = document.toJS().upstream as { name: string }[] | undefined;
-  const index = upstream?.findIndex((entry) => entry.name === name) ?? -1;
-  if (index < 0) throw new UsageError(`dbt-product.yml lists no upstream ${name}`);
-  document.setIn(['upstream', index, 'revision'], sha);
-  return document.toString({ lineWidth: 0 });
+  return editProductManifest(text, PRODUCT_MANIFEST_FILE, (document) => {
+    const upstream = document.toJS()?.upstream as { name?: unknown }[] | undefined;
+    const index = Array.isArray(upstream) ? upstream.findIndex((entry) => entry?.name === name) : -1;
+    if (index < 0) throw new UsageError(`${PRODUCT_MANIFEST_FILE} lists no upstream ${name}`);
+    document.setIn(['upstream', index, 'revision'], sha);
+  });
 }
 
 export interface Bump {
@@ -140,7 +144,7 @@ export async function bumpUpstreams(options: BumpOptions): Promise<Bump[]> {
   const before = await readBumpManifest(options.targetDir);
 
   const packagesFile = path.join(options.projectDir, 'packages.yml');
-  const manifestFile = path.join(options.projectDir, 'dbt-product.yml');
+  const manifestFile = path.join(options.projectDir, PRODUCT_MANIFEST_FILE);
   const [packagesText, manifestText] = await Promise.all([
     readFile(packagesFile, 'utf8'),
     readFile(manifestFile, 'utf8'),

@@ -2,16 +2,18 @@
  * Parent products (`create-dbt-product --parent <git-url>#<revision>`): the
  * spec is checked without I/O (no credential may ride in the URL: it would
  * land in packages.yml and package-lock.yml), then the parent is read from
- * git at that revision: its full commit sha, its dbt project name and its
- * public models, the only ones a child may ref().
+ * git at that revision (through the git adapter): its full commit sha, its
+ * dbt project name, its public models (the only ones a child may ref()) and,
+ * from its dbt-product.yml read through the schema, its prod events topic.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { SimpleGit } from 'simple-git';
 import { parse as parseYaml } from 'yaml';
-import { lastLine, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { cloneBare, GitError, isRemoteRef, listFiles, remoteRefs, resolveCommit, showFile } from '../git/index.js';
 import { isPlaceholderArn, PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
+import { parseProductManifest } from '../product/read.js';
 
 export interface ParentSpec {
   /** The git URL as given (no credential in it). */
@@ -72,74 +74,80 @@ export function publicModelsIn(yamlText: string): string[] {
     .map((model) => (model as { name: string }).name);
 }
 
-/** A kit-made parent's prod events topic, unless it is still the scaffold's placeholder. */
-async function eventsTopicAt(git: SimpleGit, sha: string): Promise<string | undefined> {
+/** The parent's prod events topic from its dbt-product.yml, validated by the schema; a placeholder is no topic. */
+function eventsTopicIn(text: string, spec: ParentSpec): string | undefined {
+  const product = parseProductManifest(text, `the parent ${spec.url} at ${spec.revision}: ${PRODUCT_MANIFEST_FILE}`);
+  const arn = product.environments.prod?.events?.topic_arn;
+  return arn && !isPlaceholderArn(arn) ? arn : undefined;
+}
+
+function unreadable(spec: ParentSpec, error: unknown): UsageError {
+  const detail = error instanceof GitError ? error.detail : String(error);
+  return new UsageError(`cannot read the parent repository ${spec.url}: ${detail}`, { cause: error });
+}
+
+/** A bare clone of the parent in `dir`: shallow when the revision is a branch or tag the remote advertises. */
+async function cloneParent(spec: ParentSpec, dir: string): Promise<void> {
+  let refs: Map<string, string>;
   try {
-    const product = parseYaml(await git.show([`${sha}:${PRODUCT_MANIFEST_FILE}`])) as {
-      environments?: Record<string, { events?: { topic_arn?: unknown } }>;
-    };
-    const arn = product?.environments?.prod?.events?.topic_arn;
-    return typeof arn === 'string' && !isPlaceholderArn(arn) ? arn : undefined;
-  } catch {
-    return undefined; // not made by the kit, or no dbt-product.yml
+    refs = await remoteRefs(spec.url);
+  } catch (error) {
+    throw unreadable(spec, error);
+  }
+  if (isRemoteRef(refs, spec.revision)) {
+    try {
+      return await cloneBare(spec.url, dir, { ref: spec.revision });
+    } catch {
+      // A server without shallow clones: the whole history below.
+    }
+  }
+  try {
+    await cloneBare(spec.url, dir);
+  } catch (error) {
+    throw unreadable(spec, error);
   }
 }
 
 /**
  * Reads the parent at its revision: a bare clone in a temp folder (shallow
  * when the revision is a branch or tag), the commit it names, its
- * dbt_project.yml and its models' YAML. Nothing is written anywhere else.
+ * dbt_project.yml, its models' YAML and its dbt-product.yml. Nothing is
+ * written anywhere else.
  */
 export async function readParent(spec: ParentSpec): Promise<ParentProduct> {
-  const { simpleGit } = await import('simple-git');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'create-dbt-product-parent-'));
   try {
-    const git = simpleGit(dir);
-    try {
-      await git.clone(spec.url, dir, ['--bare', '--quiet', '--depth', '1', '--branch', spec.revision]);
-    } catch {
-      // Not a branch or tag (a commit), or a server without shallow clones: the whole history.
-      try {
-        await git.clone(spec.url, dir, ['--bare', '--quiet']);
-      } catch (error) {
-        throw new UsageError(
-          `cannot read the parent repository ${spec.url}: ${lastLine(String((error as Error).message ?? error))}`,
-        );
-      }
-    }
-    let sha: string;
-    try {
-      sha = (await git.revparse(['--verify', '--quiet', `${spec.revision}^{commit}`])).trim();
-    } catch {
-      sha = '';
-    }
-    if (!/^[0-9a-f]{40}$/.test(sha)) {
+    await cloneParent(spec, dir);
+    const sha = await resolveCommit(dir, spec.revision);
+    if (!sha) {
       throw new UsageError(`unknown revision "${spec.revision}" in ${spec.url}: give a tag, branch or commit it has`);
+    }
+    const files = await listFiles(dir, sha);
+    if (!files.includes('dbt_project.yml')) {
+      throw new UsageError(`${spec.url} at ${spec.revision} has no dbt_project.yml: --parent takes a dbt project`);
     }
     let project: { name?: unknown; 'model-paths'?: unknown };
     try {
-      project = parseYaml(await git.show([`${sha}:dbt_project.yml`])) ?? {};
-    } catch {
-      throw new UsageError(`${spec.url} at ${spec.revision} has no dbt_project.yml: --parent takes a dbt project`);
+      project = parseYaml(await showFile(dir, sha, 'dbt_project.yml')) ?? {};
+    } catch (cause) {
+      throw new UsageError(`${spec.url} at ${spec.revision}: dbt_project.yml is not valid YAML`, { cause });
     }
     if (typeof project.name !== 'string' || !project.name) {
       throw new UsageError(`${spec.url} at ${spec.revision}: dbt_project.yml names no project`);
     }
     const modelPaths = Array.isArray(project['model-paths']) ? (project['model-paths'] as string[]) : ['models'];
-    const files = (await git.raw(['ls-tree', '-r', '--name-only', sha]))
-      .split('\n')
-      .filter((file) => /\.ya?ml$/.test(file) && modelPaths.some((folder) => file.startsWith(`${folder}/`)));
+    const schemaFiles = files.filter(
+      (file) => /\.ya?ml$/.test(file) && modelPaths.some((folder) => file.startsWith(`${folder}/`)),
+    );
     const publicModels = new Set<string>();
-    for (const file of files) {
-      for (const model of publicModelsIn(await git.show([`${sha}:${file}`]))) publicModels.add(model);
+    for (const file of schemaFiles) {
+      for (const model of publicModelsIn(await showFile(dir, sha, file))) publicModels.add(model);
     }
-    return {
-      ...spec,
-      sha,
-      name: project.name,
-      publicModels: [...publicModels].sort(),
-      eventsTopicArn: await eventsTopicAt(git, sha),
-    };
+    // A parent that is not a kit product has no dbt-product.yml, and so no events topic.
+    const eventsTopicArn = files.includes(PRODUCT_MANIFEST_FILE)
+      ? eventsTopicIn(await showFile(dir, sha, PRODUCT_MANIFEST_FILE), spec)
+      : undefined;
+    return { ...spec, sha, name: project.name, publicModels: [...publicModels].sort(), eventsTopicArn };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,23 +3,54 @@
  * changes nothing in the child (its pin holds through dbt deps) until the
  * bump, which repins packages.yml and dbt-product.yml, installs the new
  * revision and names the child nodes that depend on the changed parent model.
- * The pure parts (comparisons, repinning) are tested directly.
+ * The pure parts (comparisons, repinning and its validation) are tested
+ * directly, and a repin that would break dbt-product.yml with a stand-in dbt.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { productManifestSchema } from '../../src/product/manifest.js';
+import { ProductManifestError } from '../../src/product/read.js';
+import { createProduct } from '../../src/scaffold/create.js';
+import { normaliseOptions } from '../../src/scaffold/options.js';
 import {
   affectedNodes,
   type BumpManifest,
   bumpReport,
+  bumpUpstreams,
   changedPackageNodes,
   repinPackages,
   repinProductManifest,
 } from '../../src/upstream/bump.js';
 import { commitAll } from '../harness/git.js';
-import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { runDbt, runDbtRun, scaffoldTestProduct, type TestProduct, tempDir } from '../harness/product.js';
 
 const cleanups: (() => Promise<void>)[] = [];
+
+/** A valid dbt-product.yml with comments, one upstream `p` whose revision line is `revision`. */
+function productManifestText(revision: string): string {
+  return [
+    '# the product',
+    'schema_version: 1',
+    'name: c',
+    'owner: data-team # who answers',
+    'description: A child.',
+    'warehouse: { type: redshift, auth: password }',
+    'environments:',
+    '  local:',
+    '    target: local',
+    'audit:',
+    '  schema: audit',
+    '  table: dbt_audit_log',
+    '# parents, pinned',
+    'upstream:',
+    '  - name: p',
+    '    git: file:///srv/p',
+    `    ${revision}`,
+    '',
+  ].join('\n');
+}
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
@@ -53,11 +84,19 @@ describe('bump planning (pure)', () => {
     expect(repinPackages(packages, 'file:///srv/q', 'ccc', 'v2')).toBe(
       '# pins\npackages:\n  - git: "file:///srv/p"\n    revision: "aaa" # v1\n  - git: "file:///srv/q"\n    revision: "ccc" # v2\n',
     );
-    const manifest = '# the product\nname: c\nupstream:\n  - name: p\n    git: file:///srv/p\n    revision: aaa\n';
-    expect(repinProductManifest(manifest, 'p', 'ddd')).toBe(
-      '# the product\nname: c\nupstream:\n  - name: p\n    git: file:///srv/p\n    revision: ddd\n',
-    );
+    const manifest = productManifestText('revision: aaa # pinned by hand');
+    expect(repinProductManifest(manifest, 'p', 'ddd')).toBe(productManifestText('revision: ddd # pinned by hand'));
     expect(() => repinProductManifest(manifest, 'zz', 'ddd')).toThrow('dbt-product.yml lists no upstream zz');
+  });
+
+  it('refuses a repin whose result fails the schema, in one line naming the file and the problem', () => {
+    expect(() => repinProductManifest(productManifestText('revision: aaa'), 'p', '')).toThrow(
+      /^dbt-product\.yml left as it was: the change would make it invalid \(upstream\.0\.revision: .+\)$/,
+    );
+    // A file that was already broken (edited since it was read) is not rewritten either.
+    const broken = productManifestText('revision: aaa').replace(/^owner:.*\n/m, '');
+    expect(() => repinProductManifest(broken, 'p', 'ddd')).toThrow(ProductManifestError);
+    expect(() => repinProductManifest(broken, 'p', 'ddd')).toThrow(/invalid \(owner: .+\)$/);
   });
 
   it('reports each parent in a few lines', () => {
@@ -79,6 +118,48 @@ describe('bump planning (pure)', () => {
       '  model.p.a → model.c.x',
       'q: already at cccccccccccc',
     ]);
+  });
+});
+
+describe('bumpUpstreams (real git, a stand-in dbt)', () => {
+  it('writes neither file when the repinned dbt-product.yml would fail the schema', async () => {
+    const root = await tempDir('dbt-product-kit-bump-');
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const parentDir = path.join(root, 'p');
+    await createProduct(normaliseOptions({ dir: parentDir, name: 'p', git: false }));
+    await commitAll(parentDir, 'p v1');
+    const child = path.join(root, 'c');
+    await mkdir(child);
+    const url = `file://${parentDir}`;
+    const manifest = productManifestText('revision: aaa').replace('file:///srv/p', url);
+    const packages = `packages:\n  - git: "${url}"\n    revision: "aaa"\n`;
+    // The product as it was read (valid); the file has since lost its owner.
+    const product = productManifestSchema.parse(parse(manifest));
+    await writeFile(path.join(child, 'dbt-product.yml'), manifest.replace(/^owner:.*\n/m, ''));
+    await writeFile(path.join(child, 'packages.yml'), packages);
+    // dbt deps and parse succeed; parse leaves an empty manifest to compare with.
+    const dbt = path.join(root, 'dbt');
+    await writeFile(
+      dbt,
+      '#!/bin/sh\nif [ "$1" = parse ]; then mkdir -p target && echo \'{"nodes": {}}\' > target/manifest.json; fi\n',
+      { mode: 0o755 },
+    );
+    const before = await readdir(child);
+
+    await expect(
+      bumpUpstreams({
+        projectDir: child,
+        projectName: 'c',
+        product,
+        dbtPath: dbt,
+        dbtArgs: [],
+        env: { PATH: process.env.PATH ?? '' },
+        targetDir: path.join(child, 'target'),
+      }),
+    ).rejects.toThrow(/^dbt-product\.yml left as it was: the change would make it invalid \(owner: /);
+    expect(await readFile(path.join(child, 'packages.yml'), 'utf8')).toBe(packages);
+    expect(await readFile(path.join(child, 'dbt-product.yml'), 'utf8')).toBe(manifest.replace(/^owner:.*\n/m, ''));
+    expect((await readdir(child)).sort()).toEqual([...before, 'target'].sort());
   });
 });
 

@@ -2,7 +2,7 @@
  * Parent products: the --parent spec (pure), reading a parent from a real
  * local git repository at a tag, a branch or a commit, and the one-line
  * refusals (bad URL, unknown revision, not a dbt project, a credential in
- * the URL) that leave nothing written.
+ * the URL, a dbt-product.yml that fails the schema) that leave nothing written.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProductManifestError } from '../../src/product/read.js';
 import { createProduct } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { parseParentSpec, publicModelsIn, readParent } from '../../src/upstream/parent.js';
@@ -36,6 +37,12 @@ beforeAll(async () => {
   await mkdir(plain);
   await writeFile(path.join(plain, 'README.md'), '# not dbt\n');
   await commitAll(plain, 'plain');
+  // A kit product whose dbt-product.yml fails the schema.
+  const broken = path.join(root, 'shop-broken');
+  await simpleGit(root).clone(parentDir, broken);
+  const manifest = path.join(broken, 'dbt-product.yml');
+  await writeFile(manifest, (await readFile(manifest, 'utf8')).replace('type: redshift\n', 'type: bigquery\n'));
+  await commitAll(broken, 'a warehouse the kit does not know');
 });
 
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -119,6 +126,17 @@ describe('readParent (a real local repository)', () => {
     expect(parent.eventsTopicArn).toBe(arn);
   });
 
+  it('refuses a parent whose dbt-product.yml fails the schema, in one line naming the parent, the file and the problem', async () => {
+    const url = `file://${path.join(root, 'shop-broken')}`;
+    const error = await readParent({ url, revision: 'HEAD' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProductManifestError);
+    expect((error as ProductManifestError).exitCode).toBe(2);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^the parent ${url} at HEAD: dbt-product\\.yml: warehouse\\.type: Invalid option: .*"redshift"`),
+    );
+    expect((error as Error).message).not.toContain('\n');
+  });
+
   it('refuses an unknown revision, a repository that is not a dbt project, and an unreadable URL', async () => {
     await expect(readParent({ url: `file://${parentDir}`, revision: 'v9.9.9' })).rejects.toThrow(
       `unknown revision "v9.9.9" in file://${parentDir}: give a tag, branch or commit it has`,
@@ -164,6 +182,11 @@ describe('create-dbt-product --parent', () => {
       'a repository without dbt_project.yml',
       (dir: string) => `file://${path.join(path.dirname(dir), 'plain')}#HEAD`,
       'has no dbt_project.yml: --parent takes a dbt project',
+    ],
+    [
+      'a parent whose dbt-product.yml fails the schema',
+      (dir: string) => `file://${dir}-broken#HEAD`,
+      'at HEAD: dbt-product.yml: warehouse.type: Invalid option',
     ],
   ])('%s: one line, exit 2, nothing written', async (_label, spec, message) => {
     const child = path.join(root, `refused-${Math.random().toString(36).slice(2)}`);
