@@ -79,16 +79,7 @@ export function runOrigin(env: NodeJS.ProcessEnv, local: LocalFacts = {}): RunOr
 
 /** Where the run came from: the environment, else the local git commit and user. */
 export async function runOriginFor(projectDir: string, env: NodeJS.ProcessEnv): Promise<RunOrigin> {
-  return runOrigin(env, { ...(await localGit(projectDir)), user: os.userInfo().username });
-}
-
-async function localGit(projectDir: string): Promise<{ gitSha: string | null; gitRef: string | null }> {
-  try {
-    const { simpleGit } = await import('simple-git');
-    const git = simpleGit(projectDir);
-    const [sha, ref] = await Promise.all([git.revparse(['HEAD']), git.revparse(['--abbrev-ref', 'HEAD'])]);
-    return { gitSha: sha.trim() || null, gitRef: ref.trim() || null };
-  } catch {
-    return { gitSha: null, gitRef: null };
-  }
+  const { headInfo } = await import('../git/index.js');
+  const head = await headInfo(projectDir);
+  return runOrigin(env, { gitSha: head.sha, gitRef: head.ref, user: os.userInfo().username });
 }
