@@ -7,38 +7,12 @@ import { parseCommandLine } from '../command-line.js';
 import { formatError, KitError } from '../errors.js';
 import { isGithubActions } from '../github/actions.js';
 import { kitVersion } from '../version.js';
+import { processIo, type RunnerIo } from './io.js';
 import { normaliseRunOptions, parseCommand, RUNNER_COMMANDS, type RunFlags } from './options.js';
 import { JsonReporter, PlainReporter, type RunReporter, TtyReporter } from './reporters.js';
 import { runInvocation } from './runner.js';
 
-export interface RunnerIo {
-  stdout: { write(text: string): unknown; isTTY?: boolean };
-  stderr: { write(text: string): unknown };
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  /** Subscribes to SIGINT/SIGTERM; the returned function unsubscribes. */
-  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
-}
-
-function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
-  const listener = (signal: NodeJS.Signals) => handler(signal);
-  process.on('SIGINT', listener);
-  process.on('SIGTERM', listener);
-  return () => {
-    process.off('SIGINT', listener);
-    process.off('SIGTERM', listener);
-  };
-}
-
-function defaultIo(): RunnerIo {
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    cwd: process.cwd(),
-    onInterrupt: processSignals,
-  };
-}
+export type { RunnerIo } from './io.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/\s+/).filter(Boolean)];
 
@@ -127,7 +101,7 @@ function reporterFor(io: RunnerIo, json: boolean, command: string): RunReporter 
   return new PlainReporter(write, writeError, isGithubActions(io.env));
 }
 
-export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], io: RunnerIo = processIo()): Promise<number> {
   try {
     const command = program(io);
     if (!parseCommandLine(command, argv)) return 0; // --help, --version

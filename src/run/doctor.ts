@@ -13,7 +13,7 @@ import { postgresConnectionOf, sinkForTarget } from '../audit/sinks/index.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
-import type { RunnerIo } from './cli.js';
+import type { RunnerIo } from './io.js';
 import { auditRedshiftFlags, type RunFlags } from './options.js';
 
 export async function runSetup(io: Pick<RunnerIo, 'stdout' | 'env'>): Promise<number> {

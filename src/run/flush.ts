@@ -10,7 +10,7 @@ import { readSpooled, type SinkContext, settleSpooled, sinkForTarget, spooledFil
 import { readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { formatError, UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
-import type { RunnerIo } from './cli.js';
+import type { RunnerIo } from './io.js';
 import { auditRedshiftFlags, type RunFlags } from './options.js';
 import { auditTables, readManifestQuietly, redshiftOverrides } from './record.js';
 

@@ -6,7 +6,7 @@ import { readProjectFile } from '../dbt/profiles.js';
 import { UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
 import { bumpReport, bumpUpstreams } from '../upstream/bump.js';
-import type { RunnerIo } from './cli.js';
+import type { RunnerIo } from './io.js';
 import type { RunFlags } from './options.js';
 
 export async function runUpstreamsCommand(args: string[], flags: RunFlags, io: RunnerIo): Promise<number> {

@@ -11,26 +11,10 @@ import { formatError, KitError } from '../errors.js';
 import { AUTH_METHODS, ORCHESTRATORS, WAREHOUSES } from '../product/manifest.js';
 import { kitVersion } from '../version.js';
 import { createProduct } from './create.js';
+import { type CliIo, processIo } from './io.js';
 import { DEFAULT_OWNER, normaliseOptions, productNameProblem, type ScaffoldInput, suggestName } from './options.js';
 
-export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-  /** Whether a person can answer prompts. */
-  interactive: boolean;
-  cwd: string;
-  /** Asks for what the flags left out; injected so tests can answer. */
-  prompt?: (input: ScaffoldInput) => Promise<ScaffoldInput>;
-}
-
-function defaultIo(): CliIo {
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
-    cwd: process.cwd(),
-  };
-}
+export type { CliIo } from './io.js';
 
 function program(io: CliIo): Command {
   return new Command('create-dbt-product')
@@ -132,7 +116,7 @@ function nextSteps(dir: string, cwd: string, name: string): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
     const command = program(io);
     if (!parseCommandLine(command, argv)) return 0; // --help, --version

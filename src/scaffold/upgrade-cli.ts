@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Orchestrator } from '../product/manifest.js';
-import type { CliIo } from './cli.js';
 import { kitFacts, kitTemplates } from './create.js';
+import type { CliIo } from './io.js';
 import { type FileUpgrade, upgradeProduct } from './upgrade.js';
 
 /** A unified diff of one file's change (git diff --no-index), for --dry-run. */
