@@ -14,7 +14,7 @@ import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
 import type { RunnerIo } from './io.js';
-import { auditRedshiftFlags, type RunFlags } from './options.js';
+import { auditRedshiftFlags, type DoctorFlags } from './options.js';
 
 export async function runSetup(io: Pick<RunnerIo, 'stdout' | 'env'>): Promise<number> {
   const venv = await ensureVenv({ env: io.env, onProgress: (line) => io.stdout.write(`${line}\n`) });
@@ -34,7 +34,7 @@ interface Check {
 async function redshiftSinkCheck(
   target: ResolvedTarget,
   projectDir: string,
-  flags: RunFlags,
+  flags: DoctorFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<Check> {
   const { auditTables, redshiftOverrides } = await import('./record.js');
@@ -64,7 +64,7 @@ async function redshiftSinkCheck(
 async function auditSinkCheck(
   target: ResolvedTarget,
   projectDir: string,
-  flags: RunFlags,
+  flags: DoctorFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<Check> {
   if (target.type === 'redshift') return redshiftSinkCheck(target, projectDir, flags, env);
@@ -125,7 +125,7 @@ function awsCheck(env: NodeJS.ProcessEnv): Check {
   return { name: 'AWS', ok: true, detail: `region ${region}, credentials present` };
 }
 
-export async function runDoctor(flags: RunFlags, io: RunnerIo): Promise<number> {
+export async function runDoctor(flags: DoctorFlags, io: RunnerIo): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const checks: Check[] = [];
   const report = (check: Check) => {

@@ -11,7 +11,7 @@ import { readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { formatError, UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
 import type { RunnerIo } from './io.js';
-import { auditRedshiftFlags, type RunFlags } from './options.js';
+import { type AuditFlags, auditRedshiftFlags } from './options.js';
 import { auditTables, readManifestQuietly, redshiftOverrides } from './record.js';
 
 export interface FlushOptions {
@@ -94,12 +94,8 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
   return results;
 }
 
-/** `dbt-run audit <flush>`: exit 0 when everything spooled was sent (or nothing was), 2 otherwise. */
-export async function runAuditCommand(args: string[], flags: RunFlags, io: RunnerIo): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand !== 'flush' || rest.length > 0) {
-    throw new UsageError(`unknown audit command "${args.join(' ')}": use dbt-run audit flush [--project-dir D]`);
-  }
+/** `dbt-run audit flush`: exit 0 when everything spooled was sent (or nothing was), 2 otherwise. */
+export async function runAuditFlush(flags: AuditFlags, io: RunnerIo): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const results = await flushSpool({
     projectDir,
