@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { postgresConnectionOf, sinkForTarget } from '../audit/sinks/index.js';
+import { dbtCommandLine } from '../dbt/command.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { ensureVenv } from '../toolchain/venv.js';
@@ -161,8 +162,12 @@ export async function runDoctor(flags: DoctorFlags, io: RunnerIo): Promise<numbe
     report({ name: 'project and profile', ok: false, detail: (error as Error).message });
   }
   if (dbtPath && target) {
-    const args = ['debug', '--project-dir', projectDir, '--target', target.targetName];
-    if (flags.profilesDir) args.push('--profiles-dir', path.resolve(io.cwd, flags.profilesDir));
+    const args = dbtCommandLine({
+      command: 'debug',
+      projectDir,
+      profilesDir: flags.profilesDir ? path.resolve(io.cwd, flags.profilesDir) : undefined,
+      target: target.targetName,
+    });
     const debug = await execa(dbtPath, args, { cwd: projectDir, env: io.env, reject: false, all: true });
     const failure = (debug.all ?? '')
       .split('\n')

@@ -28,10 +28,7 @@ export async function runUpstreamsBump(
     name,
     to: flags.to,
     dbtPath: dbt.path,
-    dbtArgs: [
-      ...(profilesDir ? ['--profiles-dir', profilesDir] : []),
-      ...(flags.target ? ['--target', flags.target] : []),
-    ],
+    dbtArgs: { profilesDir, target: flags.target },
     env: dbtEnvironment(io.env, { auditHookOff: false }),
     targetDir: path.resolve(projectDir, project.targetPath),
   });
