@@ -13,6 +13,7 @@ import { postgresConnectionOf, sinkForTarget } from '../audit/sinks/index.js';
 import { dbtCommandLine } from '../dbt/command.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
+import { KitError } from '../errors.js';
 import { ensureVenv } from '../toolchain/venv.js';
 import type { RunnerIo } from './io.js';
 import { auditRedshiftFlags, type DoctorFlags } from './options.js';
@@ -49,7 +50,7 @@ async function redshiftSinkCheck(
       redshift: redshiftOverrides(await readProductManifest(projectDir), auditRedshiftFlags(flags)),
       dataApiOptions: { deadlineMs: 60_000 },
     });
-    if (!sink?.check) throw new Error(`no Data API sink for ${target.type}`);
+    if (!sink?.check) throw new KitError(`no Data API sink for ${target.type}`);
     await sink.check();
     return { name: 'audit sink', ok: true, detail: `Redshift Data API, ${sink.location}` };
   } catch (error) {

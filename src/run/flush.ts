@@ -71,7 +71,7 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
         redshiftClient: options.redshiftClient,
         dataApiOptions: options.dataApiOptions,
       });
-      if (!sink) throw new Error(`no dbt-run audit sink for ${target.type} targets`);
+      if (!sink) throw new UsageError(`no dbt-run audit sink for ${target.type} targets`);
       await sink.write(batch);
       await settleSpooled(targetDir, batch.invocationId);
       results.push({

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
+import { KitError } from '../errors.js';
 import {
   airflowConstraintsUrl,
   COSMOS_VERSION,
@@ -235,7 +236,7 @@ export function planProduct(
   }
   const seen = new Set<string>();
   for (const file of files) {
-    if (seen.has(file.path)) throw new Error(`two templates produce ${file.path}`);
+    if (seen.has(file.path)) throw new KitError(`two templates produce ${file.path}`);
     seen.add(file.path);
   }
   return files.sort(byPath);

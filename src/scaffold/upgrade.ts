@@ -13,7 +13,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parseDocument } from 'yaml';
 import { writeFileAtomically } from '../atomic-file.js';
-import { UsageError } from '../errors.js';
+import { KitError, lastLine, UsageError } from '../errors.js';
 import { PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 import { readProductManifest } from '../product/read.js';
 import type { ParentProduct } from '../upstream/parent.js';
@@ -79,7 +79,8 @@ export const gitMergeFile: Merge = async (ours, base, next) => {
       { reject: false, stripFinalNewline: false },
     );
     const exitCode = result.exitCode ?? 255;
-    if (exitCode < 0 || exitCode > 127) throw new Error(`git merge-file failed: ${result.stderr}`);
+    if (exitCode < 0 || exitCode > 127)
+      throw new KitError(`git merge-file failed: ${lastLine(result.stderr, 'no output')}`);
     return { text: result.stdout, conflicts: exitCode };
   } finally {
     await rm(dir, { recursive: true, force: true });
