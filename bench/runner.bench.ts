@@ -30,8 +30,8 @@ import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { expect, inject, it } from 'vitest';
 import { runOriginFor } from '../src/audit/origin.js';
-import { auditTablesFor } from '../src/audit/tables.js';
-import { AUDIT_HOOK_SWITCH, dbtEnvironment } from '../src/dbt/command.js';
+import { AUDIT_HOOK_SWITCH, auditTablesFor } from '../src/audit/tables.js';
+import { dbtEnvironment } from '../src/dbt/command.js';
 import { planDbtLaunch } from '../src/dbt/launch.js';
 import { auditBatch, readRunArtifacts } from '../src/run/collect.js';
 import { planRun } from '../src/run/plan.js';
@@ -209,7 +209,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
       for (const warehouse of BENCH_WAREHOUSES) {
         const models = ['path:models/synthetic', 'path:models/audit'];
         const build = ['build', '--target', warehouse.target, '--select', ...models];
-        const hookOff = { [AUDIT_HOOK_SWITCH]: 'off' };
+        const hookOff = { [AUDIT_HOOK_SWITCH.env]: AUDIT_HOOK_SWITCH.offValue };
         const samples = {
           bare: [],
           json: [],

@@ -4,6 +4,7 @@
  * the same literal rules, the same byte limits. Every value that reaches SQL
  * goes through sqlLiteral().
  */
+import { KitError } from '../errors.js';
 import { AUDIT_MAX_STATEMENT_BYTES, type AuditColumn, type AuditColumnType, fitText, maxBytesOf } from './columns.js';
 
 export type SqlDialect = 'duckdb' | 'postgres' | 'redshift';
@@ -141,7 +142,7 @@ export function deleteRowsSql(
   dialect: SqlDialect,
 ): string {
   const keyColumn = columns.find((column) => column.name === key.column);
-  if (!keyColumn) throw new Error(`no column ${key.column}`);
+  if (!keyColumn) throw new KitError(`no column ${key.column}`);
   return `delete from ${tableSql(ref)} where ${key.column} = ${sqlLiteral(key.value, keyColumn, dialect)}`;
 }
 

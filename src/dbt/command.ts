@@ -1,10 +1,103 @@
 /**
- * Building dbt's argument list (pure): the runner's options become an array
- * of arguments, never a shell string. The JSON log format is always on: the
- * runner reads events, not text.
+ * Building dbt's argument lists (pure): every dbt call the kit makes (the
+ * runner's build/run/test/..., and ls, parse, debug, deps) is described as
+ * data and turned into an array by dbtCommandLine(), never a shell string.
  */
+import { AUDIT_HOOK_SWITCH } from '../audit/tables.js';
+
 export const DBT_COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot', 'retry', 'compile'] as const;
 export type DbtCommand = (typeof DBT_COMMANDS)[number];
+
+/** What every dbt call may take. */
+export interface DbtCommonArgs {
+  projectDir: string;
+  profilesDir?: string | undefined;
+  target?: string | undefined;
+  /** Variables as an object; serialised as JSON (a subset of YAML) for --vars. Empty: no --vars. */
+  vars?: Record<string, unknown> | undefined;
+  /** --log-format json: for the calls whose console output is read as dbt's JSON events. */
+  jsonLog?: boolean | undefined;
+}
+
+/** dbt's node selection. */
+export interface DbtSelectionArgs {
+  select?: readonly string[] | undefined;
+  exclude?: readonly string[] | undefined;
+  selector?: string | undefined;
+}
+
+/** The commands the runner runs (retry takes no selection: it re-runs the last one). */
+export interface DbtRunArgs extends DbtCommonArgs, DbtSelectionArgs {
+  command: DbtCommand;
+  fullRefresh?: boolean | undefined;
+  threads?: number | undefined;
+  state?: string | undefined;
+  defer?: boolean | undefined;
+  /** Passed through after the kit's own arguments. */
+  extra?: readonly string[] | undefined;
+}
+
+/** `dbt ls`: what a selection covers, printed as JSON lines of the keys asked for. */
+export interface DbtListArgs extends DbtCommonArgs, DbtSelectionArgs {
+  command: 'ls';
+  outputKeys?: readonly string[] | undefined;
+  resourceTypes?: readonly string[] | undefined;
+  /** Only the listing on stdout: no log lines. */
+  quiet?: boolean | undefined;
+}
+
+/** Commands that take only the common arguments. */
+export interface DbtProjectArgs extends DbtCommonArgs {
+  command: 'parse' | 'debug' | 'deps';
+}
+
+export type DbtCall = DbtRunArgs | DbtListArgs | DbtProjectArgs;
+
+/** Commands that take --select/--exclude/--selector. */
+const SELECTING: ReadonlySet<DbtCall['command']> = new Set([
+  'build',
+  'run',
+  'test',
+  'seed',
+  'snapshot',
+  'compile',
+  'ls',
+]);
+
+function selectionArgs(call: DbtSelectionArgs): string[] {
+  const args: string[] = [];
+  if (call.select?.length) args.push('--select', ...call.select);
+  if (call.exclude?.length) args.push('--exclude', ...call.exclude);
+  if (call.selector) args.push('--selector', call.selector);
+  return args;
+}
+
+function isRunCall(call: DbtCall): call is DbtRunArgs {
+  return (DBT_COMMANDS as readonly string[]).includes(call.command);
+}
+
+/** dbt's argument array for one call: the command first, then the common flags, then its own. */
+export function dbtCommandLine(call: DbtCall): string[] {
+  const args: string[] = [call.command];
+  if (call.jsonLog) args.push('--log-format', 'json');
+  args.push('--project-dir', call.projectDir);
+  if (call.profilesDir) args.push('--profiles-dir', call.profilesDir);
+  if (call.target) args.push('--target', call.target);
+  if (SELECTING.has(call.command)) args.push(...selectionArgs(call as DbtSelectionArgs));
+  if (call.vars && Object.keys(call.vars).length > 0) args.push('--vars', JSON.stringify(call.vars));
+  if (call.command === 'ls') {
+    if (call.resourceTypes?.length) for (const type of call.resourceTypes) args.push('--resource-type', type);
+    if (call.outputKeys?.length) args.push('--output', 'json', '--output-keys', call.outputKeys.join(' '));
+    if (call.quiet) args.push('--quiet');
+  } else if (isRunCall(call)) {
+    if (call.fullRefresh) args.push('--full-refresh');
+    if (call.threads !== undefined) args.push('--threads', String(call.threads));
+    if (call.state) args.push('--state', call.state);
+    if (call.defer) args.push('--defer');
+    args.push(...(call.extra ?? []));
+  }
+  return args;
+}
 
 export interface DbtInvocation {
   command: DbtCommand;
@@ -24,25 +117,9 @@ export interface DbtInvocation {
   extra: string[];
 }
 
-/** Commands that take --select/--exclude/--selector. */
-const SELECTING: ReadonlySet<DbtCommand> = new Set(['build', 'run', 'test', 'seed', 'snapshot', 'compile']);
-
+/** The runner's dbt call: JSON logs always on, since it reads events, not text. */
 export function dbtArgs(invocation: DbtInvocation): string[] {
-  const args: string[] = [invocation.command, '--log-format', 'json', '--project-dir', invocation.projectDir];
-  if (invocation.profilesDir) args.push('--profiles-dir', invocation.profilesDir);
-  if (invocation.target) args.push('--target', invocation.target);
-  if (SELECTING.has(invocation.command)) {
-    if (invocation.select.length > 0) args.push('--select', ...invocation.select);
-    if (invocation.exclude.length > 0) args.push('--exclude', ...invocation.exclude);
-    if (invocation.selector) args.push('--selector', invocation.selector);
-  }
-  if (Object.keys(invocation.vars).length > 0) args.push('--vars', JSON.stringify(invocation.vars));
-  if (invocation.fullRefresh) args.push('--full-refresh');
-  if (invocation.threads !== undefined) args.push('--threads', String(invocation.threads));
-  if (invocation.state) args.push('--state', invocation.state);
-  if (invocation.defer) args.push('--defer');
-  args.push(...invocation.extra);
-  return args;
+  return dbtCommandLine({ ...invocation, jsonLog: true });
 }
 
 /** The selection as one line, for the invocation row and messages. */
@@ -56,9 +133,6 @@ export function describeSelection(invocation: Pick<DbtInvocation, 'select' | 'ex
     .join(' ');
 }
 
-/** The environment variable the generated on-run-end hook reads (macros/audit/audit_record_results.sql). */
-export const AUDIT_HOOK_SWITCH = 'DBT_PRODUCT_KIT_AUDIT_HOOK';
-
 /** dbt's environment: the caller's, with the runner's defaults where the caller set nothing. */
 export function dbtEnvironment(env: NodeJS.ProcessEnv, options: { auditHookOff: boolean }): NodeJS.ProcessEnv {
   return {
@@ -71,6 +145,6 @@ export function dbtEnvironment(env: NodeJS.ProcessEnv, options: { auditHookOff: 
     DBT_LOG_FORMAT_FILE: env.DBT_LOG_FORMAT_FILE ?? 'debug',
     // An environment variable rather than --vars: a change of vars makes dbt
     // re-parse the whole project; the hook reads this one only at execution.
-    ...(options.auditHookOff ? { [AUDIT_HOOK_SWITCH]: 'off' } : {}),
+    ...(options.auditHookOff ? { [AUDIT_HOOK_SWITCH.env]: AUDIT_HOOK_SWITCH.offValue } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   type RedshiftDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
+import { KitError } from '../errors.js';
 import type { DataApiTarget } from './target.js';
 
 /** The Data API's hard limits (AWS documents "100 KB" of SQL text; we read it as 100,000 bytes of UTF-8). */
@@ -44,8 +45,8 @@ export const DEFAULT_DATA_API_OPTIONS: DataApiOptions = {
   now: Date.now,
 };
 
-/** A statement that ended FAILED or ABORTED, or did not end in time. */
-export class DataApiError extends Error {
+/** A statement that ended FAILED or ABORTED, or did not end in time: a runner error (exit 2). */
+export class DataApiError extends KitError {
   readonly statementId: string | undefined;
   readonly status: string | undefined;
   /** 1-based index of the failing SQL in a batch, when the API says which. */
@@ -55,8 +56,7 @@ export class DataApiError extends Error {
     message: string,
     options: { statementId?: string; status?: string; subStatement?: number; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'DataApiError';
+    super(message, { cause: options.cause, exitCode: 2 });
     this.statementId = options.statementId;
     this.status = options.status;
     this.subStatement = options.subStatement;

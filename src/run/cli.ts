@@ -1,151 +1,114 @@
 /**
- * `dbt-run [command] [options] [-- dbt args]`: the command line over
- * runInvocation(), setup and doctor. Only main() decides the exit code.
+ * `dbt-run [command] [options] [-- dbt args]`: the command tree (commander)
+ * over the dbt commands, setup, doctor, and the `audit` and `upstreams`
+ * groups. Only main() decides the exit code.
  */
-import { Command } from 'commander';
-import { parseCommandLine } from '../command-line.js';
+import { Command, type Help, type Option } from 'commander';
+import {
+  commanderOutput,
+  MISSING_COMMAND_EXIT_CODE,
+  parseCommandLine,
+  rejectUnknownCommands,
+} from '../command-line.js';
+import { DBT_COMMANDS } from '../dbt/command.js';
 import { formatError, KitError } from '../errors.js';
-import { isGithubActions } from '../github/actions.js';
 import { kitVersion } from '../version.js';
-import { normaliseRunOptions, parseCommand, RUNNER_COMMANDS, type RunFlags } from './options.js';
-import { JsonReporter, PlainReporter, type RunReporter, TtyReporter } from './reporters.js';
-import { runInvocation } from './runner.js';
+import { DBT_COMMAND_SPECS, EXIT_CODES_HELP } from './commands/dbt.js';
+import { AUDIT_COMMANDS, DOCTOR, SETUP, UPSTREAMS_COMMANDS } from './commands/kit.js';
+import { addCommands, addGroup, type ProgramContext } from './commands/spec.js';
+import { processIo, type RunnerIo } from './io.js';
 
-export interface RunnerIo {
-  stdout: { write(text: string): unknown; isTTY?: boolean };
-  stderr: { write(text: string): unknown };
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  /** Subscribes to SIGINT/SIGTERM; the returned function unsubscribes. */
-  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+export type { RunnerIo } from './io.js';
+
+const ROOT_FLAGS = new Set(['-h', '--help', '-v', '--version']);
+
+/**
+ * `dbt-run` alone, or with options first (`dbt-run -s x`, `dbt-run -- --fail-fast`),
+ * means `dbt-run build`; any other first word is a command, known or not.
+ */
+export function withDefaultCommand(argv: readonly string[]): string[] {
+  const [first] = argv;
+  if (first === undefined || (first.startsWith('-') && !ROOT_FLAGS.has(first))) return ['build', ...argv];
+  return [...argv];
 }
 
-function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
-  const listener = (signal: NodeJS.Signals) => handler(signal);
-  process.on('SIGINT', listener);
-  process.on('SIGTERM', listener);
-  return () => {
-    process.off('SIGINT', listener);
-    process.off('SIGTERM', listener);
-  };
+/** The dbt commands' options, listed in the root help too: `dbt-run` alone is `dbt-run build`. */
+function dbtOptionsHelp(build: Command, helper: Help): string {
+  const options = helper.visibleOptions(build).filter((option: Option) => option.long !== '--help');
+  const width = Math.max(...options.map((option) => helper.optionTerm(option).length));
+  const lines = options.map((option) =>
+    helper.formatItem(helper.optionTerm(option), width, helper.optionDescription(option), helper),
+  );
+  return [`Options of ${DBT_COMMANDS.join(', ')} (dbt-run build --help):`, ...lines].join('\n');
 }
 
-function defaultIo(): RunnerIo {
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    cwd: process.cwd(),
-    onInterrupt: processSignals,
-  };
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/\s+/).filter(Boolean)];
-
-function program(io: RunnerIo): Command {
-  return new Command('dbt-run')
+function program(context: ProgramContext): Command {
+  const root = new Command('dbt-run')
+    .usage('[command] [options] [-- dbt args]')
     .description(
       'Run dbt with live progress, record every node in the audit log after dbt exits, and speak GitHub Actions.',
     )
-    .argument('[command]', `${RUNNER_COMMANDS.join(' | ')} (default: build)`)
-    .argument('[dbt-args...]', 'extra dbt arguments, after --')
-    .option('-s, --select <selectors>', 'dbt --select (repeatable)', collect)
-    .option('--exclude <selectors>', 'dbt --exclude (repeatable)', collect)
-    .option('--selector <name>', 'a selector from selectors.yml')
-    .option(
-      '--changed-since <ref>',
-      'select what changed since a git ref (and its downstream); nothing changed: run nothing',
-    )
-    .option('-t, --target <target>', 'dbt target')
-    .option('--project-dir <dir>', 'dbt project directory (default: .)')
-    .option('--profiles-dir <dir>', 'where profiles.yml is (default: as dbt finds it)')
-    .option('--vars <yaml>', 'dbt --vars, a YAML mapping')
-    .option('--full-refresh', 'dbt --full-refresh')
-    .option('--threads <n>', 'dbt --threads')
-    .option('--state <dir>', 'dbt --state (artifacts to compare or defer to)')
-    .option('--defer', 'dbt --defer (needs --state)')
-    .option('--no-audit', "record nothing (dbt's own on-run-end hook still runs)")
-    .option('--strict-audit', 'exit 2 when the audit cannot be written (by default it never changes the exit code)')
-    .option('--audit-cluster <id>', 'Redshift audit: provisioned cluster (default: from the target host)')
-    .option('--audit-workgroup <name>', 'Redshift audit: Serverless workgroup (default: from the target host)')
-    .option('--audit-database <name>', "Redshift audit: database (default: the target's dbname)")
-    .option('--audit-secret-arn <arn>', 'Redshift audit: Secrets Manager secret with the database credentials')
-    .option('--audit-db-user <user>', 'Redshift audit: database user for temporary credentials (provisioned)')
-    .option('--audit-iam-identity', 'Redshift audit: sign in as your IAM identity, not a database user (provisioned)')
-    .option(
-      '--alert-topic-arn <arn>',
-      'SNS topic for failure alerts (default: $DBT_PRODUCT_ALERT_TOPIC_ARN, dbt-product.yml)',
-    )
-    .option(
-      '--event-topic-arn <arn>',
-      'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
-    )
-    .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
-    .option('--to <rev>', 'upstreams bump: the parent revision to pin (default: its default branch tip)')
-    .option(
-      '--allow-upstream',
-      "let a selection build nodes of parent products (by default refused: they are another team's)",
-    )
-    .option('--json', 'print NDJSON events instead of progress')
-    .option('--dbt-path <path>', 'the dbt executable (default: $DBT_PATH, .venv/bin/dbt, the kit venv, PATH)')
     .version(kitVersion(), '-v, --version')
     .helpOption('-h, --help', 'show this help')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Commands: setup creates or refreshes the pinned dbt venv; doctor checks dbt, the profile, the connection and the audit sink;',
-        'audit flush sends the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent);',
-        'upstreams bump [NAME] [--to REV] moves parent pins, runs dbt deps, and names the nodes their changes reach.',
-        "In a child product a selection that would build a parent's nodes is refused unless --allow-upstream.",
-        '',
-        'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
-        'dbt not found, unknown target, dbt crash, corrupt artifacts); 130 / 143 interrupted by SIGINT / SIGTERM.',
-        'The first SIGINT or SIGTERM asks dbt to cancel (it stops its queries); a second kills it. Either way the',
-        'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code',
-        '(unless --strict-audit: then 2); its rows stay spooled for dbt-run audit flush. Failed alerts are reported,',
-        'never change the exit code; an invalid dbt-product.yml makes it 2.',
-        '',
-        'Environment: DBT_PATH (the dbt executable); DBT_PRODUCT_KIT_DIRECT_DBT=1 runs dbt as it is, without',
-        "the lines that spare dbt's console logger formatting events it drops (see the README).",
-        '',
-        'Examples:',
-        '  dbt-run                                   # dbt build, audit recorded',
-        '  dbt-run build --changed-since origin/main # what a pull request changed, plus downstream',
-        '  dbt-run test -s tag:nightly --target prod -- --fail-fast',
-      ].join('\n'),
-    )
+    .helpCommand(false)
+    // Options after a command are that command's: `dbt-run doctor --version` is not the root's --version.
+    .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: () => {} });
+    .configureOutput(commanderOutput(context.io));
+  rejectUnknownCommands(root);
+  root.commandsGroup('dbt commands:');
+  addCommands(root, DBT_COMMAND_SPECS, context);
+  root.commandsGroup('Kit commands:');
+  addCommands(root, [SETUP, DOCTOR], context);
+  addGroup(root, { name: 'audit', summary: 'the audit log', commands: AUDIT_COMMANDS }, context);
+  addGroup(
+    root,
+    {
+      name: 'upstreams',
+      summary: 'parent products',
+      commands: UPSTREAMS_COMMANDS,
+      helpText:
+        '\nParents are git packages pinned in packages.yml and dbt-product.yml: their new commits change nothing\nhere until a bump.',
+    },
+    context,
+  );
+  const build = root.commands.find((command) => command.name() === 'build') as Command;
+  root.addHelpText('after', () => {
+    const helper = root.createHelp();
+    // The width commander gives the rest of this help (the terminal's, else 80).
+    helper.prepareContext({ helpWidth: root.configureOutput().getOutHelpWidth?.() });
+    return [
+      '',
+      dbtOptionsHelp(build, helper),
+      '',
+      'Each command has its own --help (dbt-run doctor --help, dbt-run audit flush --help). A group run without',
+      `its command (dbt-run audit) prints its help on stderr and exits ${MISSING_COMMAND_EXIT_CODE}.`,
+      '',
+      EXIT_CODES_HELP,
+      '',
+      'Examples:',
+      '  dbt-run                                   # dbt build, audit recorded',
+      '  dbt-run build --changed-since origin/main # what a pull request changed, plus downstream',
+      '  dbt-run test -s tag:nightly --target prod -- --fail-fast',
+      '  dbt-run audit flush                       # send the audit rows a failed write left spooled',
+    ].join('\n');
+  });
+  return root;
 }
 
-function reporterFor(io: RunnerIo, json: boolean, command: string): RunReporter {
-  const write = (text: string) => void io.stdout.write(text);
-  const writeError = (text: string) => void io.stderr.write(text);
-  if (json) return new JsonReporter(write);
-  if (io.stdout.isTTY && !io.env.CI) return new TtyReporter(write, writeError, command);
-  return new PlainReporter(write, writeError, isGithubActions(io.env));
-}
-
-export async function main(argv: string[], io: RunnerIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], io: RunnerIo = processIo()): Promise<number> {
   try {
-    const command = program(io);
-    if (!parseCommandLine(command, argv)) return 0; // --help, --version
-    const [name, ...extra] = command.args;
-    const which = parseCommand(name);
-    const flags = command.opts<RunFlags>();
-    if (which === 'setup') return await (await import('./doctor.js')).runSetup(io);
-    if (which === 'doctor') return await (await import('./doctor.js')).runDoctor(flags, io);
-    if (which === 'audit') return await (await import('./flush.js')).runAuditCommand(extra, flags, io);
-    if (which === 'upstreams') return await (await import('./upstreams.js')).runUpstreamsCommand(extra, flags, io);
-    const options = normaliseRunOptions(which, flags, extra, io.cwd);
-    const outcome = await runInvocation(options, {
-      env: io.env,
-      reporter: reporterFor(io, flags.json ?? false, which),
-      stdout: (text) => void io.stdout.write(text),
-      onInterrupt: io.onInterrupt,
-    });
-    return outcome.exitCode;
+    const words = withDefaultCommand(argv);
+    const chosen: { run?: () => Promise<number> } = {};
+    const choose = (run: () => Promise<number>) => {
+      chosen.run = run;
+    };
+    const root = program({ io, argv: words, choose });
+    const answered = parseCommandLine(root, words);
+    if (answered !== undefined) return answered;
+    // Every leaf command has an action, and groups without one exit above; this guards that wiring.
+    if (!chosen.run) throw new KitError(`no command chosen for: dbt-run ${words.join(' ')}`, { exitCode: 2 });
+    return await chosen.run();
   } catch (error) {
     io.stderr.write(`${formatError(error)}\n`);
     return error instanceof KitError ? error.exitCode : 2;

@@ -11,11 +11,13 @@ import { execa } from 'execa';
 import pg from 'pg';
 import { postgresConnectionOf, sinkForTarget } from '../audit/sinks/index.js';
 import { auditTablesFor } from '../audit/tables.js';
+import { dbtCommandLine } from '../dbt/command.js';
 import { locateDbt } from '../dbt/locate.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
+import { KitError } from '../errors.js';
 import { ensureVenv } from '../toolchain/venv.js';
-import type { RunnerIo } from './cli.js';
-import { auditRedshiftFlags, type RunFlags } from './options.js';
+import type { RunnerIo } from './io.js';
+import { auditRedshiftFlags, type DoctorFlags } from './options.js';
 
 export async function runSetup(io: Pick<RunnerIo, 'stdout' | 'env'>): Promise<number> {
   const venv = await ensureVenv({ env: io.env, onProgress: (line) => io.stdout.write(`${line}\n`) });
@@ -35,7 +37,7 @@ interface Check {
 async function redshiftSinkCheck(
   target: ResolvedTarget,
   projectDir: string,
-  flags: RunFlags,
+  flags: DoctorFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<Check> {
   const { redshiftOverrides } = await import('../redshift/target.js');
@@ -49,7 +51,7 @@ async function redshiftSinkCheck(
       redshift: redshiftOverrides(await readProductManifest(projectDir), auditRedshiftFlags(flags)),
       dataApiOptions: { deadlineMs: 60_000 },
     });
-    if (!sink?.check) throw new Error(`no Data API sink for ${target.type}`);
+    if (!sink?.check) throw new KitError(`no Data API sink for ${target.type}`);
     await sink.check();
     return { name: 'audit sink', ok: true, detail: `Redshift Data API, ${sink.location}` };
   } catch (error) {
@@ -65,7 +67,7 @@ async function redshiftSinkCheck(
 async function auditSinkCheck(
   target: ResolvedTarget,
   projectDir: string,
-  flags: RunFlags,
+  flags: DoctorFlags,
   env: NodeJS.ProcessEnv,
 ): Promise<Check> {
   if (target.type === 'redshift') return redshiftSinkCheck(target, projectDir, flags, env);
@@ -126,7 +128,7 @@ function awsCheck(env: NodeJS.ProcessEnv): Check {
   return { name: 'AWS', ok: true, detail: `region ${region}, credentials present` };
 }
 
-export async function runDoctor(flags: RunFlags, io: RunnerIo): Promise<number> {
+export async function runDoctor(flags: DoctorFlags, io: RunnerIo): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const checks: Check[] = [];
   const report = (check: Check) => {
@@ -162,8 +164,12 @@ export async function runDoctor(flags: RunFlags, io: RunnerIo): Promise<number> 
     report({ name: 'project and profile', ok: false, detail: (error as Error).message });
   }
   if (dbtPath && target) {
-    const args = ['debug', '--project-dir', projectDir, '--target', target.targetName];
-    if (flags.profilesDir) args.push('--profiles-dir', path.resolve(io.cwd, flags.profilesDir));
+    const args = dbtCommandLine({
+      command: 'debug',
+      projectDir,
+      profilesDir: flags.profilesDir ? path.resolve(io.cwd, flags.profilesDir) : undefined,
+      target: target.targetName,
+    });
     const debug = await execa(dbtPath, args, { cwd: projectDir, env: io.env, reject: false, all: true });
     const failure = (debug.all ?? '')
       .split('\n')

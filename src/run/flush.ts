@@ -13,8 +13,8 @@ import { readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { formatError, UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
 import { redshiftOverrides } from '../redshift/target.js';
-import type { RunnerIo } from './cli.js';
-import { auditRedshiftFlags, type RunFlags } from './options.js';
+import type { RunnerIo } from './io.js';
+import { type AuditFlags, auditRedshiftFlags } from './options.js';
 
 export interface FlushOptions {
   projectDir: string;
@@ -78,7 +78,7 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
         redshiftClient: options.redshiftClient,
         dataApiOptions: options.dataApiOptions,
       });
-      if (!sink) throw new Error(`no dbt-run audit sink for ${target.type} targets`);
+      if (!sink) throw new UsageError(`no dbt-run audit sink for ${target.type} targets`);
       await sink.write(batch);
       await settleSpooled(targetDir, batch.invocationId);
       results.push({
@@ -101,12 +101,8 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
   return results;
 }
 
-/** `dbt-run audit <flush>`: exit 0 when everything spooled was sent (or nothing was), 2 otherwise. */
-export async function runAuditCommand(args: string[], flags: RunFlags, io: RunnerIo): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand !== 'flush' || rest.length > 0) {
-    throw new UsageError(`unknown audit command "${args.join(' ')}": use dbt-run audit flush [--project-dir D]`);
-  }
+/** `dbt-run audit flush`: exit 0 when everything spooled was sent (or nothing was), 2 otherwise. */
+export async function runAuditFlush(flags: AuditFlags, io: RunnerIo): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const results = await flushSpool({
     projectDir,

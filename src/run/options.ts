@@ -6,17 +6,46 @@ import { UsageError } from '../errors.js';
 import type { DataApiOverrides } from '../redshift/target.js';
 import type { RunOptions } from './types.js';
 
+/** dbt-run's top-level commands (src/run/cli.ts builds them). */
 export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor', 'audit', 'upstreams'] as const;
 export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];
 
-export interface RunFlags {
+/** --project-dir, --profiles-dir and (for the commands that take it) --target. */
+export interface ProjectFlags {
+  target?: string;
+  projectDir?: string;
+  profilesDir?: string;
+}
+
+/** Where and as whom the Redshift Data API writes the audit. */
+export interface AuditRedshiftFlags {
+  auditCluster?: string;
+  auditWorkgroup?: string;
+  auditDatabase?: string;
+  auditSecretArn?: string;
+  auditDbUser?: string;
+  auditIamIdentity?: boolean;
+}
+
+export interface DoctorFlags extends ProjectFlags, AuditRedshiftFlags {
+  dbtPath?: string;
+}
+
+/** `dbt-run audit flush`: the target comes from each spooled upload. */
+export interface AuditFlags extends Omit<ProjectFlags, 'target'>, AuditRedshiftFlags {}
+
+export interface UpstreamsBumpFlags extends ProjectFlags {
+  dbtPath?: string;
+  /** The parent revision to pin. */
+  to?: string;
+}
+
+/** The options of the dbt commands (build, run, test, seed, snapshot, retry, compile). */
+export interface RunFlags extends ProjectFlags, AuditRedshiftFlags {
   select?: string[];
   exclude?: string[];
   selector?: string;
   changedSince?: string;
-  target?: string;
-  projectDir?: string;
-  profilesDir?: string;
   vars?: string;
   fullRefresh?: boolean;
   threads?: string;
@@ -26,23 +55,15 @@ export interface RunFlags {
   json?: boolean;
   dbtPath?: string;
   strictAudit?: boolean;
-  auditCluster?: string;
-  auditWorkgroup?: string;
-  auditDatabase?: string;
-  auditSecretArn?: string;
-  auditDbUser?: string;
-  auditIamIdentity?: boolean;
   alertTopicArn?: string;
   eventTopicArn?: string;
   /** false with --no-events. */
   events?: boolean;
   allowUpstream?: boolean;
-  /** upstreams bump --to REV */
-  to?: string;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */
-export function auditRedshiftFlags(flags: RunFlags): DataApiOverrides | undefined {
+export function auditRedshiftFlags(flags: AuditRedshiftFlags): DataApiOverrides | undefined {
   if (flags.auditCluster && flags.auditWorkgroup)
     throw new UsageError('give either --audit-cluster or --audit-workgroup, not both');
   const overrides = {
@@ -54,14 +75,6 @@ export function auditRedshiftFlags(flags: RunFlags): DataApiOverrides | undefine
     iamIdentity: flags.auditIamIdentity,
   };
   return Object.values(overrides).some((value) => value !== undefined) ? overrides : undefined;
-}
-
-export function parseCommand(value: string | undefined): RunnerCommand {
-  const command = value ?? 'build';
-  if (!(RUNNER_COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command "${command}": use one of ${RUNNER_COMMANDS.join(', ')}`);
-  }
-  return command as RunnerCommand;
 }
 
 export function parseVars(text: string | undefined): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { supportedSinkTypes } from '../audit/sinks/index.js';
 import type { SelectionManifest } from '../dbt/artifacts.js';
-import { type DbtInvocation, dbtEnvironment } from '../dbt/command.js';
+import { type DbtInvocation, dbtCommandLine, dbtEnvironment } from '../dbt/command.js';
 import { type DbtLaunch, planDbtLaunch } from '../dbt/launch.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
@@ -49,9 +49,15 @@ async function currentManifest(
       `no usable ${path.relative(plan.projectDir, file)}: running dbt parse once to map files to nodes`,
     );
     const { invocation } = plan;
-    const args = ['parse', '--log-format', 'json', '--project-dir', plan.projectDir];
-    if (invocation.profilesDir) args.push('--profiles-dir', invocation.profilesDir);
-    if (invocation.target) args.push('--target', invocation.target);
+    // The run's vars too: a model may need one to parse, and the build then reuses this parse.
+    const args = dbtCommandLine({
+      command: 'parse',
+      jsonLog: true,
+      projectDir: plan.projectDir,
+      profilesDir: invocation.profilesDir,
+      target: invocation.target,
+      vars: invocation.vars,
+    });
     const parse = await runDbtProcess({ dbtPath: plan.dbt.path, args, cwd: plan.projectDir, env: plan.dbtEnv });
     if (parse.exitCode !== 0) {
       throw new KitError(`dbt parse failed (exit ${parse.exitCode}): ${parse.otherOutput.at(-1) ?? 'see dbt.log'}`, {
@@ -95,23 +101,17 @@ async function checkParents(plan: Omit<RunPlan, 'nothingToRun'>, options: RunOpt
   // --changed-since selects within this product's package by construction.
   const selected = invocation.select.length > 0 || invocation.exclude.length > 0 || invocation.selector;
   if (!selected || options.allowUpstream || options.changedSince) return;
-  const selectionArgs = [
-    ...(invocation.select.length ? ['--select', ...invocation.select] : []),
-    ...(invocation.exclude.length ? ['--exclude', ...invocation.exclude] : []),
-    ...(invocation.selector ? ['--selector', invocation.selector] : []),
-  ];
-  const dbtArgs = [
-    '--project-dir',
-    projectDir,
-    ...(invocation.profilesDir ? ['--profiles-dir', invocation.profilesDir] : []),
-    ...(invocation.target ? ['--target', invocation.target] : []),
-    ...(Object.keys(invocation.vars).length ? ['--vars', JSON.stringify(invocation.vars)] : []),
-  ];
   const nodes = await guard.listSelection({
     dbtPath: plan.dbt.path,
-    projectDir,
-    selectionArgs,
-    dbtArgs,
+    selection: {
+      projectDir,
+      profilesDir: invocation.profilesDir,
+      target: invocation.target,
+      vars: invocation.vars,
+      select: invocation.select,
+      exclude: invocation.exclude,
+      selector: invocation.selector,
+    },
     env: plan.dbtEnv,
   });
   const upstream = guard.upstreamNodes(nodes, plan.projectName);

@@ -6,16 +6,15 @@ import { readProjectFile } from '../dbt/profiles.js';
 import { UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
 import { bumpReport, bumpUpstreams } from '../upstream/bump.js';
-import type { RunnerIo } from './cli.js';
-import type { RunFlags } from './options.js';
+import type { RunnerIo } from './io.js';
+import type { UpstreamsBumpFlags } from './options.js';
 
-export async function runUpstreamsCommand(args: string[], flags: RunFlags, io: RunnerIo): Promise<number> {
-  const [subcommand, name, ...rest] = args;
-  if (subcommand !== 'bump' || rest.length > 0) {
-    throw new UsageError(
-      `unknown upstreams command "${args.join(' ')}": use dbt-run upstreams bump [NAME] [--to REV] [--project-dir D]`,
-    );
-  }
+/** `name`: the parent to move (all of them when absent). */
+export async function runUpstreamsBump(
+  name: string | undefined,
+  flags: UpstreamsBumpFlags,
+  io: RunnerIo,
+): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const project = await readProjectFile(projectDir);
   const product = await readProductManifest(projectDir);
@@ -29,10 +28,7 @@ export async function runUpstreamsCommand(args: string[], flags: RunFlags, io: R
     name,
     to: flags.to,
     dbtPath: dbt.path,
-    dbtArgs: [
-      ...(profilesDir ? ['--profiles-dir', profilesDir] : []),
-      ...(flags.target ? ['--target', flags.target] : []),
-    ],
+    dbtArgs: { profilesDir, target: flags.target },
     env: dbtEnvironment(io.env, { auditHookOff: false }),
     targetDir: path.resolve(projectDir, project.targetPath),
   });

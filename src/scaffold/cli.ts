@@ -1,39 +1,75 @@
 /**
- * `create-dbt-product [directory]`: the command line over createProduct().
- * Only main() decides exit codes: 0 created, 2 bad input, 130 cancelled at a
- * prompt, 1 anything else.
+ * `create-dbt-product [directory]`: the command line over createProduct(),
+ * and `create-dbt-product upgrade` over upgradeProduct(). Only main() decides
+ * exit codes: 0 created, 2 bad input, 130 cancelled at a prompt, 1 anything else.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Listr } from 'listr2';
-import { parseCommandLine } from '../command-line.js';
-import { formatError, KitError } from '../errors.js';
+import { commanderOutput, parseCommandLine } from '../command-line.js';
+import { formatError, KitError, UsageError } from '../errors.js';
 import { AUTH_METHODS, ORCHESTRATORS, WAREHOUSES } from '../product/manifest.js';
 import { kitVersion } from '../version.js';
 import { createProduct } from './create.js';
+import { type CliIo, processIo } from './io.js';
 import { DEFAULT_OWNER, normaliseOptions, productNameProblem, type ScaffoldInput, suggestName } from './options.js';
 
-export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-  /** Whether a person can answer prompts. */
-  interactive: boolean;
-  cwd: string;
-  /** Asks for what the flags left out; injected so tests can answer. */
-  prompt?: (input: ScaffoldInput) => Promise<ScaffoldInput>;
+export type { CliIo } from './io.js';
+
+interface ScaffoldFlags {
+  name?: string;
+  owner?: string;
+  description?: string;
+  warehouse?: string;
+  auth?: string;
+  orchestrator?: string;
+  parent: string[];
+  yes?: boolean;
+  git: boolean;
+  force?: boolean;
 }
 
-function defaultIo(): CliIo {
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
-    cwd: process.cwd(),
-  };
+/** What the parse chose: main() runs it once commander has finished. */
+type Chosen = { run?: () => Promise<number> };
+
+const COMMANDS = ['upgrade'];
+
+/**
+ * After `--` every word is an operand, yet commander still takes a first
+ * operand spelled like a command for that command. `-- upgrade` names a
+ * directory: `./upgrade` is the same path, and no command's name.
+ */
+export function directoriesAfterDoubleDash(argv: readonly string[]): string[] {
+  const split = argv.indexOf('--');
+  if (split < 0) return [...argv];
+  const operands = argv.slice(split + 1).map((word) => (COMMANDS.includes(word) ? `./${word}` : word));
+  return [...argv.slice(0, split + 1), ...operands];
 }
 
-function program(io: CliIo): Command {
-  return new Command('create-dbt-product')
+function upgradeCommand(root: Command, io: CliIo, chosen: Chosen): void {
+  const upgrade = root
+    .command('upgrade')
+    .description("inside a product: merge the kit's current templates into it (three-way, your edits kept)")
+    .option('--dry-run', 'show what would change, write nothing')
+    .addHelpText(
+      'after',
+      '\nTo scaffold a directory named upgrade: create-dbt-product ./upgrade (or create-dbt-product -- upgrade).\nExit codes: 0 upgraded (or nothing to do), 1 conflicts left to resolve (or, with --dry-run, there would be),\n2 bad input (not inside a product).',
+    );
+  upgrade.action((flags: { dryRun?: boolean }) => {
+    // With positional options, scaffolding options before `upgrade` would be parsed and then ignored.
+    const given = root.options.filter((option) => root.getOptionValueSource(option.attributeName()) === 'cli');
+    if (given.length > 0) {
+      throw new UsageError(
+        `upgrade takes no ${given.map((option) => option.long).join(', ')}: run create-dbt-product upgrade [--dry-run] inside the product`,
+      );
+    }
+    chosen.run = async () => (await import('./upgrade-cli.js')).runUpgrade(io, { dryRun: flags.dryRun ?? false });
+  });
+}
+
+function program(io: CliIo, chosen: Chosen): Command {
+  const root = new Command('create-dbt-product')
+    .usage('[directory] [options]  |  upgrade [--dry-run]')
     .description(
       'Scaffold a dbt data product: models, contracts, tests, audit log, profiles for DuckDB, Postgres and Redshift.',
     )
@@ -58,19 +94,23 @@ function program(io: CliIo): Command {
     .option('-y, --yes', 'accept defaults, never prompt')
     .option('--no-git', 'do not initialise a git repository')
     .option('--force', 'write into a non-empty directory, replacing files of the same name')
-    .option('--dry-run', 'upgrade: show what would change, write nothing')
     .version(kitVersion(), '-v, --version')
     .helpOption('-h, --help', 'show this help')
+    // `help` stays a directory name, as it always was.
+    .helpCommand(false)
+    // Options after `upgrade` are its own: `create-dbt-product upgrade --yes` is an unknown option.
+    .enablePositionalOptions()
     .addHelpText(
       'after',
-      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt, 1 unexpected failure\nor, for upgrade, conflicts left to resolve.",
+      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt, 1 unexpected failure\nor, for upgrade, conflicts left to resolve.",
     )
     .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      // Commander's own errors are re-raised as UsageError and printed once by main().
-      writeErr: () => {},
-    });
+    .configureOutput(commanderOutput(io));
+  root.action((directory: string | undefined, flags: ScaffoldFlags) => {
+    chosen.run = () => scaffold(directory, flags, io);
+  });
+  upgradeCommand(root, io, chosen);
+  return root;
 }
 
 /** Prompts with @inquirer/prompts for every value the flags did not give. */
@@ -132,45 +172,36 @@ function nextSteps(dir: string, cwd: string, name: string): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  try {
-    const command = program(io);
-    if (!parseCommandLine(command, argv)) return 0; // --help, --version
-    if (command.args[0] === 'upgrade') {
-      const { runUpgrade } = await import('./upgrade-cli.js');
-      return await runUpgrade(io, { dryRun: command.opts<{ dryRun?: boolean }>().dryRun ?? false });
-    }
-    const flags = command.opts<{
-      name?: string;
-      owner?: string;
-      description?: string;
-      warehouse?: string;
-      auth?: string;
-      orchestrator?: string;
-      parent: string[];
-      yes?: boolean;
-      git: boolean;
-      force?: boolean;
-    }>();
-    const { parent: parents, ...rest } = flags;
-    let input: ScaffoldInput = { ...rest, parents, dir: command.args[0] };
-    if (io.interactive && !flags.yes) input = await (io.prompt ?? promptForMissing)(input);
-    const options = normaliseOptions(input, io.cwd);
+async function scaffold(directory: string | undefined, flags: ScaffoldFlags, io: CliIo): Promise<number> {
+  const { parent: parents, ...rest } = flags;
+  let input: ScaffoldInput = { ...rest, parents, dir: directory };
+  if (io.interactive && !flags.yes) input = await (io.prompt ?? promptForMissing)(input);
+  const options = normaliseOptions(input, io.cwd);
 
-    // One listr2 list per step: the rich renderer in a terminal, one line per step elsewhere.
-    const renderer = io.interactive ? 'default' : 'simple';
-    const created = await createProduct(options, {
-      run: async <T>(title: string, work: () => Promise<T>) => {
-        const outcome: { value?: T } = {};
-        const task = async () => {
-          outcome.value = await work();
-        };
-        await new Listr([{ title, task }], { renderer }).run();
-        return outcome.value as T;
-      },
-    });
-    io.stdout.write(nextSteps(created.dir, io.cwd, options.name));
-    return 0;
+  // One listr2 list per step: the rich renderer in a terminal, one line per step elsewhere.
+  const renderer = io.interactive ? 'default' : 'simple';
+  const created = await createProduct(options, {
+    run: async <T>(title: string, work: () => Promise<T>) => {
+      const outcome: { value?: T } = {};
+      const task = async () => {
+        outcome.value = await work();
+      };
+      await new Listr([{ title, task }], { renderer }).run();
+      return outcome.value as T;
+    },
+  });
+  io.stdout.write(nextSteps(created.dir, io.cwd, options.name));
+  return 0;
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    const chosen: Chosen = {};
+    const answered = parseCommandLine(program(io, chosen), directoriesAfterDoubleDash(argv));
+    if (answered !== undefined) return answered; // --help, --version
+    // The root and upgrade both have an action: commander either chose one or threw.
+    if (!chosen.run) throw new KitError(`no command chosen for: create-dbt-product ${argv.join(' ')}`);
+    return await chosen.run();
   } catch (error) {
     // Ctrl-C at an @inquirer prompt: nothing was written yet.
     if (error instanceof Error && error.name === 'ExitPromptError') {

@@ -11,6 +11,7 @@ import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.j
 import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-facts.js';
 import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
+import { KitError } from '../errors.js';
 import {
   airflowConstraintsUrl,
   COSMOS_VERSION,
@@ -218,7 +219,7 @@ export function planProduct(
   }
   const seen = new Set<string>();
   for (const file of files) {
-    if (seen.has(file.path)) throw new Error(`two templates produce ${file.path}`);
+    if (seen.has(file.path)) throw new KitError(`two templates produce ${file.path}`);
     seen.add(file.path);
   }
   return files.sort(byPath);

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { diffTexts } from '../git/index.js';
 import type { Orchestrator } from '../product/manifest.js';
-import type { CliIo } from './cli.js';
 import { kitFacts, kitTemplates } from './create.js';
+import type { CliIo } from './io.js';
 import { type FileUpgrade, upgradeProduct } from './upgrade.js';
 
 const VERBS: Record<FileUpgrade['action'], string> = {

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomically } from '../atomic-file.js';
+import { type DbtCommonArgs, dbtCommandLine } from '../dbt/command.js';
 import { runDbtCaptured } from '../dbt/process.js';
 import { UsageError } from '../errors.js';
 import { editProductManifest } from '../product/edit.js';
@@ -106,17 +107,17 @@ export interface BumpOptions {
   name?: string | undefined;
   to?: string | undefined;
   dbtPath: string;
-  /** dbt's common arguments (--profiles-dir, --target). */
-  dbtArgs: string[];
+  /** dbt's common arguments beside the project (--profiles-dir, --target). */
+  dbtArgs: Pick<DbtCommonArgs, 'profilesDir' | 'target'>;
   env: NodeJS.ProcessEnv;
   targetDir: string;
 }
 
-async function dbt(options: BumpOptions, args: string[]): Promise<void> {
+async function dbt(options: BumpOptions, [command]: ['deps' | 'parse']): Promise<void> {
   await runDbtCaptured(
     {
       dbtPath: options.dbtPath,
-      args: [...args, '--project-dir', options.projectDir, ...options.dbtArgs],
+      args: dbtCommandLine({ command, projectDir: options.projectDir, ...options.dbtArgs }),
       cwd: options.projectDir,
       env: options.env,
     },

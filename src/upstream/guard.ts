@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { type DbtListArgs, dbtCommandLine } from '../dbt/command.js';
 import { runDbtCaptured } from '../dbt/process.js';
 import { KitError } from '../errors.js';
 
@@ -89,28 +90,21 @@ export async function readPackageLock(projectDir: string): Promise<string | unde
   return readFile(path.join(projectDir, 'package-lock.yml'), 'utf8').catch(() => undefined);
 }
 
+/** The keys of each node `dbt ls` prints (listedNodes reads them). */
+const LISTED_KEYS = ['unique_id', 'package_name', 'resource_type'] as const;
+
 /** What `dbt ls` says the selection covers (dbt's own selection semantics, selectors included). */
 export async function listSelection(options: {
   dbtPath: string;
-  projectDir: string;
-  selectionArgs: string[];
-  dbtArgs: string[];
+  /** The project, target, vars and selection to list. */
+  selection: Omit<DbtListArgs, 'command' | 'outputKeys' | 'quiet'>;
   env: NodeJS.ProcessEnv;
 }): Promise<ListedNode[]> {
   const stdout = await runDbtCaptured(
     {
       dbtPath: options.dbtPath,
-      args: [
-        'ls',
-        ...options.selectionArgs,
-        '--output',
-        'json',
-        '--output-keys',
-        'unique_id package_name resource_type',
-        '--quiet',
-        ...options.dbtArgs,
-      ],
-      cwd: options.projectDir,
+      args: dbtCommandLine({ ...options.selection, command: 'ls', outputKeys: LISTED_KEYS, quiet: true }),
+      cwd: options.selection.projectDir,
       env: options.env,
     },
     (message) => new UpstreamGuardError(`cannot check the selection against the parent products: ${message}`),

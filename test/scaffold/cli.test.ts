@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/scaffold/cli.js';
+import { directoriesAfterDoubleDash, main } from '../../src/scaffold/cli.js';
 import { tempDir } from '../harness/product.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -139,6 +139,48 @@ describe('create-dbt-product (bin, no TTY)', () => {
     expect(help.stdout).toContain('Exit codes');
     const version = await run(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  describe('a directory named upgrade, beside the upgrade command', () => {
+    it.each([
+      ['./upgrade', ['./upgrade', '--yes', '--no-git']],
+      ['-- upgrade', ['--yes', '--no-git', '--', 'upgrade']],
+    ])('create-dbt-product %s scaffolds it', async (label, args) => {
+      const cwd = path.join(root, `named_upgrade_${label.startsWith('--') ? 'dashes' : 'dot'}`);
+      await mkdir(cwd);
+      const result = await run(args, cwd);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain('Created upgrade in upgrade');
+      expect(existsSync(path.join(cwd, 'upgrade', 'dbt_project.yml'))).toBe(true);
+    });
+
+    it('upgrade has its own --help, and takes none of the scaffolding options', async () => {
+      const help = await run(['upgrade', '--help']);
+      expect(help.exitCode).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: create-dbt-product upgrade \[options\]/);
+      expect(help.stdout).toContain('--dry-run');
+      expect(help.stdout).not.toContain('--warehouse');
+      expect(help.stdout).toContain('create-dbt-product ./upgrade');
+      expect((await run(['--help'])).stdout).not.toMatch(/^ {2}--dry-run/m); // an option of upgrade only
+      for (const args of [
+        ['upgrade', '--yes'],
+        ['--owner', 'x', 'upgrade'],
+      ]) {
+        const result = await run(args);
+        expect(result.exitCode).toBe(2);
+        expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(result.stderr).toMatch(/^error: (unknown option '--yes'|upgrade takes no --owner: )/);
+      }
+    });
+  });
+
+  it('after --, every word is a directory: two are one too many', async () => {
+    expect(directoriesAfterDoubleDash(['--yes', '--', 'upgrade'])).toEqual(['--yes', '--', './upgrade']);
+    expect(directoriesAfterDoubleDash(['upgrade', '--dry-run'])).toEqual(['upgrade', '--dry-run']);
+    const result = await run(['--yes', '--', 'a', 'b']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe('error: too many arguments. Expected 1 argument but got 2.');
   });
 });
 

@@ -152,7 +152,7 @@ describe('bumpUpstreams (real git, a stand-in dbt)', () => {
         projectName: 'c',
         product,
         dbtPath: dbt,
-        dbtArgs: [],
+        dbtArgs: {},
         env: { PATH: process.env.PATH ?? '' },
         targetDir: path.join(child, 'target'),
       }),

@@ -8,6 +8,7 @@
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from '../../atomic-file.js';
+import { KitError } from '../../errors.js';
 import type { AuditRow, InvocationRow } from '../columns.js';
 import type { AuditBatch } from './types.js';
 
@@ -35,18 +36,33 @@ export function auditJsonl(batch: AuditBatch): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The batch a JSONL copy holds (pure); throws on anything else. */
+/** Text that is not an upload's JSONL copy (dbt-run audit flush names the file and leaves it). */
+export class AuditJsonlError extends KitError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 2 });
+  }
+}
+
+function parseLine(line: string, index: number): { kind?: string; row?: unknown } {
+  try {
+    return JSON.parse(line) as { kind?: string; row?: unknown };
+  } catch (cause) {
+    throw new AuditJsonlError(`line ${index + 1} is not JSON (${(cause as Error).message})`, { cause });
+  }
+}
+
+/** The batch a JSONL copy holds (pure); throws AuditJsonlError on anything else. */
 export function parseAuditJsonl(text: string): AuditBatch {
   let invocation: InvocationRow | undefined;
   const nodes: AuditRow[] = [];
-  for (const line of text.split('\n')) {
+  for (const [index, line] of text.split('\n').entries()) {
     if (!line.trim()) continue;
-    const entry = JSON.parse(line) as { kind?: string; row?: unknown };
+    const entry = parseLine(line, index);
     if (entry.kind === 'invocation') invocation = entry.row as InvocationRow;
     else if (entry.kind === 'node') nodes.push(entry.row as AuditRow);
-    else throw new Error(`unknown line kind ${JSON.stringify(entry.kind)}`);
+    else throw new AuditJsonlError(`unknown line kind ${JSON.stringify(entry.kind)}`);
   }
-  if (!invocation || typeof invocation.invocation_id !== 'string') throw new Error('no invocation line');
+  if (!invocation || typeof invocation.invocation_id !== 'string') throw new AuditJsonlError('no invocation line');
   return { invocationId: invocation.invocation_id, invocation, nodes };
 }
 

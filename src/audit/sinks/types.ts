@@ -1,3 +1,4 @@
+import { KitError } from '../../errors.js';
 import type { AuditRow, InvocationRow } from '../columns.js';
 import type { TableRef } from '../sql.js';
 
@@ -25,13 +26,15 @@ export interface AuditSink {
   check?(): Promise<void>;
 }
 
-/** The error a sink raises when it cannot write; the runner reports it and keeps dbt's exit code. */
-export class AuditWriteError extends Error {
+/**
+ * The error a sink raises when it cannot write; the runner reports it and
+ * keeps dbt's exit code (2, a runner error, only under --strict-audit).
+ */
+export class AuditWriteError extends KitError {
   readonly sink: string;
 
   constructor(message: string, options: { sink: string; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AuditWriteError';
+    super(message, { cause: options.cause, exitCode: 2 });
     this.sink = options.sink;
   }
 }

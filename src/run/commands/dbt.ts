@@ -1,0 +1,81 @@
+/**
+ * `dbt-run build|run|test|seed|snapshot|retry|compile [options] [-- dbt args]`:
+ * dbt with live progress, the audit recorded after dbt exits.
+ */
+import { DBT_COMMANDS, type DbtCommand } from '../../dbt/command.js';
+import { UsageError } from '../../errors.js';
+import { isGithubActions } from '../../github/actions.js';
+import type { RunnerIo } from '../io.js';
+import { normaliseRunOptions, RUNNER_COMMANDS, type RunFlags } from '../options.js';
+import { JsonReporter, PlainReporter, type RunReporter, TtyReporter } from '../reporters.js';
+import { runInvocation } from '../runner.js';
+import { dbtRunOptions } from './flags.js';
+import type { CommandInput, CommandSpec } from './spec.js';
+
+export const EXIT_CODES_HELP = [
+  'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
+  'dbt not found, unknown target, dbt crash, corrupt artifacts); 130 / 143 interrupted by SIGINT / SIGTERM.',
+  'The first SIGINT or SIGTERM asks dbt to cancel (it stops its queries); a second kills it. Either way the',
+  'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code',
+  '(unless --strict-audit: then 2); its rows stay spooled for dbt-run audit flush. Failed alerts are reported,',
+  'never change the exit code; an invalid dbt-product.yml makes it 2.',
+].join('\n');
+
+const DBT_HELP = [
+  '',
+  "In a child product a selection that would build a parent's nodes is refused unless --allow-upstream.",
+  '',
+  EXIT_CODES_HELP,
+  '',
+  'Environment: DBT_PATH (the dbt executable); DBT_PRODUCT_KIT_DIRECT_DBT=1 runs dbt as it is, without',
+  "the lines that spare dbt's console logger formatting events it drops (see the README).",
+].join('\n');
+
+function reporterFor(io: RunnerIo, json: boolean, command: string): RunReporter {
+  const write = (text: string) => void io.stdout.write(text);
+  const writeError = (text: string) => void io.stderr.write(text);
+  if (json) return new JsonReporter(write);
+  if (io.stdout.isTTY && !io.env.CI) return new TtyReporter(write, writeError, command);
+  return new PlainReporter(write, writeError, isGithubActions(io.env));
+}
+
+/**
+ * dbt's own arguments come after `--`; a word before it is a mistake, most
+ * often options written before the command (`dbt-run --target dev doctor`,
+ * which reads as `dbt-run build --target dev doctor`).
+ */
+function extraDbtArgs(command: DbtCommand, input: CommandInput<RunFlags>): string[] {
+  const stray = input.args.slice(0, input.args.length - input.afterDoubleDash.length);
+  if (stray.length === 0) return input.args;
+  const [word] = stray;
+  if ((RUNNER_COMMANDS as readonly string[]).includes(word as string)) {
+    throw new UsageError(`unexpected "${word}" after options: put the command first (dbt-run ${word} [options])`);
+  }
+  throw new UsageError(
+    `unexpected argument "${word}": dbt's own arguments go after -- (dbt-run ${command} [options] -- ${stray.join(' ')})`,
+  );
+}
+
+function dbtCommand(name: DbtCommand): CommandSpec<RunFlags> {
+  return {
+    name,
+    summary: name === 'build' ? 'dbt build (the default: dbt-run alone, or with options first, builds)' : `dbt ${name}`,
+    define: (command) => {
+      command.argument('[dbt-args...]', 'extra dbt arguments, after --').addHelpText('after', DBT_HELP);
+      dbtRunOptions(command);
+    },
+    run: async (input) => {
+      const { flags, io } = input;
+      const options = normaliseRunOptions(name, flags, extraDbtArgs(name, input), io.cwd);
+      const outcome = await runInvocation(options, {
+        env: io.env,
+        reporter: reporterFor(io, flags.json ?? false, name),
+        stdout: (text) => void io.stdout.write(text),
+        onInterrupt: io.onInterrupt,
+      });
+      return outcome.exitCode;
+    },
+  };
+}
+
+export const DBT_COMMAND_SPECS: readonly CommandSpec<RunFlags>[] = DBT_COMMANDS.map(dbtCommand);

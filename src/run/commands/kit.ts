@@ -1,0 +1,67 @@
+/**
+ * dbt-run's own commands beside dbt's: setup, doctor, and the groups
+ * `audit` and `upstreams`. Each runs code it imports only when chosen.
+ */
+import type { AuditFlags, DoctorFlags, UpstreamsBumpFlags } from '../options.js';
+import { auditRedshiftOptions, dbtPathOption, projectOptions } from './flags.js';
+import type { AnyCommandSpec, CommandSpec } from './spec.js';
+
+export const SETUP: CommandSpec<Record<string, never>> = {
+  name: 'setup',
+  summary: 'create or refresh the pinned dbt venv',
+  define: (command) => {
+    command.addHelpText(
+      'after',
+      '\nExit codes: 0 the venv is ready; 2 it could not be built (Python missing, pip failed).',
+    );
+  },
+  run: async ({ io }) => (await import('../doctor.js')).runSetup(io),
+};
+
+export const DOCTOR: CommandSpec<DoctorFlags> = {
+  name: 'doctor',
+  summary: 'check dbt, the project, profile and target, the connection, the audit sink and AWS settings',
+  define: (command) => {
+    dbtPathOption(auditRedshiftOptions(projectOptions(command)));
+    command.addHelpText(
+      'after',
+      '\nExit codes: 0 all checks passed; 1 a check failed (each says what to fix); 2 bad input.',
+    );
+  },
+  run: async ({ flags, io }) => (await import('../doctor.js')).runDoctor(flags, io),
+};
+
+const FLUSH: CommandSpec<AuditFlags> = {
+  name: 'flush',
+  summary: 'send the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent)',
+  define: (command) => {
+    auditRedshiftOptions(projectOptions(command, { target: false }));
+    command.addHelpText(
+      'after',
+      '\nEach upload goes to the target it was recorded for.\nExit codes: 0 everything spooled was sent (or nothing was spooled); 2 an upload is still spooled, or bad input.',
+    );
+  },
+  run: async ({ flags, io }) => (await import('../flush.js')).runAuditFlush(flags, io),
+};
+
+/** `dbt-run audit <command>`: a new audit command is one more spec in this list. */
+export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [FLUSH];
+
+const BUMP: CommandSpec<UpstreamsBumpFlags> = {
+  name: 'bump',
+  summary: 'move parent pins, run dbt deps, and name the nodes their changes reach',
+  define: (command) => {
+    command
+      .argument('[name]', 'the parent product to move (default: every parent in dbt-product.yml)')
+      .option('--to <rev>', 'the parent revision to pin (default: the tip of its default branch)');
+    dbtPathOption(projectOptions(command));
+    command.addHelpText(
+      'after',
+      '\nA failed dbt deps or parse puts the old pins back.\nExit codes: 0 moved (or already there); 2 bad input, an unknown parent or revision, or dbt failed.',
+    );
+  },
+  run: async ({ args, flags, io }) => (await import('../upstreams.js')).runUpstreamsBump(args[0], flags, io),
+};
+
+/** `dbt-run upstreams <command>`. */
+export const UPSTREAMS_COMMANDS: readonly AnyCommandSpec[] = [BUMP];

@@ -1,0 +1,25 @@
+/**
+ * What create-dbt-product's commands talk to. A module of its own so the
+ * upgrade command can take it without importing the CLI that dispatches to it.
+ */
+import type { ScaffoldInput } from './options.js';
+
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** Whether a person can answer prompts. */
+  interactive: boolean;
+  cwd: string;
+  /** Asks for what the flags left out; injected so tests can answer. */
+  prompt?: (input: ScaffoldInput) => Promise<ScaffoldInput>;
+}
+
+/** The real process's streams; prompts only in a terminal outside CI. */
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
+    cwd: process.cwd(),
+  };
+}
