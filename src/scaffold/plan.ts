@@ -7,9 +7,9 @@
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
-import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
 import { AUDIT_COLUMNS, type AuditColumn, INVOCATION_COLUMNS, maxBytesOf } from '../audit/columns.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
+import { type MessageTemplates, messageTemplates } from '../messages/templates.js';
 import {
   airflowConstraintsUrl,
   COSMOS_VERSION,
@@ -22,6 +22,7 @@ import {
   type ProductManifest,
   productManifestSchema,
 } from '../product/manifest.js';
+import { kitSchemaFiles } from '../schemas/json-schema.js';
 import type { ParentProduct } from '../upstream/parent.js';
 import { exampleModel, packagesYaml } from '../upstream/plan.js';
 import { BASE_FILE, baseDocument, byPath, isManaged, kitRecord } from './baseline.js';
@@ -69,8 +70,8 @@ export interface TemplateContext {
   parents: { name: string; schemaVariable: string }[];
   /** MWAA Serverless takes cron: off-peak, at a time spread by product name. */
   serverlessSchedule: string;
-  /** The SNS documents' schema names and version, as dbt-run writes them. */
-  messages: { alertSchema: string; eventSchema: string; version: number };
+  /** What the orchestrators need to build the SNS documents as defined (src/messages). */
+  messages: MessageTemplates;
 }
 
 interface TemplateColumn {
@@ -124,7 +125,7 @@ export function templateContext(
       constraintsUrl: airflowConstraintsUrl(MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION),
       cosmosVersion: COSMOS_VERSION,
     },
-    messages: { alertSchema: ALERT_SCHEMA, eventSchema: EVENT_SCHEMA, version: MESSAGE_VERSION },
+    messages: messageTemplates(options.name),
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
     upstreams: parents.map((parent) => parent.name),
     parents: parents.map((parent) => ({
@@ -196,6 +197,13 @@ function renderManifest(
 const handlebars = Handlebars.create();
 // Output is YAML, SQL and Markdown, never HTML: no entity escaping.
 handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
+// A multi-line value inside an indented block (a YAML block scalar): every line indented.
+handlebars.registerHelper('indent', (text: string, spaces: number) =>
+  text
+    .split('\n')
+    .map((line) => ' '.repeat(spaces) + line)
+    .join('\n'),
+);
 
 export function renderTemplate(template: TemplateFile, context: TemplateContext): PlannedFile {
   const named = template.path.replaceAll('__name__', context.name);
@@ -222,6 +230,8 @@ export function planProduct(
   const own = parents.length > 0 ? templates.filter((template) => !isDemo(template.path)) : templates;
   const files = own.map((template) => renderTemplate(template, context));
   files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
+  // The JSON Schemas of the product's messages and dbt-product.yml: generated, so upgraded like the rest.
+  files.push(...kitSchemaFiles());
   const managed = files.filter((file) => isManaged(file.path));
   files.push({ path: BASE_FILE, content: baseDocument(managed) });
   files.push({
