@@ -22,7 +22,6 @@ import {
   type ProductManifest,
   productManifestSchema,
 } from '../product/manifest.js';
-import { kitSchemaFiles } from '../schemas/json-schema.js';
 import type { ParentProduct } from '../upstream/parent.js';
 import { exampleModel, packagesYaml } from '../upstream/plan.js';
 import { BASE_FILE, baseDocument, byPath, isManaged, kitRecord } from './baseline.js';
@@ -230,8 +229,6 @@ export function planProduct(
   const own = parents.length > 0 ? templates.filter((template) => !isDemo(template.path)) : templates;
   const files = own.map((template) => renderTemplate(template, context));
   files.push({ path: 'requirements.txt', content: kit.dbtRequirements });
-  // The JSON Schemas of the product's messages and dbt-product.yml: generated, so upgraded like the rest.
-  files.push(...kitSchemaFiles());
   const managed = files.filter((file) => isManaged(file.path));
   files.push({ path: BASE_FILE, content: baseDocument(managed) });
   files.push({

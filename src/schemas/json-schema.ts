@@ -1,7 +1,8 @@
 /**
- * The JSON Schemas the kit ships (top-level schemas/ of the package) and
- * writes into every product (its schemas/): one per message and version, and
- * one for dbt-product.yml, each generated from its zod definition (pure).
+ * The JSON Schemas the kit ships (top-level schemas/ of the package, written
+ * by scripts/generate.mjs, checked by a test) and the scaffold copies into
+ * every product (its schemas/): one per message and version, and one for
+ * dbt-product.yml, each generated from its zod definition (pure).
  * Readers in other languages validate with them: the Cosmos DAG checks
  * dbt-product.yml with Python's jsonschema, consumers check messages. They
  * describe what a reader accepts (zod's input side): a field added later,
