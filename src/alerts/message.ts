@@ -5,18 +5,27 @@
  * JSON documents; the alert also has a text body. One SNS message carries
  * both (MessageStructure=json: the text for e-mail, the document for SQS,
  * Lambda, HTTP(S), email-json and Firehose subscribers), kept under SNS's 256 KB
- * with attributes that subscriptions can filter on.
+ * with attributes that subscriptions can filter on. The documents' shapes are
+ * defined once, in ../messages/.
  */
+
 import type { AuditRow, InvocationRow } from '../audit/columns.js';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import { quoteIdentifier, type TableRef } from '../audit/sql.js';
+import { isFailedStatus } from '../audit/tables.js';
+import {
+  PRODUCT_COMPLETED,
+  type ProductCompleted,
+  RUN_FAILED,
+  RUN_STATUSES,
+  type RunFailed,
+  type RunStatus,
+} from '../messages/index.js';
 
-export const ALERT_SCHEMA = 'dbt-product-kit/run.failed';
-export const EVENT_SCHEMA = 'dbt-product-kit/product.completed';
-export const MESSAGE_VERSION = 1;
+export const ALERT_SCHEMA = RUN_FAILED.schemaId;
+export const EVENT_SCHEMA = PRODUCT_COMPLETED.schemaId;
 /** SNS takes 262,144 bytes with attributes; the rest is headroom for the envelope. */
 export const MAX_MESSAGE_BYTES = 256_000;
-const FAILED = new Set(['error', 'fail', 'runtime error']);
 
 export interface MessageContext {
   product: string;
@@ -27,14 +36,14 @@ export interface MessageContext {
   includeWarnings: boolean;
 }
 
-export interface PlannedMessage {
-  eventType: 'run.failed' | 'product.completed';
+export interface PlannedMessage<Document extends RunFailed | ProductCompleted = RunFailed | ProductCompleted> {
+  eventType: Document['event_type'];
   subject: string;
   /** MessageStructure=json: `default` and `email` (text); `sqs`, `lambda`, `http(s)`, `email-json`, `firehose` (the document). */
   message: string;
   attributes: Record<string, string>;
   /** The document, parsed, for tests and logs. */
-  document: Record<string, unknown>;
+  document: Document;
   /** For FIFO topics. */
   groupId: string;
   deduplicationId: string;
@@ -57,7 +66,7 @@ function trimmed(text: string | null | undefined, max: number): string {
 
 /** The nodes an alert is about: errors and test failures, and warnings when asked. */
 export function alertingNodes(nodes: readonly AuditRow[], includeWarnings: boolean): AuditRow[] {
-  return nodes.filter((node) => FAILED.has(String(node.status)) || (includeWarnings && String(node.status) === 'warn'));
+  return nodes.filter((node) => isFailedStatus(node.status) || (includeWarnings && String(node.status) === 'warn'));
 }
 
 /** "2 errors, 1 test failure" (what the subject and the body lead with). */
@@ -74,11 +83,16 @@ function failureSummary(nodes: readonly AuditRow[], invocation: InvocationRow): 
   return parts.join(', ');
 }
 
+/** The invocation row's status; a value the row should never hold reads as an error of the runner. */
+function runStatus(status: string | null): RunStatus {
+  return RUN_STATUSES.find((known) => known === status) ?? 'error';
+}
+
 function auditQuery(table: TableRef, invocationId: string): string {
   return `select unique_id, status, message from ${quoteIdentifier(table.schema)}.${quoteIdentifier(table.table)} where invocation_id = '${invocationId.replaceAll("'", "''")}' order by started_at;`;
 }
 
-function structured(text: string, document: Record<string, unknown>): string {
+function structured(text: string, document: RunFailed | ProductCompleted): string {
   const json = JSON.stringify(document);
   return JSON.stringify({
     default: text,
@@ -101,7 +115,7 @@ function size(message: string, subject: string, attributes: Record<string, strin
 }
 
 /** The failure alert, or undefined when nothing failed (and dbt did not stop with an error). */
-export function planFailureAlert(batch: AuditBatch, context: MessageContext): PlannedMessage | undefined {
+export function planFailureAlert(batch: AuditBatch, context: MessageContext): PlannedMessage<RunFailed> | undefined {
   const { invocation } = batch;
   const failing = alertingNodes(batch.nodes, context.includeWarnings);
   if (failing.length === 0 && invocation.status !== 'error') return undefined;
@@ -116,40 +130,43 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
     event_type: 'run.failed',
     severity,
   };
-  const build = (shown: number): { message: string; document: Record<string, unknown> } => {
+  const build = (shown: number): { message: string; document: RunFailed } => {
     const listed = failing.slice(0, shown);
     const more = failing.length - listed.length;
-    const document = {
-      schema: ALERT_SCHEMA,
-      version: MESSAGE_VERSION,
+    const document: RunFailed = {
+      schema: RUN_FAILED.schemaId,
+      version: RUN_FAILED.version,
       event_type: 'run.failed',
       severity,
       product: context.product,
       environment: context.environment,
+      producer: 'dbt-run',
+      dag_id: null,
       target: invocation.target_name,
       command,
       selection: invocation.selection || null,
       invocation_id: batch.invocationId,
-      status: invocation.status,
+      status: runStatus(invocation.status),
       exit_code: invocation.exit_code,
       started_at: invocation.started_at,
       completed_at: invocation.completed_at,
       counts: {
-        total: invocation.nodes_total,
-        success: invocation.nodes_success,
-        error: invocation.nodes_error,
-        skipped: invocation.nodes_skipped,
-        pass: invocation.nodes_pass,
-        fail: invocation.nodes_fail,
-        warn: invocation.nodes_warn,
+        total: invocation.nodes_total ?? 0,
+        success: invocation.nodes_success ?? 0,
+        error: invocation.nodes_error ?? 0,
+        skipped: invocation.nodes_skipped ?? 0,
+        pass: invocation.nodes_pass ?? 0,
+        fail: invocation.nodes_fail ?? 0,
+        warn: invocation.nodes_warn ?? 0,
       },
       failures: listed.map((node) => ({
         unique_id: node.unique_id,
         name: node.name,
         resource_type: node.resource_type,
-        status: node.status,
+        status: String(node.status),
         relation_name: node.relation_name ?? null,
         message: trimmed(node.message, 2000),
+        task_id: null,
       })),
       failures_not_listed: more,
       error_message: invocation.error_message ? trimmed(invocation.error_message, 4000) : null,
@@ -215,16 +232,17 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
 export function planCompletionEvent(
   batch: AuditBatch,
   context: Pick<MessageContext, 'product' | 'environment'>,
-): PlannedMessage | undefined {
+): PlannedMessage<ProductCompleted> | undefined {
   const { invocation } = batch;
   if (invocation.status !== 'success') return undefined;
   const built = batch.nodes.filter((node) => node.status === 'success' && node.resource_type !== 'test');
-  const document = {
-    schema: EVENT_SCHEMA,
-    version: MESSAGE_VERSION,
+  const document: ProductCompleted = {
+    schema: PRODUCT_COMPLETED.schemaId,
+    version: PRODUCT_COMPLETED.version,
     event_type: 'product.completed',
     product: context.product,
     environment: context.environment,
+    producer: 'dbt-run',
     target: invocation.target_name,
     command: invocation.command,
     invocation_id: batch.invocationId,

@@ -7,12 +7,15 @@
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../audit/columns.js';
 import { columnsMarkdown } from '../audit/product-facts.js';
 import { KitError } from '../errors.js';
+import { messagesMarkdown } from '../schemas/readme.js';
 
 export type BlockRenderers = Readonly<Record<string, () => string>>;
 
 export const README_BLOCKS: BlockRenderers = {
   'audit-columns': () => columnsMarkdown(AUDIT_COLUMNS),
   'invocation-columns': () => columnsMarkdown(INVOCATION_COLUMNS),
+  // Blank lines around it: the block starts with a heading.
+  messages: () => `\n${messagesMarkdown()}\n`,
 };
 
 const BLOCK = /(<!-- generated:([\w-]+) -->\n)(?:[\s\S]*?\n)?(<!-- \/generated:\2 -->)/g;

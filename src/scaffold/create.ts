@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { initialCommit, isInsideWorkTree } from '../git/index.js';
 import type { Orchestrator } from '../product/manifest.js';
+import { SCHEMA_DIR } from '../schemas/json-schema.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { type ParentProduct, readParent } from '../upstream/parent.js';
 import { kitVersion } from '../version.js';
-import { checkTargetDir, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
+import { checkTargetDir, KIT_SCHEMA_DIR, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
 import type { ScaffoldOptions } from './options.js';
 import { type PlannedFile, planProduct, type TemplateFile } from './plan.js';
 
@@ -44,14 +45,19 @@ export async function planProductFiles(
   return planProduct(templates, options, kit, parents);
 }
 
-/** The kit's templates for a product with this orchestrator: the product's, then the orchestrator's. */
+/**
+ * The kit's templates for a product with this orchestrator: the product's, the orchestrator's,
+ * and the shipped JSON Schemas as schemas/ (copied as they are, and upgraded like the rest;
+ * read rather than generated again, which would cost the scaffold time it has not got).
+ */
 export async function kitTemplates(orchestrator: Orchestrator): Promise<TemplateFile[]> {
   const orchestratorDir = orchestratorTemplateDir(orchestrator);
-  const [templates, orchestration] = await Promise.all([
+  const [templates, orchestration, schemas] = await Promise.all([
     readTemplates(),
     orchestratorDir ? readTemplates(orchestratorDir) : [],
+    readTemplates(KIT_SCHEMA_DIR),
   ]);
-  return [...templates, ...orchestration];
+  return [...templates, ...orchestration, ...schemas.map((file) => ({ ...file, path: `${SCHEMA_DIR}/${file.path}` }))];
 }
 
 /** The kit's version and the dbt pins a product's requirements.txt gets. */

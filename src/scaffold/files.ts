@@ -10,6 +10,8 @@ import type { Orchestrator } from '../product/manifest.js';
 import type { PlannedFile, TemplateFile } from './plan.js';
 
 export const PRODUCT_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/product', import.meta.url));
+/** The kit's shipped JSON Schemas (generated from its definitions, kept current by a test): every product's schemas/. */
+export const KIT_SCHEMA_DIR = fileURLToPath(new URL('../../schemas', import.meta.url));
 
 /** The files an orchestrator adds to the product (templates/mwaa, templates/mwaa-serverless), if any. */
 export function orchestratorTemplateDir(orchestrator: Orchestrator): string | undefined {

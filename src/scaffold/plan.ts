@@ -7,11 +7,11 @@
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
-import { ALERT_SCHEMA, EVENT_SCHEMA, MESSAGE_VERSION } from '../alerts/message.js';
 import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-facts.js';
 import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
 import { KitError } from '../errors.js';
+import { type MessageTemplates, messageTemplates } from '../messages/templates.js';
 import {
   airflowConstraintsUrl,
   COSMOS_VERSION,
@@ -71,8 +71,8 @@ export interface TemplateContext {
   parents: { name: string; schemaVariable: string }[];
   /** MWAA Serverless takes cron: off-peak, at a time spread by product name. */
   serverlessSchedule: string;
-  /** The SNS documents' schema names and version, as dbt-run writes them. */
-  messages: { alertSchema: string; eventSchema: string; version: number };
+  /** What the orchestrators need to build the SNS documents as defined (src/messages). */
+  messages: MessageTemplates;
 }
 
 export function templateContext(
@@ -108,7 +108,7 @@ export function templateContext(
       constraintsUrl: airflowConstraintsUrl(MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION),
       cosmosVersion: COSMOS_VERSION,
     },
-    messages: { alertSchema: ALERT_SCHEMA, eventSchema: EVENT_SCHEMA, version: MESSAGE_VERSION },
+    messages: messageTemplates(options.name),
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
     upstreams: parents.map((parent) => parent.name),
     parents: parents.map((parent) => ({
@@ -180,6 +180,13 @@ function renderManifest(
 const handlebars = Handlebars.create();
 // Output is YAML, SQL and Markdown, never HTML: no entity escaping.
 handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
+// A multi-line value inside an indented block (a YAML block scalar): every line indented.
+handlebars.registerHelper('indent', (text: string, spaces: number) =>
+  text
+    .split('\n')
+    .map((line) => ' '.repeat(spaces) + line)
+    .join('\n'),
+);
 
 export function renderTemplate(template: TemplateFile, context: TemplateContext): PlannedFile {
   const named = template.path.replaceAll('__name__', context.name);

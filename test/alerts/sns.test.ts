@@ -1,12 +1,15 @@
 /**
  * Failure alerts and completion events through moto_server: a real dbt-run
  * build on the test Postgres publishes to an SNS topic, and an SQS queue
- * subscribed to it receives what a downstream product would.
+ * subscribed to it receives what a downstream product would, documents that
+ * validate against the JSON Schemas the kit ships.
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA } from '../../src/alerts/message.js';
+import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
+import { messageErrors } from '../harness/message-schema.js';
 import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
@@ -60,9 +63,12 @@ describe('alerts and events through SNS (moto)', () => {
       severity: 'error',
     });
     const document = message?.document;
+    expect(messageErrors(RUN_FAILED, document)).toEqual([]);
+    // Version 2 (one shape for dbt-run and the orchestrators; version 1 was this test's number).
     expect(document).toMatchObject({
       schema: ALERT_SCHEMA,
-      version: 1,
+      version: 2,
+      producer: 'dbt-run',
       product: 'orders',
       environment: 'ci',
       target: 'postgres',
@@ -90,9 +96,11 @@ describe('alerts and events through SNS (moto)', () => {
     const [event] = await receive(events.queueUrl);
     expect(event?.subject).toBe('[orders][ci] completed');
     expect(event?.attributes).toMatchObject({ event_type: 'product.completed', product: 'orders' });
+    expect(messageErrors(PRODUCT_COMPLETED, event?.document)).toEqual([]);
     expect(event?.document).toMatchObject({
       schema: EVENT_SCHEMA,
-      version: 1,
+      version: 2,
+      producer: 'dbt-run',
       event_type: 'product.completed',
       product: 'orders',
       environment: 'ci',

@@ -3,12 +3,17 @@
  * Cosmos and the Amazon provider in their own venv: it loads in the same
  * shape through its Airflow 2 imports, and it runs on the test PostgreSQL,
  * where `check` reads the run's task states the Airflow 2 way and the
- * completion event reaches SQS through moto.
+ * completion event reaches SQS through moto; with a failing model, so does
+ * the alert `check` builds from those states; both as the shipped JSON
+ * Schemas define them.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_SCHEMA } from '../../src/alerts/message.js';
+import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
 import { type AirflowHome, airflowHome, type DagReport, groupEdges, type RunReport } from '../harness/airflow.js';
+import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
@@ -57,17 +62,7 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
   }, async () => {
     const events = await topicWithQueue();
     const alerts = await topicWithQueue();
-    const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], {
-      DBT_TARGET: 'postgres',
-      AIRFLOW_VAR_SHOP_ALERT_TOPIC_ARN: alerts.topicArn,
-      AIRFLOW_VAR_SHOP_EVENT_TOPIC_ARN: events.topicArn,
-      AIRFLOW_CONN_AWS_DEFAULT: JSON.stringify({
-        conn_type: 'aws',
-        login: 'test',
-        password: 'test',
-        extra: { endpoint_url: inject('motoEndpoint'), region_name: MOTO_REGION },
-      }),
-    });
+    const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
     expect(run.state, JSON.stringify(run.tasks)).toBe('success');
     const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
     for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
@@ -78,6 +73,7 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     expect(rows.map((row) => row.recorded_by)).toEqual(['hook']);
     const [event, ...more] = await receive(events.queueUrl);
     expect(more).toEqual([]);
+    expect(messageErrors(PRODUCT_COMPLETED, event?.document)).toEqual([]);
     expect(event?.document).toMatchObject({
       schema: EVENT_SCHEMA,
       product: 'shop',
@@ -86,4 +82,43 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     });
     expect(await receive(alerts.queueUrl)).toEqual([]);
   });
+
+  it('a failing model fails check, and the alert reaches SQS', { timeout: 300_000 }, async () => {
+    const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
+    const original = await readFile(model, 'utf8');
+    await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
+    try {
+      const parsed = await runDbt(product, ['parse']);
+      expect(parsed.exitCode, parsed.output).toBe(0);
+      const events = await topicWithQueue();
+      const alerts = await topicWithQueue();
+      const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
+      expect(run.tasks).toMatchObject({ 'transform.stg_orders.run': 'failed', check: 'failed', alert: 'success' });
+      const [alert, ...more] = await receive(alerts.queueUrl);
+      expect(more).toEqual([]);
+      expect(messageErrors(RUN_FAILED, alert?.document)).toEqual([]);
+      expect(alert?.document).toMatchObject({ producer: 'airflow', dag_id: 'shop_dag', invocation_id: run.run_id });
+      expect(alert?.document.failures).toContainEqual(
+        expect.objectContaining({ task_id: 'transform.stg_orders.run', status: 'failed' }),
+      );
+      expect(await receive(events.queueUrl)).toEqual([]);
+    } finally {
+      await writeFile(model, original);
+    }
+  });
 });
+
+/** Airflow's AWS connection and the product's topic Variables, pointed at moto. */
+function awsEnv(alertTopicArn: string, eventTopicArn: string): Record<string, string> {
+  return {
+    DBT_TARGET: 'postgres',
+    AIRFLOW_VAR_SHOP_ALERT_TOPIC_ARN: alertTopicArn,
+    AIRFLOW_VAR_SHOP_EVENT_TOPIC_ARN: eventTopicArn,
+    AIRFLOW_CONN_AWS_DEFAULT: JSON.stringify({
+      conn_type: 'aws',
+      login: 'test',
+      password: 'test',
+      extra: { endpoint_url: inject('motoEndpoint'), region_name: MOTO_REGION },
+    }),
+  };
+}

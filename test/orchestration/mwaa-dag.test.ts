@@ -3,7 +3,8 @@
  * dbt (from its own venv, as on MWAA): it loads in a DagBag without errors,
  * in the documented shape, clean under ruff's AIR3 rules; it runs against the
  * test PostgreSQL, the in-dbt hook filling the audit log; its completion
- * event and its failure alert reach SQS queues through moto.
+ * event and its failure alert reach SQS queues through moto, as the shipped
+ * JSON Schemas define them; an invalid dbt-product.yml is a one-line import error.
  */
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
 import { publishInput } from '../../src/alerts/publish.js';
+import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
 import {
   type AirflowHome,
   airflowBin,
@@ -24,6 +26,7 @@ import {
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
 import { commitAll } from '../harness/git.js';
+import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { clients, MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
@@ -173,6 +176,19 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     };
     expect(await sensorsFor(['customers'])).toEqual(['wait_for_customers']);
     expect(await sensorsFor(['customers', 'payments'])).toEqual(['wait_for_customers', 'wait_for_payments']);
+
+    // A dbt-product.yml its JSON Schema refuses: the DAG does not load, and says why in one line.
+    await writeFile(file, manifest.replace('upstream: []', `upstream:${upstream('Payments')}`));
+    const invalid = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+    const error = Object.values(invalid.import_errors).join('\n');
+    expect(error).toContain(
+      `ValueError: ${file} is invalid (dbt-product.v1.schema.json): upstream.0.name: 'Payments' does not match '^[a-z][a-z0-9_]*$'`,
+    );
+    await writeFile(file, manifest.replace(/\nupstream: \[\]\n/, '\n'));
+    const missing = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+    expect(Object.values(missing.import_errors).join('\n')).toContain(
+      `ValueError: ${file} is invalid (dbt-product.v1.schema.json): the document: 'upstream' is a required property`,
+    );
   });
 
   it('waits for its upstream product, runs on PostgreSQL with the hook auditing every node, and announces completion', {
@@ -229,6 +245,7 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
 
     const [event, ...more] = await receive(events.queueUrl);
     expect(more).toEqual([]);
+    expect(messageErrors(PRODUCT_COMPLETED, event?.document)).toEqual([]);
     // The same document as dbt-run's product.completed: same keys, same schema and version.
     const runnerEvent = planCompletionEvent(syntheticBatch(1), { product: 'shop', environment: 'prod' });
     expect(Object.keys(event?.document ?? {}).sort()).toEqual(Object.keys(runnerEvent?.document ?? {}).sort());
@@ -238,6 +255,7 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       event_type: 'product.completed',
       product: 'shop',
       environment: 'prod',
+      producer: 'airflow',
       target: 'postgres',
       invocation_id: run.run_id,
       nodes_built: dbtTasks.filter(([id]) => !/test$/.test(id)).length,
@@ -280,15 +298,25 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
         event_type: 'run.failed',
         severity: 'error',
       });
+      expect(messageErrors(RUN_FAILED, alert?.document)).toEqual([]);
       expect(alert?.document).toMatchObject({
         schema: ALERT_SCHEMA,
         event_type: 'run.failed',
         product: 'shop',
         dag_id: 'shop_dag',
         invocation_id: run.run_id,
+        // Version 2: the shape of dbt-run's alert; what only dbt-run knows is null.
+        producer: 'airflow',
+        status: 'failed',
+        counts: null,
       });
-      const failed = ((alert?.document.failures ?? []) as { task_id: string }[]).map((failure) => failure.task_id);
+      const failures = (alert?.document.failures ?? []) as { task_id: string; status: string; unique_id: null }[];
+      const failed = failures.map((failure) => failure.task_id);
       expect(failed).toContain('transform.stg_orders.run');
+      expect(failures.find((failure) => failure.task_id === 'transform.stg_orders.run')).toMatchObject({
+        status: 'failed',
+        unique_id: null,
+      });
       expect(await receive(events.queueUrl)).toEqual([]);
     } finally {
       await writeFile(model, original);

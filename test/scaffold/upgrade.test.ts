@@ -14,6 +14,7 @@ import { createProduct, kitFacts, kitTemplates } from '../../src/scaffold/create
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import type { TemplateFile } from '../../src/scaffold/plan.js';
 import { upgradeProduct } from '../../src/scaffold/upgrade.js';
+import { kitSchemaFiles } from '../../src/schemas/json-schema.js';
 import { tempDir } from '../harness/product.js';
 
 const BIN = new URL('../../packages/create-dbt-product/bin/create-dbt-product.js', import.meta.url).pathname;
@@ -123,6 +124,41 @@ describe('upgradeProduct', () => {
       'macros/kit/new_macro.sql': 'added',
     });
     expect(await read('macros/kit/new_macro.sql')).toContain('new_macro');
+  });
+
+  it("brings the JSON Schemas to a product made before them, and replaces one the kit's definitions changed", async () => {
+    const schemas = kitSchemaFiles();
+    const older = async (change: (base: Record<string, string>) => Promise<void>) => {
+      const base = JSON.parse(await read('.dbt-product-kit/base.json'));
+      await change(base.files);
+      await writeFile(file('.dbt-product-kit/base.json'), JSON.stringify(base));
+    };
+    // As a kit without schemas/ generated the product.
+    await older(async (files) => {
+      for (const schema of schemas) {
+        delete files[schema.path];
+        await rm(file(schema.path));
+      }
+    });
+    const kit = await kitFacts();
+    const added = await upgradeProduct({ projectDir: product, templates: kitTemplates, kit });
+    expect(added.files.filter((each) => each.action !== 'unchanged')).toEqual(
+      schemas.map((schema) => ({ path: schema.path, action: 'added', content: schema.content })),
+    );
+    for (const schema of schemas) expect(await read(schema.path)).toBe(schema.content);
+
+    // As a kit whose definition said less generated one, and the product left it alone.
+    const [first] = schemas;
+    const previous = `${JSON.stringify({ title: 'an older definition' }, null, 2)}\n`;
+    await older(async (files) => {
+      files[first?.path ?? ''] = previous;
+      await writeFile(file(first?.path ?? ''), previous);
+    });
+    const updated = await upgradeProduct({ projectDir: product, templates: kitTemplates, kit });
+    expect(updated.files.filter((each) => each.action !== 'unchanged').map((each) => [each.path, each.action])).toEqual(
+      [[first?.path, 'updated']],
+    );
+    expect(await read(first?.path ?? '')).toBe(first?.content);
   });
 });
 
