@@ -54,6 +54,17 @@ export function header<const EventType extends string, const Version extends num
   };
 }
 
+/** Who a message is from, the same in every message (product and environment are SNS attributes too). */
+export const sender = {
+  product: z
+    .string()
+    .describe('The data product (dbt project name); also an SNS attribute, which subscriptions and sensors filter on.'),
+  environment: z.string().describe('The dbt-product.yml environment that ran; also an SNS attribute.'),
+  producer: z
+    .enum(PRODUCERS)
+    .describe('Who sent it: dbt-run, the Cosmos DAG (airflow) or the MWAA Serverless workflow.'),
+};
+
 /** A message's definition, read off its schema (whose header says its event type, version and id). */
 export function defineMessage<Schema extends z.ZodObject<HeaderShape>>(schema: Schema): MessageDefinition<Schema> {
   return {

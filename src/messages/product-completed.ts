@@ -6,16 +6,12 @@
  * Serverless workflow sent null under version 1 already).
  */
 import { z } from 'zod';
-import { defineMessage, header, PRODUCERS, timestamp } from './definition.js';
+import { defineMessage, header, sender, timestamp } from './definition.js';
 
 export const productCompletedSchema = z
   .object({
     ...header('product.completed', 2),
-    product: z.string().describe('The data product that completed; also an SNS attribute, which sensors filter on.'),
-    environment: z.string().describe('The dbt-product.yml environment that ran; also an SNS attribute.'),
-    producer: z
-      .enum(PRODUCERS)
-      .describe('Who sent it: dbt-run, the Cosmos DAG (airflow) or the MWAA Serverless workflow.'),
+    ...sender,
     target: z.string().nullable().describe('The dbt target.'),
     command: z
       .string()

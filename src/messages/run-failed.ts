@@ -7,7 +7,7 @@
  * hence version 2.
  */
 import { z } from 'zod';
-import { defineMessage, header, PRODUCERS, RUN_STATUSES, timestamp } from './definition.js';
+import { defineMessage, header, RUN_STATUSES, sender, timestamp } from './definition.js';
 
 const count = z.number().int().nonnegative();
 
@@ -42,11 +42,7 @@ export const runFailedSchema = z
     severity: z
       .enum(['error', 'warning'])
       .describe('warning when only tests warned (`include_warnings`); also an SNS attribute.'),
-    product: z.string().describe('The data product (dbt project name); also an SNS attribute.'),
-    environment: z.string().describe('The dbt-product.yml environment that ran; also an SNS attribute.'),
-    producer: z
-      .enum(PRODUCERS)
-      .describe('Who sent it: dbt-run, the Cosmos DAG (airflow) or the MWAA Serverless workflow.'),
+    ...sender,
     dag_id: z.string().nullable().describe('The Airflow DAG or workflow that ran; null from dbt-run.'),
     target: z.string().nullable().describe('The dbt target.'),
     command: z
