@@ -86,6 +86,8 @@ export interface AuditTemplateFacts {
   distStyle: string;
   failedStatuses: string;
   hookSwitch: string;
+  /** The switch's names and dbt-run's value, for the YAML and prose that name them. */
+  hook: { env: string; var: string; off: string };
   /** Jinja literal: the variables that say where a run came from (see origin.ts). */
   originEnv: string;
   marker: { before: string; after: string };
@@ -127,6 +129,7 @@ export function auditTemplateFacts(tables: Tables = AUDIT_TABLES): AuditTemplate
       var: AUDIT_HOOK_SWITCH.var,
       off_values: [...AUDIT_HOOK_SWITCH.offValues],
     }),
+    hook: { env: AUDIT_HOOK_SWITCH.env, var: AUDIT_HOOK_SWITCH.var, off: AUDIT_HOOK_SWITCH.offValue },
     originEnv: jinjaLiteral({ source: RUN_ORIGIN_ENV.source, url: RUN_ORIGIN_ENV.url, git_sha: RUN_ORIGIN_ENV.gitSha }),
     marker: { before: jinjaLiteral(TRUNCATION_MARKER.before), after: jinjaLiteral(TRUNCATION_MARKER.after) },
     maxStatementBytes: AUDIT_MAX_STATEMENT_BYTES,
