@@ -3,6 +3,8 @@
  * directory and signals. A module of its own so every command can take it
  * without importing the CLI that dispatches to them.
  */
+import { quietWhenPipeCloses } from '../closed-pipe.js';
+
 export interface RunnerIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
@@ -25,8 +27,8 @@ function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
 /** The real process's streams, environment and signals. */
 export function processIo(): RunnerIo {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: quietWhenPipeCloses(process.stdout),
+    stderr: quietWhenPipeCloses(process.stderr),
     env: process.env,
     cwd: process.cwd(),
     onInterrupt: processSignals,

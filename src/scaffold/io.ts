@@ -2,6 +2,7 @@
  * What create-dbt-product's commands talk to. A module of its own so the
  * upgrade command can take it without importing the CLI that dispatches to it.
  */
+import { quietWhenPipeCloses } from '../closed-pipe.js';
 import type { ScaffoldInput } from './options.js';
 
 export interface CliIo {
@@ -17,8 +18,8 @@ export interface CliIo {
 /** The real process's streams; prompts only in a terminal outside CI. */
 export function processIo(): CliIo {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: quietWhenPipeCloses(process.stdout),
+    stderr: quietWhenPipeCloses(process.stderr),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
     cwd: process.cwd(),
   };
