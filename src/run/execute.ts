@@ -44,9 +44,26 @@ export function outcomeOf(
   return { status: 'error', exitCode: 2 };
 }
 
+/**
+ * A selection that matched nothing (a typo: `-s nope_model`) is, to dbt, a
+ * success with a warning: a silent green. dbt-run makes it an error in dbt's
+ * words (pure), unless the run allows an empty selection. Only a run given a
+ * selection: `dbt retry` after a green run has nothing to do, rightly.
+ */
+export function emptySelectionError(
+  progress: Pick<Progress, 'nothingToDo' | 'unmatched'>,
+  status: InvocationStatus,
+  run: { selected: boolean; allowEmpty: boolean },
+): string | undefined {
+  if (!run.selected || run.allowEmpty || status !== 'success' || !progress.nothingToDo) return undefined;
+  const why = progress.unmatched.length ? progress.unmatched.join('; ') : 'dbt found nothing to do';
+  return `${why}: nothing ran; check the selection, or pass --allow-empty to accept an empty one`;
+}
+
 export async function executeDbt(
   plan: RunPlan,
   deps: Pick<RunDependencies, 'reporter' | 'onInterrupt' | 'now'>,
+  options: { allowEmpty?: boolean | undefined } = {},
 ): Promise<Execution> {
   const now = deps.now ?? (() => new Date());
   const { reporter } = deps;
@@ -79,7 +96,15 @@ export async function executeDbt(
     },
     onOutput: (line) => reporter.output(line),
   });
-  const { status, exitCode } = outcomeOf(dbt.exitCode, dbt.interruptedBy);
+  const outcome = outcomeOf(dbt.exitCode, dbt.interruptedBy);
+  const { select, exclude, selector } = plan.invocation;
+  const empty = emptySelectionError(progress, outcome.status, {
+    selected: select.length > 0 || exclude.length > 0 || Boolean(selector),
+    allowEmpty: options.allowEmpty ?? false,
+  });
+  if (empty) reporter.error(empty);
+  else for (const line of progress.unmatched) reporter.warn(line);
+  const { status, exitCode } = empty ? { status: 'error' as const, exitCode: 2 } : outcome;
   return {
     progress,
     startedAt,
@@ -87,7 +112,8 @@ export async function executeDbt(
     dbtVersion,
     status,
     exitCode,
-    errorMessage: exitCode === 2 ? [...progress.errors, ...dbt.otherOutput.slice(-5)].join('\n') || null : null,
+    errorMessage:
+      empty ?? (exitCode === 2 ? [...progress.errors, ...dbt.otherOutput.slice(-5)].join('\n') || null : null),
     interrupted: dbt.interruptedBy !== undefined,
     manifestRead,
   };

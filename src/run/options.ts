@@ -60,6 +60,7 @@ export interface RunFlags extends ProjectFlags, AuditRedshiftFlags {
   /** false with --no-events. */
   events?: boolean;
   allowUpstream?: boolean;
+  allowEmpty?: boolean;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */
@@ -126,6 +127,7 @@ export function normaliseRunOptions(command: DbtCommand, flags: RunFlags, extra:
     eventTopicArn: flags.events === false ? '' : flags.eventTopicArn,
     dbtPath: flags.dbtPath,
     allowUpstream: flags.allowUpstream ?? false,
+    allowEmpty: flags.allowEmpty ?? false,
     extra,
   };
 }

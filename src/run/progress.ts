@@ -22,16 +22,31 @@ export interface Progress {
   counts: Record<string, number>;
   /** Error-level messages dbt logged (crashes before any node, run errors). */
   errors: string[];
+  /** dbt's warnings that a selection criterion matched no enabled node. */
+  unmatched: string[];
+  /** dbt said it had nothing to do: the whole selection was empty. */
+  nothingToDo: boolean;
 }
 
 export function emptyProgress(): Progress {
-  return { invocationId: null, total: null, running: new Map(), finished: [], counts: {}, errors: [] };
+  return {
+    invocationId: null,
+    total: null,
+    running: new Map(),
+    finished: [],
+    counts: {},
+    errors: [],
+    unmatched: [],
+    nothingToDo: false,
+  };
 }
 
 /** Applies one event; returns the node that finished with it, if one did. */
 export function applyEvent(progress: Progress, event: DbtEvent): FinishedNode | undefined {
   progress.invocationId ??= event.invocationId;
   if (event.level === 'error' && event.msg) progress.errors.push(event.msg);
+  if (event.name === 'NoNodesForSelectionCriteria' && event.msg) progress.unmatched.push(event.msg);
+  if (event.name === 'NothingToDo') progress.nothingToDo = true;
   if (event.name === 'LogStartLine' && event.node) {
     if (typeof event.data.total === 'number') progress.total = event.data.total;
     progress.running.set(event.node.uniqueId, event.node.name);

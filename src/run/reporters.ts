@@ -24,6 +24,8 @@ export interface RunReporter {
   /** Extra information (selection explanations, which dbt). */
   info(line: string): void;
   warn(line: string): void;
+  /** Why the run failed, when dbt-run decided it (dbt's own errors come as events). */
+  error(line: string): void;
   event(event: DbtEvent, progress: Progress, finished: FinishedNode | undefined): void;
   /** A line of dbt output that was not an event (Python warnings, tracebacks). */
   output(line: string): void;
@@ -83,6 +85,10 @@ export class PlainReporter implements RunReporter {
     this.writeError(`warning: ${line}\n`);
   }
 
+  error(line: string): void {
+    this.writeError(`error: ${line}\n`);
+  }
+
   event(event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
     if (finished) this.write(`${nodeLine(finished)}\n`);
     const error = dbtError(event, finished);
@@ -120,6 +126,10 @@ export class JsonReporter implements RunReporter {
 
   warn(line: string): void {
     this.emit({ type: 'warning', message: line });
+  }
+
+  error(line: string): void {
+    this.emit({ type: 'error', message: line });
   }
 
   event(event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
@@ -190,6 +200,10 @@ export class TtyReporter implements RunReporter {
 
   warn(line: string): void {
     this.writeError(`warning: ${line}\n`);
+  }
+
+  error(line: string): void {
+    this.writeError(`error: ${line}\n`);
   }
 
   private show(line?: string): void {

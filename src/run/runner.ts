@@ -54,7 +54,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   if (plan.nothingToRun) return NOTHING_TO_RUN;
   const alongside = startAlongsideDbt(plan, deps.env);
 
-  const execution = await executeDbt(plan, deps);
+  const execution = await executeDbt(plan, deps, { allowEmpty: options.allowEmpty });
 
   const { collect, record, notify, report } = await alongside.steps;
   const selection = describeSelection(plan.invocation);

@@ -28,6 +28,8 @@ export interface RunOptions extends DbtInvocation {
   dbtPath?: string | undefined;
   /** Let a selection build nodes of parent products installed as packages. */
   allowUpstream?: boolean | undefined;
+  /** A selection that matches no node succeeds (by default it is an error: a typo must not look green). */
+  allowEmpty?: boolean | undefined;
 }
 
 export interface RunDependencies {

@@ -24,6 +24,7 @@ export const EXIT_CODES_HELP = [
 const DBT_HELP = [
   '',
   "In a child product a selection that would build a parent's nodes is refused unless --allow-upstream.",
+  'A selection that matches no node (a typo) is an error, exit 2, unless --allow-empty.',
   '',
   EXIT_CODES_HELP,
   '',

@@ -65,6 +65,7 @@ export function dbtRunOptions(command: Command): Command {
       '--allow-upstream',
       "let a selection build nodes of parent products (by default refused: they are another team's)",
     )
+    .option('--allow-empty', 'let a selection that matches no node succeed (by default: exit 2, dbt says why)')
     .option('--json', 'print NDJSON events instead of progress');
   return dbtPathOption(command);
 }
