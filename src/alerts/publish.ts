@@ -5,6 +5,7 @@
  * never changes dbt-run's exit code.
  */
 import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { awsTimeouts, requestHandlerOptions } from '../aws/timeouts.js';
 import { KitError } from '../errors.js';
 import type { PlannedMessage } from './message.js';
 
@@ -55,6 +56,8 @@ export function publishErrorLine(error: unknown, topicArn: string, what: string)
   if (name.startsWith('KMS')) return `the KMS key of ${what} ${topicArn} refused the message (${name}): ${message}`;
   if (name === 'InvalidParameterException' || name === 'InvalidParameterValueException')
     return `SNS refused the message to ${what} ${topicArn}: ${message}`;
+  if (name === 'TimeoutError' || name === 'AbortError' || /timed? ?out/i.test(message))
+    return `SNS did not answer publishing to ${what} ${topicArn} in time (${message}): check the endpoint and network, or raise DBT_PRODUCT_AWS_*_TIMEOUT`;
   if (name === 'ThrottledException' || name === 'Throttling')
     return `SNS throttled publishing to ${what} ${topicArn} after retries: ${message}`;
   return `publishing to ${what} ${topicArn} failed: ${message}`;
@@ -68,11 +71,14 @@ export interface Publisher {
 /** A publisher over SNS clients made per region (or the one injected). */
 export function snsPublisher(env: NodeJS.ProcessEnv, client?: SNSClient): Publisher {
   const clients = new Map<string, SNSClient>();
+  const limits = awsTimeouts(env);
   const clientFor = async (region: string): Promise<SNSClient> => {
     if (client) return client;
     const { SNSClient } = await import('@aws-sdk/client-sns');
     const endpoint = env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL;
-    const made = clients.get(region) ?? new SNSClient({ region, ...(endpoint ? { endpoint } : {}) });
+    const made =
+      clients.get(region) ??
+      new SNSClient({ region, requestHandler: requestHandlerOptions(limits), ...(endpoint ? { endpoint } : {}) });
     clients.set(region, made);
     return made;
   };
@@ -82,7 +88,10 @@ export function snsPublisher(env: NodeJS.ProcessEnv, client?: SNSClient): Publis
       const { PublishCommand } = await import('@aws-sdk/client-sns');
       try {
         const sns = await clientFor(region);
-        const output = await sns.send(new PublishCommand(publishInput(topicArn, planned)));
+        // The whole call, retries included, within its limit: a hang is a failure to report, not a stuck run.
+        const output = await sns.send(new PublishCommand(publishInput(topicArn, planned)), {
+          abortSignal: AbortSignal.timeout(limits.callMs),
+        });
         return output.MessageId ?? '';
       } catch (error) {
         throw new PublishError(publishErrorLine(error, topicArn, what), { cause: error });

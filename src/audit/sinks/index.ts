@@ -73,8 +73,15 @@ const SINKS: Record<string, SinkFactory> = {
     const where = dataApiTarget(target.fields, redshift ?? {}, env);
     // The environment the runner was given (not necessarily process.env) picks the endpoint.
     const endpoint = env.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? env.AWS_ENDPOINT_URL;
+    const { awsTimeouts, requestHandlerOptions } = await import('../../aws/timeouts.js');
+    // Each call bounded: a DescribeStatement that never answers fails (and is retried) instead of hanging.
     const client =
-      redshiftClient ?? new RedshiftDataClient({ region: where.region, ...(endpoint ? { endpoint } : {}) });
+      redshiftClient ??
+      new RedshiftDataClient({
+        region: where.region,
+        requestHandler: requestHandlerOptions(awsTimeouts(env)),
+        ...(endpoint ? { endpoint } : {}),
+      });
     return new RedshiftAuditSink(client, where, tables, dataApiOptions);
   },
 };
