@@ -4,6 +4,8 @@
  * and says which exit code the CLI maps it to. Helpers throw; only a CLI's
  * `main()` turns errors into exit codes.
  */
+import { redact } from './redact.js';
+
 export class KitError extends Error {
   /** Exit code a CLI uses when this error ends it. */
   readonly exitCode: number;
@@ -32,11 +34,15 @@ export class ToolchainError extends KitError {
   }
 }
 
-/** Turns any thrown value into the one line a CLI prints. */
+/**
+ * Turns any thrown value into the one line a CLI prints. Redacted here too, as
+ * a last guard: a URL with a credential can reach a message the kit did not
+ * word (a library's error, a stack).
+ */
 export function formatError(error: unknown): string {
-  if (error instanceof KitError) return `error: ${error.message}`;
-  if (error instanceof Error) return error.stack ?? error.message;
-  return String(error);
+  if (error instanceof KitError) return redact(`error: ${error.message}`);
+  if (error instanceof Error) return redact(error.stack ?? error.message);
+  return redact(String(error));
 }
 
 /** The last non-empty line of some output: what a one-line error quotes. */

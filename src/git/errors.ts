@@ -3,7 +3,7 @@ import { KitError } from '../errors.js';
 
 /** A git command failed; `args` and `dir` say which and where, `cause` keeps simple-git's error. */
 export class GitError extends KitError {
-  /** The git arguments (no credential can be in them: parent URLs are refused with one). */
+  /** The git arguments, any URL's credential redacted (see gitFailure). */
   readonly args: readonly string[];
   /** Where git ran. */
   readonly dir: string | undefined;

@@ -5,6 +5,7 @@
  */
 import type { SimpleGit } from 'simple-git';
 import { lastLine } from '../errors.js';
+import { redact, urlSecrets } from '../redact.js';
 import { GitError } from './errors.js';
 
 type SimpleGitModule = typeof import('simple-git');
@@ -37,7 +38,12 @@ export function gitDetail(output: string): string {
   return lines.find((line) => /^(fatal|error):/.test(line)) ?? lastLine(output, 'no output');
 }
 
-/** The one-line error for a git command that failed: its first word, its exit code, the folder, what git said. */
+/**
+ * The one-line error for a git command that failed: its first word, its exit
+ * code, the folder, what git said. Redacted: git quotes the URL it was given,
+ * sometimes without its scheme ("unable to look up TOKEN@host"), so the
+ * credentials of the URLs in `args` are scrubbed wherever they appear.
+ */
 export function gitFailure(
   args: readonly string[],
   dir: string,
@@ -45,11 +51,12 @@ export function gitFailure(
   gitExitCode?: number,
   stderr = '',
 ): GitError {
-  const detail = gitDetail(stderr.trim() ? stderr : String((cause as Error)?.message ?? cause));
+  const secrets = urlSecrets(args);
+  const detail = redact(gitDetail(stderr.trim() ? stderr : String((cause as Error)?.message ?? cause)), secrets);
   const exit = gitExitCode === undefined ? '' : ` (exit ${gitExitCode})`;
   return new GitError(`git ${args[0] ?? ''} failed${exit} in ${dir}: ${detail}`, {
     cause,
-    args,
+    args: args.map((arg) => redact(arg)),
     dir,
     gitExitCode,
     detail,

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { initialCommit, isInsideWorkTree } from '../git/index.js';
 import type { Orchestrator } from '../product/manifest.js';
+import { redact } from '../redact.js';
 import { SCHEMA_DIR } from '../schemas/json-schema.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { type ParentProduct, readParent } from '../upstream/parent.js';
@@ -25,7 +26,7 @@ export async function readParents(options: ScaffoldOptions): Promise<ParentProdu
     const parent = await readParent(spec);
     if (parent.name === options.name) {
       throw new UsageError(
-        `--parent ${spec.url} is the dbt project ${parent.name}, the product's own name: rename one`,
+        `--parent ${redact(spec.url)} is the dbt project ${parent.name}, the product's own name: rename one`,
       );
     }
     if (parents.some((other) => other.name === parent.name)) {

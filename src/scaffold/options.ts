@@ -14,6 +14,7 @@ import {
   WAREHOUSES,
   type Warehouse,
 } from '../product/manifest.js';
+import { redact } from '../redact.js';
 import { type ParentSpec, parseParentSpec } from '../upstream/parent.js';
 import { RESERVED_NAMES } from './reserved-names.js';
 
@@ -93,7 +94,7 @@ function parentSpecs(specs: string[]): ParentSpec[] {
   const parsed = specs.map(parseParentSpec);
   const urls = parsed.map((spec) => spec.url);
   const repeated = urls.find((url, index) => urls.indexOf(url) !== index);
-  if (repeated) throw new UsageError(`--parent ${repeated} is given twice: import each parent once`);
+  if (repeated) throw new UsageError(`--parent ${redact(repeated)} is given twice: import each parent once`);
   return parsed;
 }
 

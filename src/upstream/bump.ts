@@ -15,6 +15,7 @@ import { runDbtCaptured } from '../dbt/process.js';
 import { UsageError } from '../errors.js';
 import { editProductManifest } from '../product/edit.js';
 import { PRODUCT_MANIFEST_FILE, type ProductManifest } from '../product/manifest.js';
+import { redact } from '../redact.js';
 import { readParent } from './parent.js';
 
 const bumpManifest = z.looseObject({
@@ -68,7 +69,7 @@ export function repinPackages(text: string, url: string, sha: string, label: str
   const revision = lines.findIndex((line, index) => index > at && /^\s*revision:/.test(line));
   if (at < 0 || revision < 0)
     throw new UsageError(
-      `packages.yml has no pinned entry for ${url}: add it again with create-dbt-product --parent, or by hand`,
+      `packages.yml has no pinned entry for ${redact(url)}: add it again with create-dbt-product --parent, or by hand`,
     );
   const indent = /^\s*/.exec(lines[revision] as string)?.[0] ?? '    ';
   lines[revision] = `${indent}revision: "${sha}"${label === sha ? '' : ` # ${label}`}`;

@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import { cloneBare, GitError, isRemoteRef, listFiles, remoteRefs, resolveCommit, showFile } from '../git/index.js';
 import { isPlaceholderArn, PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 import { parseProductManifest } from '../product/read.js';
+import { redact, urlUserinfo } from '../redact.js';
 
 export interface ParentSpec {
   /** The git URL as given (no credential in it). */
@@ -40,17 +41,17 @@ export function parseParentSpec(spec: string): ParentSpec {
   const revision = cut > 0 ? spec.slice(cut + 1) : '';
   if (!url || !revision) {
     throw new UsageError(
-      `invalid --parent "${spec}": give <git-url>#<revision>, e.g. https://github.com/acme/orders.git#v1.2.0`,
+      `invalid --parent "${redact(spec)}": give <git-url>#<revision>, e.g. https://github.com/acme/orders.git#v1.2.0`,
     );
   }
   if (revision.startsWith('-') || /\s/.test(revision)) {
     throw new UsageError(`invalid --parent revision "${revision}": give a tag, branch or commit`);
   }
   // https://token@host/..., https://user:secret@host/... (an ssh user such as git@host:org/repo is fine).
-  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]+)@/i.exec(url)?.[1];
+  const userinfo = urlUserinfo(url);
   if (userinfo && (/^https?:/i.test(url) || userinfo.includes(':'))) {
     throw new UsageError(
-      `--parent ${url.replace(userinfo, '***')} carries a credential: remove it; private repositories read DBT_ENV_SECRET_GIT_CREDENTIAL`,
+      `--parent ${redact(url)} carries a credential: remove it; private repositories read DBT_ENV_SECRET_GIT_CREDENTIAL`,
     );
   }
   return { url, revision };
@@ -76,14 +77,17 @@ export function publicModelsIn(yamlText: string): string[] {
 
 /** The parent's prod events topic from its dbt-product.yml, validated by the schema; a placeholder is no topic. */
 function eventsTopicIn(text: string, spec: ParentSpec): string | undefined {
-  const product = parseProductManifest(text, `the parent ${spec.url} at ${spec.revision}: ${PRODUCT_MANIFEST_FILE}`);
+  const product = parseProductManifest(
+    text,
+    `the parent ${redact(spec.url)} at ${spec.revision}: ${PRODUCT_MANIFEST_FILE}`,
+  );
   const arn = product.environments.prod?.events?.topic_arn;
   return arn && !isPlaceholderArn(arn) ? arn : undefined;
 }
 
 function unreadable(spec: ParentSpec, error: unknown): UsageError {
   const detail = error instanceof GitError ? error.detail : String(error);
-  return new UsageError(`cannot read the parent repository ${spec.url}: ${detail}`, { cause: error });
+  return new UsageError(`cannot read the parent repository ${redact(spec.url)}: ${detail}`, { cause: error });
 }
 
 /** A bare clone of the parent in `dir`: shallow when the revision is a branch or tag the remote advertises. */
@@ -120,20 +124,24 @@ export async function readParent(spec: ParentSpec): Promise<ParentProduct> {
     await cloneParent(spec, dir);
     const sha = await resolveCommit(dir, spec.revision);
     if (!sha) {
-      throw new UsageError(`unknown revision "${spec.revision}" in ${spec.url}: give a tag, branch or commit it has`);
+      throw new UsageError(
+        `unknown revision "${spec.revision}" in ${redact(spec.url)}: give a tag, branch or commit it has`,
+      );
     }
     const files = await listFiles(dir, sha);
     if (!files.includes('dbt_project.yml')) {
-      throw new UsageError(`${spec.url} at ${spec.revision} has no dbt_project.yml: --parent takes a dbt project`);
+      throw new UsageError(
+        `${redact(spec.url)} at ${spec.revision} has no dbt_project.yml: --parent takes a dbt project`,
+      );
     }
     let project: { name?: unknown; 'model-paths'?: unknown };
     try {
       project = parseYaml(await showFile(dir, sha, 'dbt_project.yml')) ?? {};
     } catch (cause) {
-      throw new UsageError(`${spec.url} at ${spec.revision}: dbt_project.yml is not valid YAML`, { cause });
+      throw new UsageError(`${redact(spec.url)} at ${spec.revision}: dbt_project.yml is not valid YAML`, { cause });
     }
     if (typeof project.name !== 'string' || !project.name) {
-      throw new UsageError(`${spec.url} at ${spec.revision}: dbt_project.yml names no project`);
+      throw new UsageError(`${redact(spec.url)} at ${spec.revision}: dbt_project.yml names no project`);
     }
     const modelPaths = Array.isArray(project['model-paths']) ? (project['model-paths'] as string[]) : ['models'];
     const schemaFiles = files.filter(

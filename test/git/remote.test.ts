@@ -70,6 +70,16 @@ describe('remoteRefs', () => {
     expect(gitError.message).toMatch(/^git ls-remote failed \(exit 128\) in .*: fatal: '.*missing' does not appear/);
     expect(gitError.message).not.toContain('\n');
   });
+
+  it("never keeps a URL's credential, though git quotes it back without the scheme", async () => {
+    for (const secretUrl of ['git://TOKEN@127.0.0.1:1/x.git', 'https://user:TOKEN@127.0.0.1:1/x.git']) {
+      const error = (await remoteRefs(secretUrl).catch((caught: unknown) => caught)) as GitError;
+      expect(error, secretUrl).toBeInstanceOf(GitError);
+      expect(error.message).toMatch(/^git ls-remote failed \(exit 128\)/);
+      expect(JSON.stringify([error.message, error.detail, error.args])).not.toContain('TOKEN');
+      expect(error.args[2]).toMatch(/:\/\/\*\*\*@127\.0\.0\.1:1\/x\.git$/);
+    }
+  });
 });
 
 describe('cloneBare and reading a commit', () => {

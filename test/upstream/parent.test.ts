@@ -201,3 +201,44 @@ describe('create-dbt-product --parent', () => {
     expect(existsSync(child)).toBe(false);
   });
 });
+
+describe('create-dbt-product --parent never prints a credential', () => {
+  const token = 'ghs_s3cretT0ken';
+  it.each([
+    [
+      'a spec without #revision',
+      () => `https://x-access-token:${token}@github.com/acme/orders.git`,
+      'invalid --parent "https://***@github.com/acme/orders.git"',
+    ],
+    [
+      'a bad revision',
+      () => `https://x-access-token:${token}@github.com/acme/orders.git#-x`,
+      'invalid --parent revision',
+    ],
+    // A file URL's userinfo passes the spec check and reaches git, which reads the repository.
+    [
+      'an unknown revision',
+      (dir: string) => `file://${token}@localhost${dir}#nope`,
+      'unknown revision "nope" in file://***@localhost/',
+    ],
+    [
+      'an unreachable URL git quotes back',
+      () => `git://${token}@127.0.0.1:1/acme/orders.git#v1`,
+      'cannot read the parent repository git://***@127.0.0.1:1/acme/orders.git',
+    ],
+    [
+      'an unreachable https URL',
+      () => `https://x-access-token:${token}@127.0.0.1:1/acme/orders.git#v1`,
+      '--parent https://***@127.0.0.1:1/acme/orders.git carries a credential',
+    ],
+  ])('%s', async (_label, spec, message) => {
+    const child = path.join(root, `secret-${Math.random().toString(36).slice(2)}`);
+    const run = await execa(process.execPath, [BIN, child, '--yes', '--parent', spec(parentDir)], {
+      reject: false,
+      env: { CI: 'true' },
+    });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(`${run.stdout}\n${run.stderr}`).not.toContain(token);
+  });
+});
