@@ -173,16 +173,29 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, what: 
   return parsed.data;
 }
 
+/**
+ * run_results.json of v4 or later. A newer version than the kit knows is
+ * read leniently: the fields the audit uses are checked as for v6, the rest
+ * passes through (runResultsVersionWarning says so once). Older ones are refused.
+ */
 export function parseRunResults(value: unknown, path = 'run_results.json'): RunResults {
   const parsed = parseWith(runResults, value, path, 'run_results.json');
   const version = schemaVersion(parsed.metadata.dbt_schema_version);
-  if (!version || !(RUN_RESULTS_VERSIONS as readonly number[]).includes(version)) {
+  if (!version || version < (RUN_RESULTS_VERSIONS[0] as number)) {
     throw new ArtifactError(
-      `run_results.json at ${path} has schema ${parsed.metadata.dbt_schema_version}; dbt-run reads v4 to v6 (dbt 1.0 and later)`,
+      `run_results.json at ${path} has schema ${parsed.metadata.dbt_schema_version}; dbt-run reads v4 and later (dbt 1.0 and later)`,
       { path },
     );
   }
   return parsed;
+}
+
+/** The warning for run_results.json of a schema newer than the kit knows, or undefined (pure). */
+export function runResultsVersionWarning(results: RunResults): string | undefined {
+  const version = schemaVersion(results.metadata.dbt_schema_version) ?? 0;
+  const newest = RUN_RESULTS_VERSIONS.at(-1) as number;
+  if (version <= newest) return undefined;
+  return `run_results.json has schema v${version}, newer than the v${newest} this dbt-run knows: read for the fields the audit uses; upgrade dbt-product-kit`;
 }
 
 export function parseManifest(value: unknown, path = 'manifest.json'): Manifest {

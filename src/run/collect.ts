@@ -15,6 +15,7 @@ import {
   type RunResults,
   readManifestQuietly,
   readRunResults,
+  runResultsVersionWarning,
 } from '../dbt/artifacts.js';
 import type { Execution } from './execute.js';
 import type { Progress } from './progress.js';
@@ -47,16 +48,19 @@ function resultsFromEvents(progress: Progress, invocationId: string): RunResults
 export interface RunArtifacts {
   runResults: RunResults | undefined;
   manifest: Manifest | undefined;
+  /** How the results were read, when not simply (an unreadable or newer run_results.json). */
+  notes?: string[] | undefined;
 }
 
 /**
  * run_results.json when it belongs to this invocation, else what the events
- * said. A corrupt run_results.json throws (ArtifactError): recording a guess
- * would be a partial audit. A run_results.json left by an earlier run (dbt
- * died before writing its own) is never taken for this one: it must carry
- * this invocation's id or, when dbt logged no id, be written after `startedAt`.
- * When the run was interrupted, a corrupt file is one dbt was killed writing,
- * and the events are used instead.
+ * said. A run_results.json left by an earlier run (dbt died before writing
+ * its own) is never taken for this one: it must carry this invocation's id
+ * or, when dbt logged no id, be written after `startedAt`. A corrupt or
+ * unreadable one (dbt killed while writing it, a full disk) is not a reason
+ * to lose the run: the results come from the events dbt logged, and a note
+ * says so (the invocation row keeps it). A newer schema is read leniently,
+ * with a note.
  */
 export async function readRunArtifacts(
   targetDir: string,
@@ -66,13 +70,19 @@ export async function readRunArtifacts(
   options: { interrupted?: boolean } = {},
 ): Promise<RunArtifacts> {
   let runResults: RunResults | undefined;
+  const notes: string[] = [];
   try {
     runResults = await readRunResults(path.join(targetDir, 'run_results.json'));
+    const newer = runResultsVersionWarning(runResults);
+    if (newer) notes.push(newer);
   } catch (error) {
-    // A run stopped by a signal may have been killed while dbt wrote the file: its events tell.
-    const missing = error instanceof ArtifactError && /not found/.test(error.message);
-    const cutShort = error instanceof ArtifactError && options.interrupted;
-    if (!missing && !cutShort) throw error;
+    if (!(error instanceof ArtifactError)) throw error;
+    const missing = /not found/.test(error.message);
+    // Killed while dbt wrote it (an interrupted run) is expected; otherwise say what happened.
+    if (!missing && !options.interrupted) {
+      const rebuilt = progress.finished.length;
+      notes.push(`${error.message}: ${rebuilt} result${rebuilt === 1 ? '' : 's'} recorded from dbt's events instead`);
+    }
   }
   const ours =
     runResults &&
@@ -86,7 +96,7 @@ export async function readRunArtifacts(
         : undefined;
   }
   const manifest = (await manifestRead) ?? (await readManifestQuietly(path.join(targetDir, 'manifest.json')));
-  return { runResults, manifest };
+  return { runResults, manifest, ...(notes.length ? { notes } : {}) };
 }
 
 /** What the batch says about the run besides dbt's artifacts. */
@@ -111,7 +121,11 @@ export function auditBatch(execution: Execution, artifacts: RunArtifacts, facts:
   return {
     invocationId,
     nodes: artifacts.runResults ? auditRows(artifacts.runResults, artifacts.manifest, context) : [],
-    invocation: invocationRow(invocationId, artifacts.runResults, context, execution),
+    invocation: invocationRow(invocationId, artifacts.runResults, context, {
+      ...execution,
+      // How the results were read belongs with the invocation, beside dbt's own error.
+      errorMessage: [execution.errorMessage, ...(artifacts.notes ?? [])].filter(Boolean).join('\n') || null,
+    }),
   };
 }
 

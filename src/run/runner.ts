@@ -73,6 +73,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     await report.reportUnreadableResults(deps.reporter, execution);
     throw new KitError((error as Error).message, { cause: error, exitCode: 2 });
   }
+  for (const note of collected.notes ?? []) deps.reporter.warn(note);
   // The manifest this dbt wrote, indexed while the audit is written, so the next --changed-since starts warm.
   const indexed = import('../select/manifest-index.js').then((index) => index.refreshSelectionIndex(plan.targetDir));
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runOrigin } from '../../src/audit/origin.js';
 import { auditRows, auditTimestamp, invocationRow } from '../../src/audit/rows.js';
-import { parseRunResults } from '../../src/dbt/artifacts.js';
+import { parseRunResults, runResultsVersionWarning } from '../../src/dbt/artifacts.js';
 
 describe('auditTimestamp', () => {
   it.each([
@@ -103,12 +103,21 @@ describe('rows from run_results', () => {
     expect(row).toMatchObject({ nodes_total: 2, nodes_success: 1, nodes_fail: 1, exit_code: 1, elapsed_seconds: 2 });
   });
 
-  it('refuses run_results of an unknown schema version', () => {
+  it('reads run_results of a newer schema leniently, with a warning, and refuses one older than v4', () => {
+    const newer = parseRunResults({
+      metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v9.json', invocation_id: 'x' },
+      results: [{ unique_id: 'model.p.a', status: 'success', timing: [], new_field: 1 }],
+    });
+    expect(newer.results[0]?.unique_id).toBe('model.p.a');
+    expect(runResultsVersionWarning(newer)).toBe(
+      'run_results.json has schema v9, newer than the v6 this dbt-run knows: read for the fields the audit uses; upgrade dbt-product-kit',
+    );
+    expect(runResultsVersionWarning(runResults)).toBeUndefined();
     expect(() =>
       parseRunResults({
-        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v9.json', invocation_id: 'x' },
+        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v3.json', invocation_id: 'x' },
         results: [],
       }),
-    ).toThrow(/reads v4 to v6/);
+    ).toThrow(/reads v4 and later/);
   });
 });

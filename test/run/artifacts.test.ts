@@ -85,14 +85,19 @@ describe('readRunArtifacts', () => {
     });
   });
 
-  it('a file cut short is an error, unless the run was interrupted (dbt killed while writing it): then the events', async () => {
+  it('a file cut short loses nothing: the events, with a note (none when dbt was interrupted writing it)', async () => {
     await writeFile(path.join(targetDir, 'run_results.json'), '{"metadata": {"dbt_schema_version": "https://sche');
-    await expect(readRunArtifacts(targetDir, progressOf('this-run'), startedAt)).rejects.toThrow(
-      /run_results\.json at .* is not valid JSON \(corrupt or cut short\)/,
-    );
-    const { runResults } = await readRunArtifacts(targetDir, progressOf('this-run'), startedAt, undefined, {
+    const cut = await readRunArtifacts(targetDir, progressOf('this-run'), startedAt);
+    expect(cut.runResults?.results).toMatchObject([{ unique_id: 'model.p.new', status: 'success' }]);
+    expect(cut.notes).toEqual([
+      expect.stringMatching(
+        /^run_results\.json at .* is not valid JSON \(corrupt or cut short\).*: 1 result recorded from dbt's events instead$/,
+      ),
+    ]);
+    const interrupted = await readRunArtifacts(targetDir, progressOf('this-run'), startedAt, undefined, {
       interrupted: true,
     });
-    expect(runResults?.results).toMatchObject([{ unique_id: 'model.p.new', status: 'success' }]);
+    expect(interrupted.runResults?.results).toMatchObject([{ unique_id: 'model.p.new', status: 'success' }]);
+    expect(interrupted.notes).toBeUndefined();
   });
 });

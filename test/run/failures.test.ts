@@ -1,7 +1,7 @@
 /**
  * dbt-run when things go wrong: interrupted runs, missing dbt or project,
- * unknown targets, corrupt artifacts. Each gives one line and its exit code,
- * and never a partial audit.
+ * unknown targets, corrupt artifacts. Each gives one line and its exit code;
+ * what dbt did is recorded, never a guess.
  */
 
 import { existsSync } from 'node:fs';
@@ -155,7 +155,7 @@ describe('dbt-run errors: one line, exit 2, no partial audit', () => {
     }
   });
 
-  it('corrupt run_results.json: nothing recorded', async () => {
+  it("corrupt run_results.json: dbt's exit code kept, the invocation recorded with what happened", async () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       // A stand-in for a dbt that crashes while writing its results: cut-short JSON, exit 1.
@@ -167,13 +167,18 @@ describe('dbt-run errors: one line, exit 2, no partial audit', () => {
       await chmod(fake, 0o755);
       await mkdir(path.join(product.dir, 'target'), { recursive: true });
       const result = await runDbtRun(product, ['build', '--target', 'postgres', '--dbt-path', fake]);
-      await expectOneLineError(result, 'run_results.json');
-      expect(result.stderr).toContain('not valid JSON');
-      const tables = await queryPostgres(
-        `select table_name from information_schema.tables where table_schema = '${product.schema}_audit'`,
+      expect(result.exitCode, result.output).toBe(1);
+      expect(result.stderr).toMatch(
+        /warning: run_results\.json at .* is not valid JSON .*: 0 results recorded from dbt's events instead/,
       );
-      expect(tables).toEqual([]);
-      expect(existsSync(path.join(product.dir, 'target', 'dbt-product-kit'))).toBe(false);
+      const invocations = await queryPostgres(
+        `select status, exit_code, error_message from "${product.schema}_audit".dbt_audit_invocations`,
+      );
+      expect(invocations).toEqual([
+        { status: 'failed', exit_code: '1', error_message: expect.stringContaining('is not valid JSON') },
+      ]);
+      const nodes = await queryPostgres(`select count(*)::int as n from "${product.schema}_audit".dbt_audit_log`);
+      expect(nodes).toEqual([{ n: 0 }]);
     } finally {
       await product.cleanup();
     }

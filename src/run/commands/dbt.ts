@@ -14,7 +14,7 @@ import type { CommandInput, CommandSpec } from './spec.js';
 
 export const EXIT_CODES_HELP = [
   'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
-  'dbt not found, unknown target, dbt crash, corrupt artifacts); 130 / 143 interrupted by SIGINT / SIGTERM.',
+  'dbt not found, unknown target, dbt crash, a selection matching no node); 130 / 143 interrupted by SIGINT / SIGTERM.',
   'The first SIGINT or SIGTERM asks dbt to cancel (it stops its queries); a second kills it. Either way the',
   'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code',
   '(unless --strict-audit: then 2); its rows stay spooled for dbt-run audit flush. Failed alerts are reported,',
