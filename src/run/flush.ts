@@ -6,10 +6,19 @@
  * rows; a sent upload's copy moves to the audit folder.
  */
 import path from 'node:path';
-import { readSpooled, type SinkContext, settleSpooled, sinkForTarget, spooledFiles } from '../audit/sinks/index.js';
+import {
+  type AuditBatch,
+  type AuditTables,
+  destinationOf,
+  readSpooled,
+  type SinkContext,
+  settleSpooled,
+  sinkForTarget,
+  spooledFiles,
+} from '../audit/sinks/index.js';
 import { auditTablesFor } from '../audit/tables.js';
 import { readManifestQuietly } from '../dbt/artifacts.js';
-import { readProjectFile, resolveTarget } from '../dbt/profiles.js';
+import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { formatError, UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
 import { redshiftOverrides } from '../redshift/target.js';
@@ -33,6 +42,24 @@ export interface FlushedUpload {
   /** Where it went, or null when it is still spooled. */
   location: string | null;
   error: string | null;
+}
+
+/**
+ * The tables a spooled upload was going to, when it says (uploads spooled
+ * before the kit kept it do not): its target must still point at the same
+ * database, or the upload stays spooled with a line naming both (flushing
+ * into where today's environment points would put the rows in the wrong place).
+ */
+function spooledDestination(batch: AuditBatch, target: ResolvedTarget, projectDir: string): AuditTables | undefined {
+  const spooled = batch.destination;
+  if (!spooled) return undefined;
+  const now = destinationOf(target, spooled.tables, projectDir);
+  if (now.sink !== spooled.sink || now.database !== spooled.database) {
+    throw new UsageError(
+      `spooled for ${spooled.sink} ${spooled.database}, but target ${target.targetName} now points at ${now.sink} ${now.database}: flush with the environment the run had`,
+    );
+  }
+  return spooled.tables;
 }
 
 export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]> {
@@ -64,14 +91,17 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
         target: targetName || undefined,
         env: options.env,
       });
-      const sink = await sinkForTarget({
-        target,
-        tables: auditTablesFor({
+      const tables =
+        spooledDestination(batch, target, projectDir) ??
+        auditTablesFor({
           projectName: project.name,
           targetSchema: target.fields.schema,
           nodes: manifest?.nodes,
           declared: product?.audit,
-        }),
+        });
+      const sink = await sinkForTarget({
+        target,
+        tables,
         projectDir,
         env: options.env,
         redshift: redshiftOverrides(product, options.redshift),

@@ -6,7 +6,14 @@
  * in-dbt hook; the runner then writes only the JSONL copy.
  */
 import path from 'node:path';
-import { type SinkContext, settleSpooled, sinkForTarget, spoolBatch, writeAuditJsonl } from '../audit/sinks/index.js';
+import {
+  destinationOf,
+  type SinkContext,
+  settleSpooled,
+  sinkForTarget,
+  spoolBatch,
+  writeAuditJsonl,
+} from '../audit/sinks/index.js';
 import type { AuditBatch, AuditTables } from '../audit/sinks/types.js';
 import { AuditWriteError } from '../audit/sinks/types.js';
 import type { RunPlan } from './plan.js';
@@ -32,7 +39,9 @@ export async function recordAudit(
   if (!plan.runnerAudit) {
     return { ...NOT_RECORDED, jsonlPath: await writeAuditJsonl(plan.targetDir, batch) };
   }
-  const spooled = await spoolBatch(plan.targetDir, batch);
+  // The upload remembers where it was going: a later flush writes there, whatever the environment then.
+  const destination = destinationOf(plan.target, tables, plan.projectDir);
+  const spooled = await spoolBatch(plan.targetDir, { ...batch, destination });
   try {
     const sink = await sinkForTarget({
       target: plan.target,

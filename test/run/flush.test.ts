@@ -88,8 +88,10 @@ describe('spool and dbt-run audit flush', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     const invocationId = 'redshift-upload-1';
+    // Without the Postgres destination the first upload kept: as an upload spooled by an older kit.
     const rewritten = lines.map((line) => ({
       ...line,
+      destination: undefined,
       row: { ...line.row, invocation_id: invocationId, target_name: 'prod' },
     }));
     await writeFile(
@@ -140,5 +142,46 @@ describe('spool and dbt-run audit flush', () => {
       'error: redshift-upload-1: no AWS region for the Redshift Data API: set AWS_REGION (or use the cluster endpoint as host)',
     );
     expect(await spooled()).toEqual(['redshift-upload-1.jsonl']);
+  });
+});
+
+describe('dbt-run audit flush after the environment changed', () => {
+  it("writes where the run meant to, and keeps an upload whose database is not the target's any more", async () => {
+    const moved = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      const audit = `${moved.schema}_audit`;
+      // The run's audit table has the wrong shape: the upload is spooled.
+      await queryPostgres(`create schema "${audit}"`);
+      await queryPostgres(`create table "${audit}"."dbt_audit_log" (invocation_id integer)`);
+      const run = await runDbtRun(moved, ['seed', '--target', 'postgres']);
+      expect(run.exitCode, run.output).toBe(0);
+      const spool = path.join(moved.dir, 'target', 'dbt-product-kit', 'spool');
+      const [file] = await readdir(spool);
+      const invocationId = path.basename(file as string, '.jsonl');
+      await queryPostgres(`drop table "${audit}"."dbt_audit_log"`);
+
+      // Another database now: the upload stays spooled, and the line names both.
+      const elsewhere = await runDbtRun(moved, ['audit', 'flush'], { DBT_POSTGRES_DATABASE: 'another_db' });
+      expect(elsewhere.exitCode, elsewhere.output).toBe(2);
+      expect(elsewhere.stderr).toContain(
+        `spooled for postgres ${inject('postgres').database}, but target postgres now points at postgres another_db`,
+      );
+      expect(await readdir(spool)).toEqual([file]);
+
+      // Another schema now (DBT_SCHEMA): the rows still go to the run's audit schema.
+      const other = `${moved.schema}_later`;
+      const flush = await runDbtRun(moved, ['audit', 'flush'], { DBT_SCHEMA: other });
+      expect(flush.exitCode, flush.output).toBe(0);
+      const rows = await queryPostgres(
+        `select count(*)::int as n from "${audit}".dbt_audit_log where invocation_id = '${invocationId}'`,
+      );
+      expect(rows[0]?.n).toBeGreaterThan(0);
+      const wrong = await queryPostgres(
+        `select count(*)::int as n from information_schema.tables where table_schema = '${other}_audit'`,
+      );
+      expect(wrong).toEqual([{ n: 0 }]);
+    } finally {
+      await moved.cleanup();
+    }
   });
 });

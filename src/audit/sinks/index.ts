@@ -10,7 +10,7 @@ import type { ResolvedTarget } from '../../dbt/profiles.js';
 import type { DataApiOptions } from '../../redshift/data-api.js';
 import type { DataApiOverrides } from '../../redshift/target.js';
 import type { PostgresConnectionOptions } from './postgres.js';
-import type { AuditSink, AuditTables } from './types.js';
+import type { AuditDestination, AuditSink, AuditTables } from './types.js';
 
 export {
   auditJsonl,
@@ -23,7 +23,7 @@ export {
   spoolPath,
   writeAuditJsonl,
 } from './jsonl.js';
-export type { AuditBatch, AuditSink, AuditTables } from './types.js';
+export type { AuditBatch, AuditDestination, AuditSink, AuditTables } from './types.js';
 export { AuditWriteError } from './types.js';
 
 /** The Postgres connection a dbt Postgres target describes (holds the password: never log it). */
@@ -85,6 +85,16 @@ const SINKS: Record<string, SinkFactory> = {
     return new RedshiftAuditSink(client, where, tables, dataApiOptions);
   },
 };
+
+/** Where a target's upload goes (pure): its adapter, its database (a DuckDB file's absolute path), the tables. */
+export function destinationOf(target: ResolvedTarget, tables: AuditTables, projectDir: string): AuditDestination {
+  const { fields } = target;
+  const database =
+    target.type === 'duckdb'
+      ? path.resolve(projectDir, String(fields.path ?? ':memory:'))
+      : String(fields.dbname ?? fields.database ?? '');
+  return { sink: target.type, database, tables };
+}
 
 /** The sink for a target's adapter, or undefined when the kit has none for it yet. */
 export async function sinkForTarget(context: SinkContext): Promise<AuditSink | undefined> {

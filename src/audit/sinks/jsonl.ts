@@ -10,7 +10,7 @@ import path from 'node:path';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { KitError } from '../../errors.js';
 import type { AuditRow, InvocationRow } from '../columns.js';
-import type { AuditBatch } from './types.js';
+import type { AuditBatch, AuditDestination } from './types.js';
 
 export const AUDIT_JSONL_DIR = 'dbt-product-kit/audit';
 export const AUDIT_SPOOL_DIR = 'dbt-product-kit/spool';
@@ -30,7 +30,11 @@ export function spoolPath(targetDir: string, invocationId: string): string {
 
 export function auditJsonl(batch: AuditBatch): string {
   const lines = [
-    JSON.stringify({ kind: 'invocation', row: batch.invocation }),
+    JSON.stringify({
+      kind: 'invocation',
+      row: batch.invocation,
+      ...(batch.destination ? { destination: batch.destination } : {}),
+    }),
     ...batch.nodes.map((row) => JSON.stringify({ kind: 'node', row })),
   ];
   return `${lines.join('\n')}\n`;
@@ -43,9 +47,9 @@ export class AuditJsonlError extends KitError {
   }
 }
 
-function parseLine(line: string, index: number): { kind?: string; row?: unknown } {
+function parseLine(line: string, index: number): { kind?: string; row?: unknown; destination?: AuditDestination } {
   try {
-    return JSON.parse(line) as { kind?: string; row?: unknown };
+    return JSON.parse(line) as { kind?: string; row?: unknown; destination?: AuditDestination };
   } catch (cause) {
     throw new AuditJsonlError(`line ${index + 1} is not JSON (${(cause as Error).message})`, { cause });
   }
@@ -54,16 +58,19 @@ function parseLine(line: string, index: number): { kind?: string; row?: unknown 
 /** The batch a JSONL copy holds (pure); throws AuditJsonlError on anything else. */
 export function parseAuditJsonl(text: string): AuditBatch {
   let invocation: InvocationRow | undefined;
+  let destination: AuditDestination | undefined;
   const nodes: AuditRow[] = [];
   for (const [index, line] of text.split('\n').entries()) {
     if (!line.trim()) continue;
     const entry = parseLine(line, index);
-    if (entry.kind === 'invocation') invocation = entry.row as InvocationRow;
-    else if (entry.kind === 'node') nodes.push(entry.row as AuditRow);
+    if (entry.kind === 'invocation') {
+      invocation = entry.row as InvocationRow;
+      destination = entry.destination;
+    } else if (entry.kind === 'node') nodes.push(entry.row as AuditRow);
     else throw new AuditJsonlError(`unknown line kind ${JSON.stringify(entry.kind)}`);
   }
   if (!invocation || typeof invocation.invocation_id !== 'string') throw new AuditJsonlError('no invocation line');
-  return { invocationId: invocation.invocation_id, invocation, nodes };
+  return { invocationId: invocation.invocation_id, invocation, nodes, ...(destination ? { destination } : {}) };
 }
 
 /** The copy of an upload with no sink to wait for (no-audit runs, adapters without a runner sink). */

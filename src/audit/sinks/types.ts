@@ -7,6 +7,15 @@ export interface AuditBatch {
   invocationId: string;
   nodes: AuditRow[];
   invocation: InvocationRow;
+  /** Where the run meant to write it: kept with a spooled upload, so a later flush writes there. */
+  destination?: AuditDestination | undefined;
+}
+
+/** Where an upload goes: the sink's kind, its database (a DuckDB file's path), and the tables. */
+export interface AuditDestination {
+  sink: string;
+  database: string;
+  tables: AuditTables;
 }
 
 /** Where the two audit tables are. */
