@@ -120,6 +120,7 @@ async function recordPhase(product: TestProduct, warehouse: TestWarehouse): Prom
       exitCode: 0,
       errorMessage: null,
       interrupted: false,
+      killed: false,
       manifestRead: undefined,
     };
     const origin = await runOriginFor(product.dir, deps.env);

@@ -28,6 +28,8 @@ export interface DbtProcessResult {
   exitCode: number | undefined;
   /** The first signal the runner received while dbt ran, if any. */
   interruptedBy: NodeJS.Signals | undefined;
+  /** The signal that ended dbt, when one did (sent by the runner or by anything else: the OOM killer, kill -9). */
+  killedBy: NodeJS.Signals | undefined;
   /** stderr and non-JSON stdout, last lines first to go when long. */
   otherOutput: string[];
 }
@@ -90,7 +92,7 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
   try {
     const result = await child;
     await Promise.all(readers);
-    return { exitCode: result.exitCode, interruptedBy, otherOutput };
+    return { exitCode: result.exitCode, interruptedBy, killedBy: result.signal, otherOutput };
   } finally {
     unsubscribe?.();
   }

@@ -20,28 +20,50 @@ import {
 import type { Execution } from './execute.js';
 import type { Progress } from './progress.js';
 
-/** Results rebuilt from the node events, for runs that ended before dbt wrote run_results.json. */
-function resultsFromEvents(progress: Progress, invocationId: string): RunResults {
+/** What a node dbt started but never finished is recorded as, when dbt was stopped or killed. */
+export const IN_FLIGHT_STATUS = 'interrupted';
+
+/**
+ * Results rebuilt from the node events, for runs that ended before dbt wrote
+ * run_results.json. When dbt was stopped, the nodes it was running are
+ * recorded too, as interrupted: the audit then says what never finished.
+ */
+function resultsFromEvents(progress: Progress, invocationId: string, stopped: boolean): RunResults {
+  const inFlight = stopped
+    ? [...progress.running.keys()].map((uniqueId) => ({
+        unique_id: uniqueId,
+        status: IN_FLIGHT_STATUS,
+        execution_time: null,
+        thread_id: null,
+        message: 'dbt stopped before this node finished',
+        failures: null,
+        adapter_response: {},
+        timing: [],
+      }))
+    : [];
   return {
     metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', invocation_id: invocationId },
-    results: progress.finished.map((node) => ({
-      unique_id: node.uniqueId,
-      status: node.status,
-      execution_time: node.seconds,
-      thread_id: node.thread,
-      message: null,
-      failures: null,
-      adapter_response: {},
-      timing: node.startedAt
-        ? [
-            {
-              name: 'execute',
-              started_at: `${node.startedAt}Z`,
-              completed_at: node.finishedAt ? `${node.finishedAt}Z` : null,
-            },
-          ]
-        : [],
-    })),
+    results: [
+      ...progress.finished.map((node) => ({
+        unique_id: node.uniqueId,
+        status: node.status,
+        execution_time: node.seconds,
+        thread_id: node.thread,
+        message: null,
+        failures: null,
+        adapter_response: {},
+        timing: node.startedAt
+          ? [
+              {
+                name: 'execute',
+                started_at: `${node.startedAt}Z`,
+                completed_at: node.finishedAt ? `${node.finishedAt}Z` : null,
+              },
+            ]
+          : [],
+      })),
+      ...inFlight,
+    ],
   };
 }
 
@@ -67,7 +89,7 @@ export async function readRunArtifacts(
   progress: Progress,
   startedAt: Date,
   manifestRead?: Promise<Manifest | undefined>,
-  options: { interrupted?: boolean } = {},
+  options: { interrupted?: boolean; killed?: boolean } = {},
 ): Promise<RunArtifacts> {
   let runResults: RunResults | undefined;
   const notes: string[] = [];
@@ -91,8 +113,8 @@ export async function readRunArtifacts(
       : (await stat(path.join(targetDir, 'run_results.json'))).mtimeMs >= startedAt.getTime());
   if (!ours) {
     runResults =
-      progress.invocationId && progress.finished.length > 0
-        ? resultsFromEvents(progress, progress.invocationId)
+      progress.invocationId && progress.finished.length + progress.running.size > 0
+        ? resultsFromEvents(progress, progress.invocationId, Boolean(options.interrupted || options.killed))
         : undefined;
   }
   const manifest = (await manifestRead) ?? (await readManifestQuietly(path.join(targetDir, 'manifest.json')));
@@ -142,6 +164,7 @@ export async function collectResults(
 ): Promise<Collected> {
   const artifacts = await readRunArtifacts(targetDir, execution.progress, execution.startedAt, execution.manifestRead, {
     interrupted: execution.interrupted,
+    killed: execution.killed,
   });
   return { ...artifacts, batch: auditBatch(execution, artifacts, { ...facts, recordedAt: now() }) };
 }

@@ -27,6 +27,8 @@ export interface Execution {
   /** Why dbt or the runner failed (exit code 2), from the events and dbt's other output. */
   errorMessage: string | null;
   interrupted: boolean;
+  /** dbt ended by a signal (its nodes in flight never finished). */
+  killed: boolean;
   /** manifest.json, read once dbt started its first node (undefined: not read yet). */
   manifestRead: Promise<Manifest | undefined> | undefined;
 }
@@ -58,6 +60,20 @@ export function emptySelectionError(
   if (!run.selected || run.allowEmpty || status !== 'success' || !progress.nothingToDo) return undefined;
   const why = progress.unmatched.length ? progress.unmatched.join('; ') : 'dbt found nothing to do';
   return `${why}: nothing ran; check the selection, or pass --allow-empty to accept an empty one`;
+}
+
+/**
+ * The first line of a killed dbt's error (pure): by which signal, and what
+ * was running. Its other output then is Python's noise at exit (the
+ * resource tracker's leaked semaphores), which would otherwise be all it says.
+ */
+export function killedLine(
+  signal: NodeJS.Signals | undefined,
+  progress: Pick<Progress, 'running'>,
+): string | undefined {
+  if (!signal) return undefined;
+  const running = [...progress.running.values()];
+  return `dbt was killed by ${signal}${running.length ? ` while running ${running.join(', ')}` : ''}`;
 }
 
 export async function executeDbt(
@@ -113,8 +129,14 @@ export async function executeDbt(
     status,
     exitCode,
     errorMessage:
-      empty ?? (exitCode === 2 ? [...progress.errors, ...dbt.otherOutput.slice(-5)].join('\n') || null : null),
+      empty ??
+      (exitCode === 2
+        ? [killedLine(dbt.killedBy, progress), ...progress.errors, ...dbt.otherOutput.slice(-5)]
+            .filter(Boolean)
+            .join('\n') || null
+        : null),
     interrupted: dbt.interruptedBy !== undefined,
+    killed: dbt.killedBy !== undefined,
     manifestRead,
   };
 }

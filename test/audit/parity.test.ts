@@ -65,6 +65,7 @@ describe.each(WAREHOUSES)('the hook and the runner on $label', (warehouse) => {
       exitCode: 1,
       errorMessage: null,
       interrupted: false,
+      killed: false,
       manifestRead: readManifest(path.join(targetDir, 'manifest.json')),
     };
     const runEnv = { ...process.env, ...product.env, ...env };

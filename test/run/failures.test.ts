@@ -5,7 +5,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -86,6 +86,56 @@ describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgre
         'model.shop.stg_orders': 'success',
       });
       expect(status['model.shop.slow_model']).not.toBe('success');
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe('dbt killed by something else (kill -9, the OOM killer; real dbt on Postgres)', () => {
+  it('names the kill and what was running, records the finished nodes and the one in flight as interrupted', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      await cp(SLOW, product.dir, { recursive: true });
+      // A wrapper that leaves dbt's PID behind, then becomes dbt.
+      const wrapper = path.join(product.dir, 'dbt-with-pid.sh');
+      await writeFile(wrapper, `#!/bin/sh\necho $$ > "${product.dir}/dbt.pid"\nexec "${inject('dbtPath')}" "$@"\n`);
+      await chmod(wrapper, 0o755);
+      const child = execa(process.execPath, [DBT_RUN_BIN, 'build', '--target', 'postgres', '--select', '+slow_model'], {
+        cwd: product.dir,
+        env: { ...product.env, DBT_PATH: wrapper, CI: 'true', GITHUB_ACTIONS: '' },
+        reject: false,
+        all: true,
+      });
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stg_orders never finished:\n${output}`)), 90_000);
+        child.all?.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (/success model stg_orders/.test(output)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // slow_model's query is running
+      process.kill(Number(await readFile(path.join(product.dir, 'dbt.pid'), 'utf8')), 'SIGKILL');
+      const result = await child;
+      expect(result.exitCode, result.all).toBe(2);
+
+      const audit = `${product.schema}_audit`;
+      const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
+      expect(invocation).toMatchObject({ status: 'error', exit_code: '2' });
+      expect(String(invocation?.error_message)).toMatch(/^dbt was killed by SIGKILL while running slow_model/);
+      const rows = await queryPostgres<{ unique_id: string; status: string }>(
+        `select unique_id, status from ${audit}.dbt_audit_log where invocation_id = $1`,
+        [invocation?.invocation_id],
+      );
+      expect(Object.fromEntries(rows.map((row) => [row.unique_id, row.status]))).toMatchObject({
+        'seed.shop.raw_orders': 'success',
+        'model.shop.stg_orders': 'success',
+        'model.shop.slow_model': 'interrupted',
+      });
     } finally {
       await product.cleanup();
     }
