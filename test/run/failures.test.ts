@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
+import { recordedRun, waitForOutput } from '../harness/interrupted-run.js';
 import {
   DBT_RUN_BIN,
   queryPostgres,
@@ -48,17 +49,7 @@ describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgre
         reject: false,
         all: true,
       });
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`stg_orders never finished:\n${output}`)), 90_000);
-        child.all?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (/success model stg_orders/.test(output)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
+      await waitForOutput(child.all, /success model stg_orders/);
       // Let slow_model start its 60-second query, then stop the run.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const started = Date.now();
@@ -67,8 +58,7 @@ describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgre
       expect(interruption.exitCodes, result.all).toContain(result.exitCode);
       expect(Date.now() - started).toBeLessThan(30_000);
 
-      const audit = `${product.schema}_audit`;
-      const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
+      const { invocation, status } = await recordedRun(product);
       expect(invocation).toMatchObject({ status: 'interrupted', command: 'build' });
       expect(Number(invocation?.exit_code)).toBe(result.exitCode);
       // dbt cancelling writes run_results.json. A killed dbt may have written none, all or part of
@@ -76,11 +66,6 @@ describe.each(INTERRUPTIONS)('dbt-run interrupted by $label (real dbt on Postgre
       // invocation's, else from dbt's event stream; either way the finished nodes are recorded.
       const runResults = path.join(product.dir, 'target', 'run_results.json');
       if (!interruption.killed) expect(existsSync(runResults), result.all).toBe(true);
-      const rows = await queryPostgres<{ unique_id: string; status: string }>(
-        `select unique_id, status from ${audit}.dbt_audit_log where invocation_id = $1`,
-        [invocation?.invocation_id],
-      );
-      const status = Object.fromEntries(rows.map((row) => [row.unique_id, row.status]));
       expect(status).toMatchObject({
         'seed.shop.raw_orders': 'success',
         'model.shop.stg_orders': 'success',
@@ -107,31 +92,16 @@ describe('dbt killed by something else (kill -9, the OOM killer; real dbt on Pos
         reject: false,
         all: true,
       });
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`stg_orders never finished:\n${output}`)), 90_000);
-        child.all?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (/success model stg_orders/.test(output)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
+      await waitForOutput(child.all, /success model stg_orders/);
       await new Promise((resolve) => setTimeout(resolve, 1500)); // slow_model's query is running
       process.kill(Number(await readFile(path.join(product.dir, 'dbt.pid'), 'utf8')), 'SIGKILL');
       const result = await child;
       expect(result.exitCode, result.all).toBe(2);
 
-      const audit = `${product.schema}_audit`;
-      const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
+      const { invocation, status } = await recordedRun(product);
       expect(invocation).toMatchObject({ status: 'error', exit_code: '2' });
       expect(String(invocation?.error_message)).toMatch(/^dbt was killed by SIGKILL while running slow_model/);
-      const rows = await queryPostgres<{ unique_id: string; status: string }>(
-        `select unique_id, status from ${audit}.dbt_audit_log where invocation_id = $1`,
-        [invocation?.invocation_id],
-      );
-      expect(Object.fromEntries(rows.map((row) => [row.unique_id, row.status]))).toMatchObject({
+      expect(status).toMatchObject({
         'seed.shop.raw_orders': 'success',
         'model.shop.stg_orders': 'success',
         'model.shop.slow_model': 'interrupted',

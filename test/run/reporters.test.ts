@@ -8,7 +8,8 @@ import { cp } from 'node:fs/promises';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { type RunReport, TtyReporter } from '../../src/run/reporters.js';
-import { DBT_RUN_BIN, queryPostgres, scaffoldTestProduct } from '../harness/product.js';
+import { recordedRun, waitForOutput } from '../harness/interrupted-run.js';
+import { DBT_RUN_BIN, scaffoldTestProduct } from '../harness/product.js';
 
 const SLOW = new URL('../fixtures/runner-slow', import.meta.url).pathname;
 
@@ -64,18 +65,8 @@ describe('dbt-run in a terminal, Ctrl-C while dbt runs (script pty, real dbt on 
         all: true,
         stdin: 'pipe',
       });
-      let output = '';
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`slow_model never started:\n${output}`)), 90_000);
-        child.all?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          // The live title names the running nodes: slow_model runs once its parents finished.
-          if (/running [^\n]*slow_model/.test(output)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
+      // The live title names the running nodes: slow_model runs once its parents finished.
+      await waitForOutput(child.all, /running [^\n]*slow_model/);
       // Let slow_model start its 60-second query, then press Ctrl-C in the terminal.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const started = Date.now();
@@ -85,15 +76,9 @@ describe('dbt-run in a terminal, Ctrl-C while dbt runs (script pty, real dbt on 
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(result.all).not.toContain('Interrupted.');
 
-      const audit = `${product.schema}_audit`;
-      const [invocation] = await queryPostgres(`select * from ${audit}.dbt_audit_invocations`);
+      const { invocation, status } = await recordedRun(product);
       expect(invocation, result.all).toMatchObject({ status: 'interrupted', command: 'build' });
       expect(Number(invocation?.exit_code)).toBe(130);
-      const rows = await queryPostgres<{ unique_id: string; status: string }>(
-        `select unique_id, status from ${audit}.dbt_audit_log where invocation_id = $1`,
-        [invocation?.invocation_id],
-      );
-      const status = Object.fromEntries(rows.map((row) => [row.unique_id, row.status]));
       expect(status).toMatchObject({
         'seed.shop.raw_orders': 'success',
         'model.shop.stg_orders': 'success',
