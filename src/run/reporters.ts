@@ -189,7 +189,7 @@ export class TtyReporter implements RunReporter {
           rendererOptions: { persistentOutput: true, bottomBar: 10 },
         },
       ],
-      // registerSignalListeners off: listr2's own SIGINT listener calls process.exit(127)
+      // registerSignalListeners off: listr2's own SIGINT listener ends the process with code 127
       // before dbt-run has cancelled dbt and recorded what finished; dbt-run's handlers
       // (RunnerIo.onInterrupt) own SIGINT and SIGTERM in every renderer.
       { renderer: 'default', exitOnError: false, registerSignalListeners: false },

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { inject } from 'vitest';
 import { tempDir } from './product.js';
+import { MOTO_REGION } from './sns-sqs.js';
 
 const HELPERS = fileURLToPath(new URL('./airflow/', import.meta.url));
 
@@ -119,5 +120,20 @@ export async function airflowHome(
       return JSON.parse(written) as T;
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Airflow's AWS connection and the product's topic Variables, pointed at moto. */
+export function awsEnv(alertTopicArn: string, eventTopicArn: string): Record<string, string> {
+  return {
+    DBT_TARGET: 'postgres',
+    AIRFLOW_VAR_SHOP_ALERT_TOPIC_ARN: alertTopicArn,
+    AIRFLOW_VAR_SHOP_EVENT_TOPIC_ARN: eventTopicArn,
+    AIRFLOW_CONN_AWS_DEFAULT: JSON.stringify({
+      conn_type: 'aws',
+      login: 'test',
+      password: 'test',
+      extra: { endpoint_url: inject('motoEndpoint'), region_name: MOTO_REGION },
+    }),
   };
 }

@@ -12,10 +12,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_SCHEMA } from '../../src/alerts/message.js';
 import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
-import { type AirflowHome, airflowHome, type DagReport, groupEdges, type RunReport } from '../harness/airflow.js';
+import {
+  type AirflowHome,
+  airflowHome,
+  awsEnv,
+  type DagReport,
+  groupEdges,
+  type RunReport,
+} from '../harness/airflow.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+import { receive, topicWithQueue } from '../harness/sns-sqs.js';
 
 let product: TestProduct;
 let home: AirflowHome;
@@ -107,18 +114,3 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     }
   });
 });
-
-/** Airflow's AWS connection and the product's topic Variables, pointed at moto. */
-function awsEnv(alertTopicArn: string, eventTopicArn: string): Record<string, string> {
-  return {
-    DBT_TARGET: 'postgres',
-    AIRFLOW_VAR_SHOP_ALERT_TOPIC_ARN: alertTopicArn,
-    AIRFLOW_VAR_SHOP_EVENT_TOPIC_ARN: eventTopicArn,
-    AIRFLOW_CONN_AWS_DEFAULT: JSON.stringify({
-      conn_type: 'aws',
-      login: 'test',
-      password: 'test',
-      extra: { endpoint_url: inject('motoEndpoint'), region_name: MOTO_REGION },
-    }),
-  };
-}

@@ -19,6 +19,7 @@ import {
   type AirflowHome,
   airflowBin,
   airflowHome,
+  awsEnv,
   type DagReport,
   groupEdges,
   type ProcessorReport,
@@ -28,7 +29,7 @@ import { syntheticBatch } from '../harness/audit-batch.js';
 import { commitAll } from '../harness/git.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { clients, MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+import { clients, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
 const AUDIT_TASKS = [
   'audit.audit_latest_status_run',
@@ -323,18 +324,3 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     }
   });
 });
-
-/** Airflow's AWS connection and the product's topic Variables, pointed at moto. */
-function awsEnv(alertTopicArn: string, eventTopicArn: string): Record<string, string> {
-  return {
-    DBT_TARGET: 'postgres',
-    AIRFLOW_VAR_SHOP_ALERT_TOPIC_ARN: alertTopicArn,
-    AIRFLOW_VAR_SHOP_EVENT_TOPIC_ARN: eventTopicArn,
-    AIRFLOW_CONN_AWS_DEFAULT: JSON.stringify({
-      conn_type: 'aws',
-      login: 'test',
-      password: 'test',
-      extra: { endpoint_url: inject('motoEndpoint'), region_name: MOTO_REGION },
-    }),
-  };
-}
