@@ -9,12 +9,17 @@ import path from 'node:path';
 import {
   type AuditBatch,
   type AuditTables,
+  type ClaimedUpload,
+  claimSpooled,
   destinationOf,
-  readSpooled,
+  readClaimed,
+  releaseAbandonedClaims,
+  releaseClaimed,
   type SinkContext,
-  settleSpooled,
+  settleClaimed,
   sinkForTarget,
-  spooledFiles,
+  spooledIds,
+  spoolPath,
 } from '../audit/sinks/index.js';
 import { auditTablesFor } from '../audit/tables.js';
 import { readManifestQuietly } from '../dbt/artifacts.js';
@@ -62,6 +67,74 @@ function spooledDestination(batch: AuditBatch, target: ResolvedTarget, projectDi
   return spooled.tables;
 }
 
+interface FlushContext extends FlushOptions {
+  targetDir: string;
+  projectName: string;
+  manifest: Awaited<ReturnType<typeof readManifestQuietly>>;
+  product: Awaited<ReturnType<typeof readProductManifest>>;
+}
+
+/** Sends one claimed upload where it was going; settles it when the sink has it. */
+async function sendClaimed(claim: ClaimedUpload, context: FlushContext): Promise<FlushedUpload> {
+  const { projectDir, targetDir } = context;
+  let batch: AuditBatch;
+  try {
+    batch = await readClaimed(claim);
+  } catch (error) {
+    return {
+      invocationId: claim.invocationId,
+      target: '?',
+      rows: 0,
+      location: null,
+      error: `${path.relative(projectDir, spoolPath(targetDir, claim.invocationId))} is not an audit upload (${(error as Error).message}): move it away`,
+    };
+  }
+  const targetName = String(batch.invocation.target_name ?? '');
+  try {
+    const target = await resolveTarget({
+      projectDir,
+      profilesDir: context.profilesDir,
+      target: targetName || undefined,
+      env: context.env,
+    });
+    const tables =
+      spooledDestination(batch, target, projectDir) ??
+      auditTablesFor({
+        projectName: context.projectName,
+        targetSchema: target.fields.schema,
+        nodes: context.manifest?.nodes,
+        declared: context.product?.audit,
+      });
+    const sink = await sinkForTarget({
+      target,
+      tables,
+      projectDir,
+      env: context.env,
+      redshift: redshiftOverrides(context.product, context.redshift),
+      redshiftClient: context.redshiftClient,
+      dataApiOptions: context.dataApiOptions,
+    });
+    if (!sink) throw new UsageError(`no dbt-run audit sink for ${target.type} targets`);
+    await sink.write(batch);
+    await settleClaimed(targetDir, claim);
+    return {
+      invocationId: batch.invocationId,
+      target: targetName,
+      rows: batch.nodes.length,
+      location: `${sink.kind} ${sink.location}`,
+      error: null,
+    };
+  } catch (error) {
+    return {
+      invocationId: batch.invocationId,
+      target: targetName,
+      rows: 0,
+      location: null,
+      error: (error as Error).message,
+    };
+  }
+}
+
 export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]> {
   const projectDir = path.resolve(options.projectDir);
   const project = await readProjectFile(projectDir);
@@ -69,64 +142,22 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
   const manifest = await readManifestQuietly(path.join(targetDir, 'manifest.json'));
   const product = await readProductManifest(projectDir);
   const results: FlushedUpload[] = [];
-  for (const file of await spooledFiles(targetDir)) {
-    let batch: Awaited<ReturnType<typeof readSpooled>>;
-    try {
-      batch = await readSpooled(file);
-    } catch (error) {
-      results.push({
-        invocationId: path.basename(file, '.jsonl'),
-        target: '?',
-        rows: 0,
-        location: null,
-        error: `${path.relative(projectDir, file)} is not an audit upload (${(error as Error).message}): move it away`,
-      });
-      continue;
-    }
-    const targetName = String(batch.invocation.target_name ?? '');
-    try {
-      const target = await resolveTarget({
-        projectDir,
-        profilesDir: options.profilesDir,
-        target: targetName || undefined,
-        env: options.env,
-      });
-      const tables =
-        spooledDestination(batch, target, projectDir) ??
-        auditTablesFor({
-          projectName: project.name,
-          targetSchema: target.fields.schema,
-          nodes: manifest?.nodes,
-          declared: product?.audit,
-        });
-      const sink = await sinkForTarget({
-        target,
-        tables,
-        projectDir,
-        env: options.env,
-        redshift: redshiftOverrides(product, options.redshift),
-        redshiftClient: options.redshiftClient,
-        dataApiOptions: options.dataApiOptions,
-      });
-      if (!sink) throw new UsageError(`no dbt-run audit sink for ${target.type} targets`);
-      await sink.write(batch);
-      await settleSpooled(targetDir, batch.invocationId);
-      results.push({
-        invocationId: batch.invocationId,
-        target: targetName,
-        rows: batch.nodes.length,
-        location: `${sink.kind} ${sink.location}`,
-        error: null,
-      });
-    } catch (error) {
-      results.push({
-        invocationId: batch.invocationId,
-        target: targetName,
-        rows: 0,
-        location: null,
-        error: (error as Error).message,
-      });
-    }
+  // Uploads whose sender died mid-upload (kill -9) are waiting again.
+  await releaseAbandonedClaims(targetDir);
+  for (const invocationId of await spooledIds(targetDir)) {
+    // Claimed first: a run or another flush sending it now keeps it, and it is skipped here.
+    const claim = await claimSpooled(targetDir, invocationId);
+    if (!claim) continue;
+    const result = await sendClaimed(claim, {
+      ...options,
+      projectDir,
+      targetDir,
+      projectName: project.name,
+      manifest,
+      product,
+    });
+    if (result.error) await releaseClaimed(targetDir, claim);
+    results.push(result);
   }
   return results;
 }

@@ -5,6 +5,29 @@ import type { TableRef } from '../sql.js';
 import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
 import { writeBatch } from './write.js';
 
+/**
+ * How long an upload waits for a DuckDB file another process holds (dbt of
+ * a concurrent run, another upload). DuckDB lets one process open a file for
+ * writing and refuses the others at once; that lock is what serialises
+ * racing uploads, so a refused open is retried, not an error.
+ */
+export const DUCKDB_LOCK_WAIT_MS = 60_000;
+
+const isLockConflict = (error: unknown) => /could not set lock on file/i.test((error as Error).message ?? '');
+
+/** Opens the file, waiting (up to `waitMs`) while another process holds its lock. */
+async function openWhenFree(file: string, waitMs: number): Promise<DuckDBInstance> {
+  const giveUpAt = Date.now() + waitMs;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
+    try {
+      return await DuckDBInstance.create(file);
+    } catch (error) {
+      if (!isLockConflict(error) || Date.now() + pause > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 export class DuckDbAuditSink implements AuditSink {
   readonly kind = 'duckdb';
   readonly location: string;
@@ -12,6 +35,7 @@ export class DuckDbAuditSink implements AuditSink {
   constructor(
     private readonly file: string,
     private readonly tables: AuditTables,
+    private readonly lockWaitMs = DUCKDB_LOCK_WAIT_MS,
   ) {
     this.location = file;
   }
@@ -19,7 +43,7 @@ export class DuckDbAuditSink implements AuditSink {
   async write(batch: AuditBatch): Promise<void> {
     let instance: DuckDBInstance | undefined;
     try {
-      instance = await DuckDBInstance.create(this.file);
+      instance = await openWhenFree(this.file, this.lockWaitMs);
       const connection = await instance.connect();
       try {
         await writeBatch(

@@ -12,17 +12,19 @@ import type { DataApiOverrides } from '../../redshift/target.js';
 import type { PostgresConnectionOptions } from './postgres.js';
 import type { AuditDestination, AuditSink, AuditTables } from './types.js';
 
+export { auditJsonl, auditJsonlPath, parseAuditJsonl, writeAuditJsonl } from './jsonl.js';
 export {
-  auditJsonl,
-  auditJsonlPath,
-  parseAuditJsonl,
-  readSpooled,
-  settleSpooled,
+  type ClaimedUpload,
+  claimSpooled,
+  readClaimed,
+  releaseAbandonedClaims,
+  releaseClaimed,
+  settleClaimed,
   spoolBatch,
-  spooledFiles,
+  spoolClaimed,
+  spooledIds,
   spoolPath,
-  writeAuditJsonl,
-} from './jsonl.js';
+} from './spool.js';
 export type { AuditBatch, AuditDestination, AuditSink, AuditTables } from './types.js';
 export { AuditWriteError } from './types.js';
 

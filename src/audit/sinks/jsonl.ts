@@ -1,11 +1,9 @@
 /**
  * The JSONL copy of every upload under target/: one line for the invocation,
- * then one per node. An upload starts in the spool folder and moves to the
- * audit folder once a sink has it; a failed upload stays spooled, and
- * `dbt-run audit flush` sends it later. Files are written atomically (temp
+ * then one per node. It ends in the audit folder once a sink has the upload
+ * (spool.ts: where it waits until then). Files are written atomically (temp
  * file, rename): a half-written copy never exists.
  */
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { KitError } from '../../errors.js';
@@ -13,19 +11,13 @@ import type { AuditRow, InvocationRow } from '../columns.js';
 import type { AuditBatch, AuditDestination } from './types.js';
 
 export const AUDIT_JSONL_DIR = 'dbt-product-kit/audit';
-export const AUDIT_SPOOL_DIR = 'dbt-product-kit/spool';
 
-const inFolder = (targetDir: string, folder: string, invocationId: string) =>
+export const inFolder = (targetDir: string, folder: string, invocationId: string) =>
   path.join(targetDir, ...folder.split('/'), `${invocationId}.jsonl`);
 
 /** Where an upload's copy is once recorded. */
 export function auditJsonlPath(targetDir: string, invocationId: string): string {
   return inFolder(targetDir, AUDIT_JSONL_DIR, invocationId);
-}
-
-/** Where an upload waits until a sink has it. */
-export function spoolPath(targetDir: string, invocationId: string): string {
-  return inFolder(targetDir, AUDIT_SPOOL_DIR, invocationId);
 }
 
 export function auditJsonl(batch: AuditBatch): string {
@@ -76,31 +68,4 @@ export function parseAuditJsonl(text: string): AuditBatch {
 /** The copy of an upload with no sink to wait for (no-audit runs, adapters without a runner sink). */
 export async function writeAuditJsonl(targetDir: string, batch: AuditBatch): Promise<string> {
   return writeFileAtomically(auditJsonlPath(targetDir, batch.invocationId), auditJsonl(batch));
-}
-
-/** Spools an upload before it is sent. */
-export async function spoolBatch(targetDir: string, batch: AuditBatch): Promise<string> {
-  return writeFileAtomically(spoolPath(targetDir, batch.invocationId), auditJsonl(batch));
-}
-
-/** A sink has the upload: its copy moves from the spool to the audit folder. */
-export async function settleSpooled(targetDir: string, invocationId: string): Promise<string> {
-  const file = auditJsonlPath(targetDir, invocationId);
-  await mkdir(path.dirname(file), { recursive: true });
-  await rename(spoolPath(targetDir, invocationId), file);
-  return file;
-}
-
-/** The spooled uploads (each is one invocation; the order does not matter, uploads are idempotent). */
-export async function spooledFiles(targetDir: string): Promise<string[]> {
-  const folder = path.join(targetDir, ...AUDIT_SPOOL_DIR.split('/'));
-  const names = await readdir(folder).catch(() => [] as string[]);
-  return names
-    .filter((name) => name.endsWith('.jsonl'))
-    .sort()
-    .map((name) => path.join(folder, name));
-}
-
-export async function readSpooled(file: string): Promise<AuditBatch> {
-  return parseAuditJsonl(await readFile(file, 'utf8'));
 }

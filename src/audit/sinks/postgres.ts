@@ -13,6 +13,11 @@ export interface PostgresConnectionOptions {
   connectionTimeoutMillis?: number;
 }
 
+/** The advisory lock's key: every writer of these tables (runs, flushes, other machines) uses the same. */
+export function auditLockKey(tables: AuditTables): string {
+  return `dbt-product-kit audit ${tables.log.schema}.${tables.log.table}`;
+}
+
 export class PostgresAuditSink implements AuditSink {
   readonly kind = 'postgres';
   readonly location: string;
@@ -39,6 +44,10 @@ export class PostgresAuditSink implements AuditSink {
               [ref.schema, ref.table],
             );
             return new Set(result.rows.map((row) => row.name));
+          },
+          lockTables: async (tables) => {
+            // One lock per audit log table, keyed by its name: released by commit or rollback.
+            await client.query('select pg_advisory_xact_lock(hashtext($1))', [auditLockKey(tables)]);
           },
         },
         'postgres',

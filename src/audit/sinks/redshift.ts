@@ -11,7 +11,7 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { DATA_API_LIMITS, DataApi, type DataApiOptions, dataApiErrorLine } from '../../redshift/data-api.js';
 import { type DataApiTarget, describeDataApiTarget } from '../../redshift/target.js';
-import type { TableRef } from '../sql.js';
+import { type TableRef, tableSql } from '../sql.js';
 import { AUDIT_VIEWS, viewRef } from '../views.js';
 import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
 import { planBatch } from './write.js';
@@ -27,6 +27,36 @@ export function packBatches(
 }
 
 const tableKey = (ref: TableRef) => `${ref.schema}.${ref.table}`.toLowerCase();
+
+/**
+ * Redshift runs transactions serialisably and aborts one of two that touch
+ * the same rows at once (error 1023), and racing first-time CREATEs collide
+ * on the catalog. An upload is idempotent, so it is planned again and rerun.
+ */
+const CONFLICT = /serializ|1023|concurrent transaction|already exists|duplicate key value/i;
+const UPLOAD_ATTEMPTS = 4;
+
+/**
+ * The upload's batches with the audit tables locked in each (pure): Redshift's
+ * LOCK holds to the end of the batch's transaction, so a racing upload waits
+ * instead of being aborted. The lock comes after the first batch's DDL (it
+ * needs the tables) and before any delete.
+ */
+export function withTableLocks(statements: readonly string[], tables: AuditTables): string[][] {
+  const lock = `lock ${tableSql(tables.log)}, ${tableSql(tables.invocations)}`;
+  const firstWrite = statements.findIndex((sql) => /^delete from /i.test(sql));
+  if (firstWrite < 0) return packBatches(statements);
+  const ddl = statements.slice(0, firstWrite);
+  const writes = statements.slice(firstWrite);
+  const size = DATA_API_LIMITS.maxBatchStatements - 1;
+  // The DDL shares the first batch when there is room; every batch then takes the lock before writing.
+  const firstRoom = Math.max(0, size - ddl.length);
+  const batches = ddl.length > size ? packBatches(ddl) : [];
+  const head = ddl.length > size ? [] : ddl;
+  batches.push([...head, lock, ...writes.slice(0, firstRoom)]);
+  for (const rest of packBatches(writes.slice(firstRoom), size)) batches.push([lock, ...rest]);
+  return batches;
+}
 
 export class RedshiftAuditSink implements AuditSink {
   readonly kind = 'redshift-data';
@@ -53,12 +83,20 @@ export class RedshiftAuditSink implements AuditSink {
       batch,
       { maxStatementBytes: DATA_API_LIMITS.maxSqlBytes },
     );
-    return packBatches(statements);
+    return withTableLocks(statements, this.tables);
   }
 
   async write(batch: AuditBatch): Promise<void> {
     try {
-      for (const sqls of await this.plan(batch)) await this.api.batch(sqls);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          for (const sqls of await this.plan(batch)) await this.api.batch(sqls);
+          return;
+        } catch (error) {
+          if (attempt >= UPLOAD_ATTEMPTS || !CONFLICT.test((error as Error).message ?? '')) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
+        }
+      }
     } catch (cause) {
       throw new AuditWriteError(
         `writing the audit to ${this.kind} ${this.location} failed: ${dataApiErrorLine(cause, this.target)}`,

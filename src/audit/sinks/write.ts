@@ -28,6 +28,13 @@ export interface SqlExecutor {
    * 160 ms). Without it, rows go in as INSERT statements.
    */
   appendRows?(ref: TableRef, columns: readonly AuditColumn[], rows: readonly Record<string, unknown>[]): Promise<void>;
+  /**
+   * Holds, until the transaction ends, a lock that every upload to these
+   * tables takes first (Postgres: an advisory lock). Racing uploads then run
+   * one after another: the first creates the schema and tables, the next
+   * finds them; two uploads of one invocation leave its rows once.
+   */
+  lockTables?(tables: AuditTables): Promise<void>;
 }
 
 /** Rows for one table, for executors that append. */
@@ -88,18 +95,23 @@ export async function planBatch(
   return { statements, appends };
 }
 
-/** Runs the whole upload in one transaction; rolls back on any error. */
+/**
+ * Runs the whole upload in one transaction; rolls back on any error. The
+ * tables are looked at after the lock is held, inside the transaction: what
+ * to create is decided on what the previous upload committed.
+ */
 export async function writeBatch(
   executor: SqlExecutor,
   dialect: SqlDialect,
   tables: AuditTables,
   batch: AuditBatch,
 ): Promise<void> {
-  const { statements, appends } = await planBatch(executor, dialect, tables, batch, {
-    append: executor.appendRows !== undefined,
-  });
   await executor.execute('begin');
   try {
+    await executor.lockTables?.(tables);
+    const { statements, appends } = await planBatch(executor, dialect, tables, batch, {
+      append: executor.appendRows !== undefined,
+    });
     for (const statement of statements) await executor.execute(statement);
     for (const { ref, columns, rows } of appends) await executor.appendRows?.(ref, columns, rows);
     await executor.execute('commit');
