@@ -11,19 +11,36 @@
  * (`dbt.cli.main.cli`, what the script itself runs). Arguments, exit codes,
  * signals, console output and logs/dbt.log are dbt's, unchanged. Anything
  * else (a wrapper script, a binary, an older dbt whose logger differs) runs
- * as it is; DBT_PRODUCT_KIT_DIRECT_DBT=1 forces that too.
+ * as it is; DBT_PRODUCT_KIT_DIRECT_DBT=1 forces that too. The same lines
+ * make dbt stop when dbt-run dies (a dbt started as it is outlives a killed
+ * dbt-run; its run is then recovered from what it leaves).
  */
 import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Python run with `-c`: the logger change (or nothing, when dbt-common differs), then dbt's CLI. */
+/** Seconds an orphaned dbt gets to cancel and write its results before it is killed. */
+export const ORPHAN_GRACE_SECONDS = 30;
+
+/** Python run with `-c`: dbt stops when dbt-run dies, the logger change (or nothing, when dbt-common differs), then dbt's CLI. */
 export const QUIET_CONSOLE_PYTHON = `
 import sys
 # python -c puts the working directory (the dbt project) first on the import path, where a
 # project file such as json.py would shadow a module dbt imports; the dbt script does not.
 if sys.path and sys.path[0] == "":
     del sys.path[0]
+import os, signal, threading, time
+# dbt runs in its own process group (so a terminal's Ctrl-C reaches only dbt-run); if dbt-run
+# dies (kill -9, OOM, a cancelled CI job), nothing would stop dbt. When the parent changes
+# (reparented), stop as Ctrl-C does (dbt cancels its queries, writes what finished), then for good.
+_runner = os.getppid()
+def _stop_without_runner():
+    while os.getppid() == _runner:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(${ORPHAN_GRACE_SECONDS})
+    os.kill(os.getpid(), signal.SIGKILL)
+threading.Thread(target=_stop_without_runner, name="dbt-run-watch", daemon=True).start()
 try:
     from dbt_common.events import logger as _events
     _write_line = _events._Logger.write_line

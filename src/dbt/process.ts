@@ -16,7 +16,10 @@ export interface DbtProcessOptions {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  onEvent?: (event: DbtEvent) => void;
+  /** Each JSON event, with the line it came in (kept as it is for recovery). */
+  onEvent?: (event: DbtEvent, line: string) => void;
+  /** dbt's pid, once it started. */
+  onSpawn?: (pid: number) => void;
   /** Lines that are not JSON events (tracebacks, warnings printed by Python). */
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Subscribe to interrupts; the returned function unsubscribes. */
@@ -46,6 +49,7 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
     stdin: 'ignore',
     buffer: false,
   });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const otherOutput: string[] = [];
   const keep = (line: string, stream: 'stdout' | 'stderr') => {
     otherOutput.push(line);
@@ -75,7 +79,7 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
       (async () => {
         for await (const line of lines) {
           const event = parseEventLine(line);
-          if (event) options.onEvent?.(event);
+          if (event) options.onEvent?.(event, line);
           else if (line.trim()) keep(line, 'stdout');
         }
       })(),

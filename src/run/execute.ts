@@ -33,7 +33,8 @@ export interface Execution {
   manifestRead: Promise<Manifest | undefined> | undefined;
 }
 
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+export const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 /** dbt's exit (or the signal that stopped the run) → status and dbt-run's exit code. */
 export function outcomeOf(
@@ -76,11 +77,19 @@ export function killedLine(
   return `dbt was killed by ${signal}${running.length ? ` while running ${running.join(', ')}` : ''}`;
 }
 
+/** Who else hears of dbt as it runs (the pending record: dbt's pid, its invocation id, its events). */
+export interface ExecutionWatcher {
+  spawned?(pid: number): void;
+  invocation?(invocationId: string): void;
+  eventLine?(line: string): void;
+}
+
 export async function executeDbt(
   plan: RunPlan,
   deps: Pick<RunDependencies, 'reporter' | 'onInterrupt' | 'now'>,
-  options: { allowEmpty?: boolean | undefined } = {},
+  options: { allowEmpty?: boolean | undefined; watcher?: ExecutionWatcher } = {},
 ): Promise<Execution> {
+  const watcher = options.watcher ?? {};
   const now = deps.now ?? (() => new Date());
   const { reporter } = deps;
   const progress = emptyProgress();
@@ -96,7 +105,10 @@ export async function executeDbt(
     cwd: plan.projectDir,
     env: plan.dbtEnv,
     onInterrupt: deps.onInterrupt,
-    onEvent: (event) => {
+    onSpawn: (pid) => watcher.spawned?.(pid),
+    onEvent: (event, line) => {
+      watcher.eventLine?.(line);
+      if (!progress.invocationId && event.invocationId) watcher.invocation?.(event.invocationId);
       const version = reportedVersion(event);
       if (version) {
         dbtVersion = version;

@@ -29,6 +29,7 @@ import { readProductManifest } from '../product/read.js';
 import { redshiftOverrides } from '../redshift/target.js';
 import type { RunnerIo } from './io.js';
 import { type AuditFlags, auditRedshiftFlags } from './options.js';
+import { recoverAbandonedRuns } from './recover.js';
 
 export interface FlushOptions {
   projectDir: string;
@@ -47,6 +48,8 @@ export interface FlushedUpload {
   /** Where it went, or null when it is still spooled. */
   location: string | null;
   error: string | null;
+  /** A run whose dbt-run was killed, recovered from this (run_results.json, dbt's events...). */
+  recoveredFrom?: string;
 }
 
 /**
@@ -142,6 +145,18 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
   const manifest = await readManifestQuietly(path.join(targetDir, 'manifest.json'));
   const product = await readProductManifest(projectDir);
   const results: FlushedUpload[] = [];
+  // Runs whose dbt-run was killed before recording them are spooled from what they left.
+  const recovered = new Map(
+    (
+      await recoverAbandonedRuns({
+        projectDir,
+        targetDir,
+        projectName: project.name,
+        declared: product?.audit,
+        recoveredBy: 'dbt-run audit flush',
+      })
+    ).map((run) => [run.invocationId, run.source]),
+  );
   // Uploads whose sender died mid-upload (kill -9) are waiting again.
   await releaseAbandonedClaims(targetDir);
   for (const invocationId of await spooledIds(targetDir)) {
@@ -157,7 +172,8 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
       product,
     });
     if (result.error) await releaseClaimed(targetDir, claim);
-    results.push(result);
+    const source = recovered.get(invocationId);
+    results.push(source ? { ...result, recoveredFrom: source } : result);
   }
   return results;
 }
@@ -177,7 +193,10 @@ export async function runAuditFlush(flags: AuditFlags, io: RunnerIo): Promise<nu
   }
   for (const result of results) {
     if (result.error) io.stderr.write(`${formatError(new UsageError(`${result.invocationId}: ${result.error}`))}\n`);
-    else io.stdout.write(`audit flush: ${result.invocationId} (${result.rows} rows) written to ${result.location}\n`);
+    else
+      io.stdout.write(
+        `audit flush: ${result.invocationId} (${result.rows} rows${result.recoveredFrom ? `, a killed run recovered from ${result.recoveredFrom}` : ''}) written to ${result.location}\n`,
+      );
   }
   const failed = results.filter((result) => result.error).length;
   io.stdout.write(`audit flush: ${results.length - failed} sent, ${failed} still spooled\n`);

@@ -10,17 +10,18 @@ export interface RunnerIo {
   stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Subscribes to SIGINT/SIGTERM; the returned function unsubscribes. */
+  /** Subscribes to SIGINT/SIGTERM/SIGHUP; the returned function unsubscribes. */
   onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
+/** The signals that ask a run to stop: Ctrl-C, a CI runner's cancel, a closed terminal. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
   const listener = (signal: NodeJS.Signals) => handler(signal);
-  process.on('SIGINT', listener);
-  process.on('SIGTERM', listener);
+  for (const signal of STOP_SIGNALS) process.on(signal, listener);
   return () => {
-    process.off('SIGINT', listener);
-    process.off('SIGTERM', listener);
+    for (const signal of STOP_SIGNALS) process.off(signal, listener);
   };
 }
 

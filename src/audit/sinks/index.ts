@@ -15,6 +15,7 @@ import type { AuditDestination, AuditSink, AuditTables } from './types.js';
 export { auditJsonl, auditJsonlPath, parseAuditJsonl, writeAuditJsonl } from './jsonl.js';
 export {
   type ClaimedUpload,
+  claimPath,
   claimSpooled,
   readClaimed,
   releaseAbandonedClaims,
@@ -88,14 +89,19 @@ const SINKS: Record<string, SinkFactory> = {
   },
 };
 
-/** Where a target's upload goes (pure): its adapter, its database (a DuckDB file's absolute path), the tables. */
-export function destinationOf(target: ResolvedTarget, tables: AuditTables, projectDir: string): AuditDestination {
+/** Which sink and database a target's upload goes to (pure): a DuckDB file by its absolute path. */
+export function sinkDatabaseOf(target: ResolvedTarget, projectDir: string): Omit<AuditDestination, 'tables'> {
   const { fields } = target;
   const database =
     target.type === 'duckdb'
       ? path.resolve(projectDir, String(fields.path ?? ':memory:'))
       : String(fields.dbname ?? fields.database ?? '');
-  return { sink: target.type, database, tables };
+  return { sink: target.type, database };
+}
+
+/** Where a target's upload goes (pure): its adapter, its database, the tables. */
+export function destinationOf(target: ResolvedTarget, tables: AuditTables, projectDir: string): AuditDestination {
+  return { ...sinkDatabaseOf(target, projectDir), tables };
 }
 
 /** The sink for a target's adapter, or undefined when the kit has none for it yet. */

@@ -1,0 +1,154 @@
+/**
+ * A run exists before dbt starts. dbt-run writes a pending record under
+ * target/dbt-product-kit/pending/ before it launches dbt, and keeps dbt's
+ * events beside it as they arrive. The record goes once the run's upload is
+ * recorded or spooled. A record whose runner is gone (kill -9, an OOM kill,
+ * a cancelled CI job) is an unrecorded run: recover.ts turns it into an
+ * upload. A record whose runner is alive is a run in progress, and a second
+ * run in the same target folder is refused (the two would overwrite each
+ * other's artifacts).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomically } from '../atomic-file.js';
+import type { RunOrigin } from '../audit/origin.js';
+import { UsageError } from '../errors.js';
+import { isProcessAlive } from '../process-alive.js';
+
+export const PENDING_DIR = 'dbt-product-kit/pending';
+
+export const PendingRunSchema = z.object({
+  version: z.literal(1),
+  runId: z.string().min(1),
+  runner: z.object({ pid: z.number().int(), host: z.string() }),
+  startedAt: z.string(),
+  productName: z.string(),
+  targetName: z.string(),
+  command: z.string(),
+  selection: z.string(),
+  /** Where the run's upload was going: recovery spools it there (null: the in-dbt hook records). */
+  destination: z.object({ sink: z.string(), database: z.string() }).nullable(),
+  /** The target's schema, where the audit tables go unless the product says otherwise. */
+  targetSchema: z.string().optional(),
+  /** Known once dbt started, reported its invocation, and git answered. */
+  dbtPid: z.number().int().optional(),
+  invocationId: z.string().optional(),
+  origin: z
+    .object({
+      run_source: z.string(),
+      run_id: z.string().nullable(),
+      run_url: z.string().nullable(),
+      repository: z.string().nullable(),
+      git_sha: z.string().nullable(),
+      git_ref: z.string().nullable(),
+      actor: z.string().nullable(),
+    })
+    .optional(),
+});
+export type PendingRun = z.infer<typeof PendingRunSchema>;
+
+const folderOf = (targetDir: string) => path.join(targetDir, ...PENDING_DIR.split('/'));
+export const pendingPath = (targetDir: string, runId: string) => path.join(folderOf(targetDir), `${runId}.json`);
+export const eventsPath = (targetDir: string, runId: string) => path.join(folderOf(targetDir), `${runId}.events.jsonl`);
+
+/**
+ * Whether the record's runner may still be running (pure, given liveness).
+ * A record from another machine (a target folder restored from a CI cache)
+ * cannot be running here.
+ */
+export function runnerAlive(run: PendingRun, self: { host: string; alive: (pid: number) => boolean }): boolean {
+  return run.runner.host === self.host && self.alive(run.runner.pid);
+}
+
+/** The earlier of two runs (pure): by start, then by run id, so two runs starting together agree. */
+export const startsBefore = (a: PendingRun, b: PendingRun) =>
+  a.startedAt < b.startedAt || (a.startedAt === b.startedAt && a.runId < b.runId);
+
+/** Every readable pending record of a target folder (one being recovered, or half-written, is not listed). */
+export async function pendingRuns(targetDir: string): Promise<PendingRun[]> {
+  const names = await readdir(folderOf(targetDir)).catch(() => [] as string[]);
+  const runs: PendingRun[] = [];
+  for (const name of names.filter((name) => /^[^.]+\.json$/.test(name))) {
+    const text = await readFile(path.join(folderOf(targetDir), name), 'utf8').catch(() => undefined);
+    const parsed = text === undefined ? undefined : PendingRunSchema.safeParse(JSON.parse(text));
+    if (parsed?.success) runs.push(parsed.data);
+  }
+  return runs;
+}
+
+/** The record of this run while it lasts: updated as facts arrive, events appended, removed at the end. */
+export class PendingRecord {
+  private written: Promise<unknown>;
+  private readonly events: WriteStream;
+
+  private constructor(
+    readonly targetDir: string,
+    private run: PendingRun,
+  ) {
+    this.written = Promise.resolve();
+    this.events = createWriteStream(eventsPath(targetDir, run.runId), { flags: 'a' });
+    this.events.on('error', () => {}); // the events are a fallback: losing them must not stop the run
+  }
+
+  /**
+   * Writes the record, then refuses to go on (removing it again) when an
+   * earlier run whose runner is alive uses the same target folder.
+   */
+  static async start(targetDir: string, run: Omit<PendingRun, 'version' | 'runner'>): Promise<PendingRecord> {
+    const self = { host: hostname(), alive: isProcessAlive };
+    const record: PendingRun = { version: 1, runner: { pid: process.pid, host: self.host }, ...run };
+    await mkdir(folderOf(targetDir), { recursive: true });
+    await writeFileAtomically(pendingPath(targetDir, run.runId), JSON.stringify(record));
+    const earlier = (await pendingRuns(targetDir)).find(
+      (other) => other.runId !== run.runId && runnerAlive(other, self) && startsBefore(other, record),
+    );
+    if (earlier) {
+      await rm(pendingPath(targetDir, run.runId), { force: true });
+      throw new UsageError(
+        `another dbt-run (pid ${earlier.runner.pid}, ${earlier.command} started ${earlier.startedAt}) is running with ${targetDir}: runs sharing a target folder overwrite each other's artifacts; wait for it, or give this run its own (DBT_TARGET_PATH=target-2)`,
+      );
+    }
+    return new PendingRecord(targetDir, record);
+  }
+
+  get runId(): string {
+    return this.run.runId;
+  }
+
+  /** Adds what became known (dbt's pid, its invocation id, where the run came from); writes are in order. */
+  update(facts: { dbtPid?: number; invocationId?: string; origin?: RunOrigin }): void {
+    this.run = { ...this.run, ...facts } as PendingRun;
+    const text = JSON.stringify(this.run);
+    this.written = this.written.then(() =>
+      writeFileAtomically(pendingPath(this.targetDir, this.run.runId), text).catch(() => {}),
+    );
+  }
+
+  /** One of dbt's JSON log lines, kept for recovery. */
+  appendEvent(line: string): void {
+    this.events.write(`${line}\n`);
+  }
+
+  /** The run's upload is recorded or spooled: the record and its events go. */
+  async finish(): Promise<void> {
+    await new Promise<void>((resolve) => this.events.end(resolve));
+    await this.written;
+    await rm(pendingPath(this.targetDir, this.run.runId), { force: true });
+    await rm(eventsPath(this.targetDir, this.run.runId), { force: true });
+  }
+}
+
+/** Claims a pending record for recovery (rename: of two recoverers one gets it); undefined if gone. */
+export async function claimPending(targetDir: string, runId: string): Promise<string | undefined> {
+  const claimed = path.join(folderOf(targetDir), `${runId}.${process.pid}.recovering`);
+  return rename(pendingPath(targetDir, runId), claimed).then(
+    () => claimed,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+}

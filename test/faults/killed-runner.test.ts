@@ -1,0 +1,148 @@
+/**
+ * Issue 15, item 1: kill the runner, keep the run. dbt-run killed with
+ * SIGKILL while dbt runs (dbt, in its own process group, used to survive
+ * and finish unwatched; nothing was recorded or spooled), and dbt-run
+ * killed the moment dbt exits. The run must be recorded exactly once, by
+ * the next `dbt-run audit flush` or the next dbt-run, from what dbt left.
+ */
+import { chmod, cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { describe, expect, inject, it } from 'vitest';
+import { isProcessAlive } from '../../src/process-alive.js';
+import { waitForOutput } from '../harness/interrupted-run.js';
+import { DBT_RUN_BIN, readRunResults, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
+
+const SLOW = fileURLToPath(new URL('../fixtures/runner-slow', import.meta.url));
+
+/** The audit's invocations and node rows (none before the first upload made the tables). */
+async function auditOf(warehouse: TestWarehouse, product: TestProduct) {
+  const audit = `${product.schema}_audit`;
+  const tables = await warehouse.query(
+    product,
+    `select table_name from information_schema.tables where table_schema = '${audit}' and table_name = 'dbt_audit_invocations'`,
+  );
+  if (tables.length === 0) return { invocations: [], nodes: [] };
+  const invocations = await warehouse.query(
+    product,
+    `select invocation_id, status, error_message from ${audit}.dbt_audit_invocations order by started_at`,
+  );
+  const nodes = await warehouse.query(
+    product,
+    `select invocation_id, unique_id, status from ${audit}.dbt_audit_log order by unique_id`,
+  );
+  return { invocations, nodes };
+}
+
+async function pendingRecords(product: TestProduct) {
+  const folder = path.join(product.dir, 'target', 'dbt-product-kit', 'pending');
+  const names = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.endsWith('.json'));
+  return Promise.all(names.map(async (name) => JSON.parse(await readFile(path.join(folder, name), 'utf8'))));
+}
+
+async function waitUntilDead(pid: number, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (isProcessAlive(pid)) {
+    if (Date.now() - started > timeoutMs) throw new Error(`pid ${pid} still alive after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Date.now() - started;
+}
+
+describe('dbt-run killed with SIGKILL while dbt runs (real dbt on Postgres)', () => {
+  it('dbt stops with it; the next flush records the run once, as dbt left it', async () => {
+    const warehouse = WAREHOUSES.find((candidate) => candidate.target === 'postgres') as TestWarehouse;
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      await cp(SLOW, product.dir, { recursive: true });
+      const child = execa(process.execPath, [DBT_RUN_BIN, 'build', '--target', 'postgres', '--select', '+slow_model'], {
+        cwd: product.dir,
+        env: { ...product.env, DBT_PATH: inject('dbtPath'), CI: 'true', GITHUB_ACTIONS: '' },
+        reject: false,
+        all: true,
+      });
+      await waitForOutput(child.all, /success model stg_orders/);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // slow_model's 60 s query is running
+      const [pending] = await pendingRecords(product);
+      expect(pending).toMatchObject({ command: 'build', runner: { pid: child.pid } });
+      expect(pending.invocationId).toMatch(/^[0-9a-f-]{36}$/);
+      child.kill('SIGKILL');
+      await child;
+
+      // dbt does not run on unwatched: it cancels (as on Ctrl-C) within seconds, not after its 60 s query.
+      expect(await waitUntilDead(pending.dbtPid, 20_000)).toBeLessThan(20_000);
+      expect((await auditOf(warehouse, product)).invocations).toEqual([]);
+
+      const flushed = await runDbtRun(product, ['audit', 'flush']);
+      expect(flushed.exitCode, flushed.output).toBe(0);
+      expect(flushed.stdout).toMatch(/a killed run recovered from run_results\.json/);
+      const { metadata, results } = await readRunResults(product);
+      expect(metadata.invocation_id).toBe(pending.invocationId);
+      const audit = await auditOf(warehouse, product);
+      expect(audit.invocations).toHaveLength(1);
+      expect(audit.invocations[0]).toMatchObject({ invocation_id: pending.invocationId, status: 'interrupted' });
+      expect(String(audit.invocations[0]?.error_message)).toMatch(
+        /ended before it recorded this run; recorded by dbt-run audit flush .* from run_results\.json/,
+      );
+      // Every node dbt reported, exactly once, with dbt's own status.
+      expect(audit.nodes.map((row) => [row.unique_id, row.status])).toEqual(
+        results
+          .map((result) => [result.unique_id, result.status])
+          .sort(([a], [b]) => String(a).localeCompare(String(b))),
+      );
+      expect(results.find((result) => result.unique_id === 'model.shop.slow_model')?.status).not.toBe('success');
+
+      // Nothing is recovered twice.
+      const again = await runDbtRun(product, ['audit', 'flush']);
+      expect(again.stdout).toContain('nothing spooled');
+      expect((await auditOf(warehouse, product)).nodes).toHaveLength(results.length);
+      expect(await pendingRecords(product)).toEqual([]);
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
+
+describe.each(WAREHOUSES)('dbt-run killed the moment dbt exits ($label)', (warehouse) => {
+  it('the next dbt-run records the lost run from run_results.json, then its own', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      // A dbt that, once finished, kills the dbt-run that started it (as a cancelled CI job would).
+      const wrapper = path.join(product.dir, 'dbt-then-kill-runner.sh');
+      await writeFile(wrapper, `#!/bin/sh\n"${inject('dbtPath')}" "$@"\nstatus=$?\nkill -9 $PPID\nexit $status\n`);
+      await chmod(wrapper, 0o755);
+      const killed = await runDbtRun(product, ['build', '--target', warehouse.target], { DBT_PATH: wrapper });
+      expect(killed.exitCode, killed.output).toBe(-1); // killed by a signal: no exit code
+      const lost = await readRunResults(product);
+      expect((await auditOf(warehouse, product)).invocations).toEqual([]);
+      expect(await pendingRecords(product)).toMatchObject([{ invocationId: lost.metadata.invocation_id }]);
+
+      const next = await runDbtRun(product, ['build', '--target', warehouse.target, '--select', 'stg_orders']);
+      expect(next.exitCode, next.output).toBe(0);
+      expect(next.output).toMatch(new RegExp(`run ${lost.metadata.invocation_id} was never recorded`));
+      expect(next.output).toMatch(
+        new RegExp(`earlier upload \\(${lost.metadata.invocation_id}, ${lost.results.length} rows\\) sent`),
+      );
+      const own = await readRunResults(product);
+
+      const audit = await auditOf(warehouse, product);
+      expect(audit.invocations.map((row) => [row.invocation_id, row.status])).toEqual([
+        [lost.metadata.invocation_id, 'interrupted'],
+        [own.metadata.invocation_id, 'success'],
+      ]);
+      const recordedLost = audit.nodes.filter((row) => row.invocation_id === lost.metadata.invocation_id);
+      expect(recordedLost.map((row) => [row.unique_id, row.status])).toEqual(
+        lost.results
+          .map((result) => [result.unique_id, result.status])
+          .sort(([a], [b]) => String(a).localeCompare(String(b))),
+      );
+      expect(audit.nodes.filter((row) => row.invocation_id === own.metadata.invocation_id)).toHaveLength(
+        own.results.length,
+      );
+    } finally {
+      await product.cleanup();
+    }
+  });
+});
