@@ -44,9 +44,14 @@ export function findProfilesDir(options: ResolveTargetOptions): string {
   return path.join(os.homedir(), '.dbt');
 }
 
-/** dbt_project.yml's name and profile. */
+/**
+ * dbt_project.yml's name, profile and target folder. The target folder is
+ * dbt's: DBT_TARGET_PATH over the file's target-path (two runs of one
+ * project at once each need their own).
+ */
 export async function readProjectFile(
   projectDir: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ name: string; profile: string; targetPath: string }> {
   const file = path.join(projectDir, 'dbt_project.yml');
   let text: string;
@@ -62,7 +67,7 @@ export async function readProjectFile(
   return {
     name: project.name,
     profile: typeof project.profile === 'string' ? project.profile : project.name,
-    targetPath: typeof project['target-path'] === 'string' ? project['target-path'] : 'target',
+    targetPath: env.DBT_TARGET_PATH || (typeof project['target-path'] === 'string' ? project['target-path'] : 'target'),
   };
 }
 

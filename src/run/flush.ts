@@ -1,9 +1,10 @@
 /**
- * `dbt-run audit flush`: sends every upload a failed audit write left in the
- * spool (target/dbt-product-kit/spool), each to the target it was recorded
- * for (the invocation row's target_name). An upload is idempotent per
- * invocation, so flushing twice, or a flush racing a rerun, never duplicates
- * rows; a sent upload's copy moves to the audit folder.
+ * `dbt-run audit flush`: first records runs whose dbt-run was killed
+ * (recover.ts), then sends every upload waiting in the spool
+ * (target/dbt-product-kit/spool), each to where its run was going. Each
+ * upload is claimed before it is sent (spool.ts), so a flush racing a run or
+ * another flush never writes one invocation twice; an upload is idempotent
+ * besides, and a sent upload's copy moves to the audit folder.
  */
 import path from 'node:path';
 import {
@@ -140,7 +141,7 @@ async function sendClaimed(claim: ClaimedUpload, context: FlushContext): Promise
 
 export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]> {
   const projectDir = path.resolve(options.projectDir);
-  const project = await readProjectFile(projectDir);
+  const project = await readProjectFile(projectDir, options.env);
   const targetDir = path.resolve(projectDir, project.targetPath);
   const manifest = await readManifestQuietly(path.join(targetDir, 'manifest.json'));
   const product = await readProductManifest(projectDir);

@@ -121,7 +121,7 @@ async function checkParents(plan: Omit<RunPlan, 'nothingToRun'>, options: RunOpt
 export async function planRun(options: RunOptions, deps: RunDependencies): Promise<RunPlan> {
   const { env, reporter } = deps;
   const projectDir = path.resolve(options.projectDir);
-  const project = await readProjectFile(projectDir);
+  const project = await readProjectFile(projectDir, env);
   const dbt = await locateDbt({ dbtPath: options.dbtPath, projectDir, env });
   const launch = await planDbtLaunch(dbt.path, env);
   const target = await resolveTarget({ projectDir, profilesDir: options.profilesDir, target: options.target, env });

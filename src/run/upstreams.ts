@@ -16,7 +16,7 @@ export async function runUpstreamsBump(
   io: RunnerIo,
 ): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
-  const project = await readProjectFile(projectDir);
+  const project = await readProjectFile(projectDir, io.env);
   const product = await readProductManifest(projectDir);
   if (!product) throw new UsageError(`no dbt-product.yml in ${projectDir}: upstreams are recorded there`);
   const dbt = await locateDbt({ dbtPath: flags.dbtPath, projectDir, env: io.env });

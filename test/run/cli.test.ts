@@ -177,7 +177,7 @@ describe('dbt-run --help', () => {
       expect(run.exitCode).toBe(0);
       expect(run.stdout).toContain('--changed-since <ref>');
       expect(run.stdout).toContain('Exit codes: 0 all good; 1 a node failed');
-      expect(run.stdout).toContain('130 / 143 interrupted by SIGINT / SIGTERM');
+      expect(run.stdout).toContain('129 / 130 / 143 interrupted by SIGHUP / SIGINT / SIGTERM');
     } finally {
       await product.cleanup();
     }

@@ -23,10 +23,12 @@ import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/runner-slow', import.meta.url));
 
-/** The three ways a run is stopped: dbt cancels its queries on the first signal and is killed on a second. */
+/** The ways a run is stopped: dbt cancels its queries on the first signal and is killed on a second. */
 const INTERRUPTIONS = [
   { label: 'SIGTERM', signals: ['SIGTERM'], exitCodes: [143], killed: false },
   { label: 'SIGINT (Ctrl-C)', signals: ['SIGINT'], exitCodes: [130], killed: false },
+  // A closed terminal (or ssh session) sends SIGHUP: Node's default would end dbt-run without recording.
+  { label: 'SIGHUP (terminal closed)', signals: ['SIGHUP'], exitCodes: [129], killed: false },
   // Two different signals (the same one sent twice at once is delivered once: signals do not
   // queue), sent at once, so dbt has little time to cancel before the second kills it. Their
   // order of delivery is not defined: the exit code is the first one's.

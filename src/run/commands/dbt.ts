@@ -14,9 +14,11 @@ import type { CommandInput, CommandSpec } from './spec.js';
 
 export const EXIT_CODES_HELP = [
   'Exit codes: 0 all good; 1 a node failed (model error, test failure); 2 dbt or runner error (bad input,',
-  'dbt not found, unknown target, dbt crash, a selection matching no node); 130 / 143 interrupted by SIGINT / SIGTERM.',
-  'The first SIGINT or SIGTERM asks dbt to cancel (it stops its queries); a second kills it. Either way the',
-  'nodes that finished are recorded before dbt-run exits. A failed audit write never changes the exit code',
+  'dbt not found, unknown target, dbt crash, a selection matching no node, another run in the same target',
+  'folder); 129 / 130 / 143 interrupted by SIGHUP / SIGINT / SIGTERM.',
+  'The first signal asks dbt to cancel (it stops its queries); a second kills it. Either way the nodes that',
+  'finished are recorded before dbt-run exits. If dbt-run itself is killed, dbt stops too, and the next run',
+  'or dbt-run audit flush records the run from what it left. A failed audit write never changes the exit code',
   '(unless --strict-audit: then 2); its rows stay spooled for dbt-run audit flush. Failed alerts are reported,',
   'never change the exit code; an invalid dbt-product.yml makes it 2.',
 ].join('\n');
