@@ -24,6 +24,12 @@ import type { Progress } from './progress.js';
 export const IN_FLIGHT_STATUS = 'interrupted';
 
 /**
+ * The message of a row rebuilt from dbt's events: they carry the status and
+ * timing but not dbt's message, so the row says where it came from instead.
+ */
+export const FROM_EVENTS_MESSAGE = "recorded from dbt's events: no run_results.json of this invocation to read";
+
+/**
  * Results rebuilt from the node events, for runs that ended before dbt wrote
  * run_results.json. When dbt was stopped, the nodes it was running are
  * recorded too, as interrupted: the audit then says what never finished.
@@ -49,7 +55,7 @@ function resultsFromEvents(progress: Progress, invocationId: string, stopped: bo
         status: node.status,
         execution_time: node.seconds,
         thread_id: node.thread,
-        message: null,
+        message: FROM_EVENTS_MESSAGE,
         failures: null,
         adapter_response: {},
         timing: node.startedAt

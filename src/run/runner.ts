@@ -3,9 +3,10 @@
  * for it: plan (project, dbt, target, selection) → execute (dbt, with live
  * progress) → collect (artifacts into the audit batch) → record (the audit
  * sink) → notify (SNS) → report (terminal, GitHub, exit code). Whatever dbt
- * did, every step after it runs. Exit codes:
+ * did, every step after it runs; lifecycle.ts keeps the run recoverable if
+ * dbt-run itself dies. Exit codes:
  *   0 all good · 1 a node failed · 2 dbt or runner error ·
- *   130 / 143 interrupted by SIGINT / SIGTERM (after recording what finished).
+ *   129 / 130 / 143 interrupted by SIGHUP / SIGINT / SIGTERM (after recording what finished).
  */
 import { auditTablesFor } from '../audit/tables.js';
 import { describeSelection } from '../dbt/command.js';

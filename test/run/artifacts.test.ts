@@ -3,7 +3,7 @@ import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEventLine } from '../../src/dbt/events.js';
-import { readRunArtifacts } from '../../src/run/collect.js';
+import { FROM_EVENTS_MESSAGE, readRunArtifacts } from '../../src/run/collect.js';
 import { applyEvent, emptyProgress, type Progress } from '../../src/run/progress.js';
 import { tempDir } from '../harness/product.js';
 
@@ -67,6 +67,8 @@ describe('readRunArtifacts', () => {
     const { runResults } = await readRunArtifacts(targetDir, progressOf('this-run'), startedAt);
     expect(runResults?.metadata.invocation_id).toBe('this-run');
     expect(runResults?.results).toMatchObject([{ unique_id: 'model.p.new', status: 'success', execution_time: 0.25 }]);
+    // The row says where it came from (the events carry no message of dbt's).
+    expect(runResults?.results[0]?.message).toBe(FROM_EVENTS_MESSAGE);
   });
 
   it('without an invocation id from dbt, takes only a file written after the run started', async () => {
