@@ -94,7 +94,13 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
 
   const notifications = await notify.sendNotifications(
     collected.batch,
-    { product: plan.projectName, targetName: plan.target.targetName, auditTable: tables.log },
+    {
+      product: plan.projectName,
+      targetName: plan.target.targetName,
+      auditTable: tables.log,
+      targetDir: plan.targetDir,
+      projectDir: plan.projectDir,
+    },
     { manifest: product.manifest, flags: options, env: deps.env, sns: deps.aws?.sns },
   );
 

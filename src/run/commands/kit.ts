@@ -33,12 +33,21 @@ export const DOCTOR: CommandSpec<DoctorFlags> = {
 
 const FLUSH: CommandSpec<AuditFlags> = {
   name: 'flush',
-  summary: 'send the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent)',
+  summary: 'send what failed writes and publishes left under target/dbt-product-kit (spool, outbox)',
   define: (command) => {
     auditRedshiftOptions(projectOptions(command, { target: false }));
     command.addHelpText(
       'after',
-      '\nEach upload goes to the target it was recorded for.\nExit codes: 0 everything spooled was sent (or nothing was spooled); 2 an upload is still spooled, or bad input.',
+      [
+        '',
+        'Each upload goes to the target it was recorded for.',
+        'Then each failure alert (run.failed) or completion event (product.completed) whose publish failed during a run',
+        '(endpoint down, timeout, throttled) is sent to its topic from target/dbt-product-kit/outbox, at most once:',
+        'a flush claims a message before publishing it, so concurrent flushes never send one twice, and a sent one',
+        'moves to outbox/sent. There is no separate resend command: this one sends both.',
+        'Exit codes: 0 everything spooled or kept was sent (or nothing waited); 2 an upload is still spooled or a',
+        'message still in the outbox, or bad input.',
+      ].join('\n'),
     );
   },
   run: async ({ flags, io }) => (await import('../flush.js')).runAuditFlush(flags, io),
