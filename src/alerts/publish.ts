@@ -54,10 +54,13 @@ export function publishInput(topicArn: string, planned: SnsMessage): PublishComm
 export function publishErrorLine(error: unknown, topicArn: string, what: string): string {
   const name = (error as { name?: string }).name ?? '';
   const message = (error as Error).message ?? String(error);
+  const late = `SNS did not answer publishing to ${what} ${topicArn} in time (${message}): check the endpoint and network (and STS's, when the credentials come from a role), or raise DBT_PRODUCT_AWS_*_TIMEOUT`;
   if (name === 'NotFoundException' || name === 'NotFound')
     return `${what} ${topicArn} does not exist: check the ARN (account and region) or create the topic`;
   if (name === 'AuthorizationErrorException' || name === 'AuthorizationError' || name === 'AccessDeniedException')
     return `not allowed to publish to ${what} ${topicArn}: grant sns:Publish on it to the role dbt-run uses`;
+  // Before the credentials' test: a call that ran out of time may have been waiting for them (STS).
+  if (name === 'TimeoutError' || name === 'AbortError') return late;
   if (name === 'CredentialsProviderError' || /credential/i.test(message))
     return `no AWS credentials to publish to ${what} ${topicArn}: use a role (OIDC in CI) or an AWS profile locally`;
   if (name === 'KMSAccessDeniedException')
@@ -65,8 +68,7 @@ export function publishErrorLine(error: unknown, topicArn: string, what: string)
   if (name.startsWith('KMS')) return `the KMS key of ${what} ${topicArn} refused the message (${name}): ${message}`;
   if (name === 'InvalidParameterException' || name === 'InvalidParameterValueException')
     return `SNS refused the message to ${what} ${topicArn}: ${message}`;
-  if (name === 'TimeoutError' || name === 'AbortError' || /timed? ?out/i.test(message))
-    return `SNS did not answer publishing to ${what} ${topicArn} in time (${message}): check the endpoint and network, or raise DBT_PRODUCT_AWS_*_TIMEOUT`;
+  if (/timed? ?out/i.test(message)) return late;
   if (name === 'ThrottledException' || name === 'Throttling')
     return `SNS throttled publishing to ${what} ${topicArn} after retries: ${message}`;
   return `publishing to ${what} ${topicArn} failed: ${message}`;

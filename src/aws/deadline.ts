@@ -9,7 +9,8 @@
  *
  * STS itself: the credential providers of the default chain make their STS
  * client from the calling client's configuration (its requestHandler, with
- * the connect and request limits), so each STS request is bounded too.
+ * the connect and request limits), so each STS request is bounded too, and
+ * boundCalls ends the one a call was waiting for with that call.
  */
 import { KitError } from '../errors.js';
 import { AWS_TIMEOUT_ENV, type AwsTimeouts } from './timeouts.js';
@@ -19,9 +20,12 @@ export class AwsCallTimeoutError extends KitError {
   readonly operation: string;
 
   constructor(operation: string, callMs: number) {
-    super(`no answer to ${operation} within ${callMs / 1000} s (${AWS_TIMEOUT_ENV.callMs}), credentials included`, {
-      exitCode: 2,
-    });
+    super(
+      `no answer to ${operation} within ${callMs / 1000} s, fetching credentials included (${AWS_TIMEOUT_ENV.callMs})`,
+      {
+        exitCode: 2,
+      },
+    );
     this.name = 'TimeoutError';
     this.operation = operation;
   }
@@ -60,19 +64,36 @@ export async function withinDeadline<T>(
 
 // biome-ignore lint/suspicious/noExplicitAny: the SDK clients' send is overloaded; only the promise form is used.
 type Sending = { send: (command: any, options?: any) => Promise<any> };
+type Handling = { handle: (request: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown> };
 
 /**
  * Gives every call of `client` the overall deadline (returns the same client).
  * A caller's own abortSignal is kept: its call then ends at the earlier of the two.
+ *
+ * The credential provider's STS client shares this client's request handler
+ * (the SDK hands it the caller's), and sends its requests without a signal:
+ * those get the signals of the calls in flight, so an STS request a call was
+ * waiting for ends with that call instead of running on to its own request
+ * timeout (and its retries) and keeping the process alive.
  */
 export function boundCalls<Client extends Sending>(client: Client, limits: Pick<AwsTimeouts, 'callMs'>): Client {
+  const inFlight = new Set<AbortSignal>();
+  const handler = (client as { config?: { requestHandler?: Partial<Handling> } }).config?.requestHandler;
+  if (typeof handler?.handle === 'function') {
+    const handle = handler.handle.bind(handler);
+    handler.handle = (request, options) =>
+      options?.abortSignal || inFlight.size === 0
+        ? handle(request, options)
+        : handle(request, { ...options, abortSignal: AbortSignal.any([...inFlight]) });
+  }
   const send = client.send.bind(client);
   client.send = ((command: unknown, options?: { abortSignal?: AbortSignal }) =>
-    withinDeadline(limits.callMs, operationOf(command), (signal) =>
-      send(command, {
+    withinDeadline(limits.callMs, operationOf(command), (signal) => {
+      inFlight.add(signal);
+      return send(command, {
         ...options,
         abortSignal: options?.abortSignal ? AbortSignal.any([options.abortSignal, signal]) : signal,
-      }),
-    )) as Client['send'];
+      }).finally(() => inFlight.delete(signal));
+    })) as Client['send'];
   return client;
 }
