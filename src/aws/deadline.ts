@@ -88,12 +88,10 @@ export function boundCalls<Client extends Sending>(client: Client, limits: Pick<
   }
   const send = client.send.bind(client);
   client.send = ((command: unknown, options?: { abortSignal?: AbortSignal }) =>
-    withinDeadline(limits.callMs, operationOf(command), (signal) => {
+    withinDeadline(limits.callMs, operationOf(command), (deadline) => {
+      const signal = options?.abortSignal ? AbortSignal.any([options.abortSignal, deadline]) : deadline;
       inFlight.add(signal);
-      return send(command, {
-        ...options,
-        abortSignal: options?.abortSignal ? AbortSignal.any([options.abortSignal, signal]) : signal,
-      }).finally(() => inFlight.delete(signal));
+      return send(command, { ...options, abortSignal: signal }).finally(() => inFlight.delete(signal));
     })) as Client['send'];
   return client;
 }
