@@ -104,6 +104,11 @@ describe('alerts kept while SNS is down, sent by dbt-run audit flush (moto)', ()
     expect(again.exitCode, again.output).toBe(0);
     expect(again.stdout.trim()).toBe('audit flush: nothing spooled');
     expect(await receive(alerts.queueUrl)).toEqual([]);
+
+    // The help says flush is where kept alerts go (there is no resend command).
+    const help = await runDbtRun(made, ['audit', 'flush', '--help']);
+    expect(help.stdout).toContain('goes to its topic from outbox/, at most once');
+    expect(help.stdout).toContain('No other command resends alerts.');
   });
 
   it('still down at flush time: kept with one more attempt, exit 2', async () => {

@@ -33,20 +33,20 @@ export const DOCTOR: CommandSpec<DoctorFlags> = {
 
 const FLUSH: CommandSpec<AuditFlags> = {
   name: 'flush',
-  summary: 'send what failed writes and publishes left under target/dbt-product-kit (spool, outbox)',
+  summary: 'send the spooled audit uploads and the alerts kept in the outbox (under target/dbt-product-kit)',
   define: (command) => {
     auditRedshiftOptions(projectOptions(command, { target: false }));
     command.addHelpText(
       'after',
       [
         '',
-        'Each upload goes to the target it was recorded for.',
-        'Then each failure alert (run.failed) or completion event (product.completed) whose publish failed during a run',
-        '(endpoint down, timeout, throttled) is sent to its topic from target/dbt-product-kit/outbox, at most once:',
-        'a flush claims a message before publishing it, so concurrent flushes never send one twice, and a sent one',
-        'moves to outbox/sent. There is no separate resend command: this one sends both.',
-        'Exit codes: 0 everything spooled or kept was sent (or nothing waited); 2 an upload is still spooled or a',
-        'message still in the outbox, or bad input.',
+        'Each upload in spool/ goes to the target it was recorded for (idempotent).',
+        'Then each failure alert or completion event a run could not publish (SNS down,',
+        'a timeout, throttled) goes to its topic from outbox/, at most once: a flush',
+        'claims a message before publishing it, so two flushes never send one twice,',
+        'and a sent one moves to outbox/sent/. No other command resends alerts.',
+        'Exit codes: 0 everything waiting was sent (or nothing waited); 2 an upload is',
+        'still spooled or a message still in the outbox, or bad input.',
       ].join('\n'),
     );
   },
