@@ -2,14 +2,18 @@
  * After a run: the failure alert and the completion event, to the topics the
  * flags, the environment or dbt-product.yml name for the run's environment
  * (the dbt-product.yml environment whose target the run used). Nothing here
- * throws: every problem comes back as a line for the runner to report.
+ * throws: every problem comes back as a line for the runner to report. A
+ * publish that could work later is kept in the outbox (see outbox.ts) for
+ * `dbt-run audit flush`, and its line says so.
  */
 
+import path from 'node:path';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import type { TableRef } from '../audit/sql.js';
 import { environmentForTarget, isPlaceholderArn, type ProductManifest } from '../product/manifest.js';
-import { planCompletionEvent, planFailureAlert } from './message.js';
-import type { Publisher } from './publish.js';
+import { type PlannedMessage, planCompletionEvent, planFailureAlert } from './message.js';
+import { keepInOutbox, outboxEntry } from './outbox.js';
+import { PublishError, type Publisher } from './publish.js';
 
 export interface TopicFlags {
   /** --alert-topic-arn */
@@ -75,9 +79,34 @@ export interface Notified {
   failed: string[];
 }
 
+/** Where failed publishes are kept: the run's target dir; lines name files relative to the project. */
+export interface OutboxPlace {
+  targetDir: string;
+  projectDir: string;
+  now?: () => Date;
+}
+
+/** Keeps a failed publish for resending when that could work; returns the line to report. */
+async function keepFailed(
+  error: unknown,
+  planned: PlannedMessage,
+  where: { invocationId: string; topicArn: string; what: string },
+  outbox: OutboxPlace | undefined,
+): Promise<string> {
+  const line = (error as Error).message;
+  if (!outbox || !(error instanceof PublishError) || !error.resendable) return line;
+  const entry = outboxEntry(planned, where, { at: (outbox.now ?? (() => new Date()))(), error: line });
+  try {
+    const file = await keepInOutbox(outbox.targetDir, entry);
+    return `${line}; kept for resending in ${path.relative(outbox.projectDir, file)}: dbt-run audit flush sends it`;
+  } catch (keepError) {
+    return `${line}; and it could not be kept for resending (${(keepError as Error).message})`;
+  }
+}
+
 export async function notifyRun(
   batch: AuditBatch,
-  context: { product: string; topics: Topics; auditTable: TableRef },
+  context: { product: string; topics: Topics; auditTable: TableRef; outbox?: OutboxPlace | undefined },
   publisher: Publisher,
 ): Promise<Notified> {
   const { topics } = context;
@@ -105,7 +134,8 @@ export async function notifyRun(
       const id = await publisher.publish(plan.arn, plan.planned, plan.what);
       notified.sent.push(`${plan.planned.eventType} sent to ${plan.arn} (message ${id})`);
     } catch (error) {
-      notified.failed.push((error as Error).message);
+      const where = { invocationId: batch.invocationId, topicArn: plan.arn, what: plan.what };
+      notified.failed.push(await keepFailed(error, plan.planned, where, context.outbox));
     }
   }
   return notified;

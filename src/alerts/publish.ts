@@ -1,19 +1,28 @@
 /**
  * Publishing planned messages to SNS, and which topics to use. The SDK
  * retries what it can (standard mode, 3 attempts); what still fails becomes
- * one line naming what to fix, for the runner to report loudly. Publishing
- * never changes dbt-run's exit code.
+ * one line naming what to fix, for the runner to report loudly, and says
+ * whether sending it again later could work (the outbox keeps those).
+ * Publishing never changes dbt-run's exit code.
  */
 import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { boundCalls } from '../aws/deadline.js';
 import { awsTimeouts, requestHandlerOptions } from '../aws/timeouts.js';
 import { KitError } from '../errors.js';
 import type { PlannedMessage } from './message.js';
 
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$/;
 
+/** What a publish needs of a planned message (the outbox keeps exactly this). */
+export type SnsMessage = Pick<PlannedMessage, 'subject' | 'message' | 'attributes' | 'groupId' | 'deduplicationId'>;
+
 export class PublishError extends KitError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { ...options, exitCode: 2 });
+  /** Sending the same message again later could work (endpoint down, timeout, throttled, credentials, permissions). */
+  readonly resendable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; resendable?: boolean } = {}) {
+    super(message, { cause: options.cause, exitCode: 2 });
+    this.resendable = options.resendable ?? false;
   }
 }
 
@@ -27,7 +36,7 @@ export function topicRegion(arn: string, what: string): string {
 }
 
 /** The Publish request for a planned message (pure). */
-export function publishInput(topicArn: string, planned: PlannedMessage): PublishCommandInput {
+export function publishInput(topicArn: string, planned: SnsMessage): PublishCommandInput {
   const fifo = topicArn.endsWith('.fifo');
   return {
     TopicArn: topicArn,
@@ -45,10 +54,13 @@ export function publishInput(topicArn: string, planned: PlannedMessage): Publish
 export function publishErrorLine(error: unknown, topicArn: string, what: string): string {
   const name = (error as { name?: string }).name ?? '';
   const message = (error as Error).message ?? String(error);
+  const late = `SNS did not answer publishing to ${what} ${topicArn} in time (${message}): check the endpoint and network (and STS's, when the credentials come from a role), or raise DBT_PRODUCT_AWS_*_TIMEOUT`;
   if (name === 'NotFoundException' || name === 'NotFound')
     return `${what} ${topicArn} does not exist: check the ARN (account and region) or create the topic`;
   if (name === 'AuthorizationErrorException' || name === 'AuthorizationError' || name === 'AccessDeniedException')
     return `not allowed to publish to ${what} ${topicArn}: grant sns:Publish on it to the role dbt-run uses`;
+  // Before the credentials' test: a call that ran out of time may have been waiting for them (STS).
+  if (name === 'TimeoutError' || name === 'AbortError') return late;
   if (name === 'CredentialsProviderError' || /credential/i.test(message))
     return `no AWS credentials to publish to ${what} ${topicArn}: use a role (OIDC in CI) or an AWS profile locally`;
   if (name === 'KMSAccessDeniedException')
@@ -56,16 +68,27 @@ export function publishErrorLine(error: unknown, topicArn: string, what: string)
   if (name.startsWith('KMS')) return `the KMS key of ${what} ${topicArn} refused the message (${name}): ${message}`;
   if (name === 'InvalidParameterException' || name === 'InvalidParameterValueException')
     return `SNS refused the message to ${what} ${topicArn}: ${message}`;
-  if (name === 'TimeoutError' || name === 'AbortError' || /timed? ?out/i.test(message))
-    return `SNS did not answer publishing to ${what} ${topicArn} in time (${message}): check the endpoint and network, or raise DBT_PRODUCT_AWS_*_TIMEOUT`;
+  if (/timed? ?out/i.test(message)) return late;
   if (name === 'ThrottledException' || name === 'Throttling')
     return `SNS throttled publishing to ${what} ${topicArn} after retries: ${message}`;
   return `publishing to ${what} ${topicArn} failed: ${message}`;
 }
 
+/**
+ * Whether the same message could go through later (pure): not when SNS
+ * refused it or the topic does not exist (the fix is in the configuration,
+ * and the next run sends to the corrected topic).
+ */
+export function isResendable(error: unknown): boolean {
+  const name = (error as { name?: string }).name ?? '';
+  return !['NotFoundException', 'NotFound', 'InvalidParameterException', 'InvalidParameterValueException'].includes(
+    name,
+  );
+}
+
 export interface Publisher {
   /** Publishes; returns the message id or throws a PublishError. */
-  publish(topicArn: string, planned: PlannedMessage, what: string): Promise<string>;
+  publish(topicArn: string, planned: SnsMessage, what: string): Promise<string>;
 }
 
 /** A publisher over SNS clients made per region (or the one injected). */
@@ -76,9 +99,13 @@ export function snsPublisher(env: NodeJS.ProcessEnv, client?: SNSClient): Publis
     if (client) return client;
     const { SNSClient } = await import('@aws-sdk/client-sns');
     const endpoint = env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL;
+    // The whole call, retries and credentials included, within its limit: a hang is a failure to report, not a stuck run.
     const made =
       clients.get(region) ??
-      new SNSClient({ region, requestHandler: requestHandlerOptions(limits), ...(endpoint ? { endpoint } : {}) });
+      boundCalls(
+        new SNSClient({ region, requestHandler: requestHandlerOptions(limits), ...(endpoint ? { endpoint } : {}) }),
+        limits,
+      );
     clients.set(region, made);
     return made;
   };
@@ -88,13 +115,13 @@ export function snsPublisher(env: NodeJS.ProcessEnv, client?: SNSClient): Publis
       const { PublishCommand } = await import('@aws-sdk/client-sns');
       try {
         const sns = await clientFor(region);
-        // The whole call, retries included, within its limit: a hang is a failure to report, not a stuck run.
-        const output = await sns.send(new PublishCommand(publishInput(topicArn, planned)), {
-          abortSignal: AbortSignal.timeout(limits.callMs),
-        });
+        const output = await sns.send(new PublishCommand(publishInput(topicArn, planned)));
         return output.MessageId ?? '';
       } catch (error) {
-        throw new PublishError(publishErrorLine(error, topicArn, what), { cause: error });
+        throw new PublishError(publishErrorLine(error, topicArn, what), {
+          cause: error,
+          resendable: isResendable(error),
+        });
       }
     },
   };

@@ -2,7 +2,8 @@
  * How long the kit waits for AWS. Without limits an endpoint that accepts a
  * connection and never answers hangs dbt-run forever after dbt finished,
  * losing the summary and dbt's exit code. Every AWS client the kit makes
- * (SNS, the Redshift Data API) gets these; a hang becomes a reported
+ * (SNS, the Redshift Data API, and the STS client a web identity or assumed
+ * role's credentials come through) gets these; a hang becomes a reported
  * failure (the SDK's retries included), and dbt's exit code is kept.
  */
 import { UsageError } from '../errors.js';
@@ -12,7 +13,7 @@ export interface AwsTimeouts {
   connectMs: number;
   /** One request, from sending to the whole answer. */
   requestMs: number;
-  /** One call, its retries included (SNS Publish). */
+  /** One call, its retries and the credentials' STS calls included (see deadline.ts). */
   callMs: number;
 }
 

@@ -179,8 +179,19 @@ export async function flushSpool(options: FlushOptions): Promise<FlushedUpload[]
   return results;
 }
 
-/** `dbt-run audit flush`: exit 0 when everything spooled was sent (or nothing was), 2 otherwise. */
+/**
+ * `dbt-run audit flush`: the spooled uploads, then the alerts and events the
+ * outbox kept (src/alerts/resend.ts); exit 0 when everything was sent (or
+ * nothing waited), 2 otherwise.
+ */
 export async function runAuditFlush(flags: AuditFlags, io: RunnerIo): Promise<number> {
+  const audit = await flushSpooledUploads(flags, io);
+  const { runOutboxFlush } = await import('../alerts/resend.js');
+  const alerts = await runOutboxFlush(path.resolve(io.cwd, flags.projectDir ?? '.'), io.env, io);
+  return Math.max(audit, alerts);
+}
+
+async function flushSpooledUploads(flags: AuditFlags, io: RunnerIo): Promise<number> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const results = await flushSpool({
     projectDir,

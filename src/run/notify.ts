@@ -1,7 +1,9 @@
 /**
  * Step 5 of a run: the failure alert and the completion event, to the topics
  * the flags, the environment or dbt-product.yml name for the run's
- * environment. Nothing here throws: each problem is a line to report.
+ * environment. Nothing here throws: each problem is a line to report. A
+ * publish that failed but could work later is kept in the run's outbox
+ * (target/dbt-product-kit/outbox) for `dbt-run audit flush`.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { notifyRun, type TopicFlags, topicsFor } from '../alerts/notify.js';
@@ -17,7 +19,7 @@ export interface Notifications {
 
 export async function sendNotifications(
   batch: AuditBatch,
-  where: { product: string; targetName: string; auditTable: TableRef },
+  where: { product: string; targetName: string; auditTable: TableRef; targetDir: string; projectDir: string },
   config: {
     manifest: ProductManifest | undefined;
     flags: TopicFlags;
@@ -31,7 +33,12 @@ export async function sendNotifications(
   const { snsPublisher } = await import('../alerts/publish.js');
   const notified = await notifyRun(
     batch,
-    { product: where.product, topics, auditTable: where.auditTable },
+    {
+      product: where.product,
+      topics,
+      auditTable: where.auditTable,
+      outbox: { targetDir: where.targetDir, projectDir: where.projectDir },
+    },
     snsPublisher(config.env, config.sns),
   );
   return { sent: notified.sent, skipped: topics.skipped, failed: notified.failed };

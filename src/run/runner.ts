@@ -130,7 +130,13 @@ async function runAndRecord(
 
   const notifications = await notify.sendNotifications(
     collected.batch,
-    { product: plan.projectName, targetName: plan.target.targetName, auditTable: tables.log },
+    {
+      product: plan.projectName,
+      targetName: plan.target.targetName,
+      auditTable: tables.log,
+      targetDir: plan.targetDir,
+      projectDir: plan.projectDir,
+    },
     { manifest: product.manifest, flags: options, env: deps.env, sns: deps.aws?.sns },
   );
 

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PlannedMessage } from '../../src/alerts/message.js';
 import { snsPublisher } from '../../src/alerts/publish.js';
+import { boundCalls, operationOf, withinDeadline } from '../../src/aws/deadline.js';
 import { awsTimeouts, DEFAULT_AWS_TIMEOUTS } from '../../src/aws/timeouts.js';
 
 describe('awsTimeouts', () => {
@@ -24,6 +25,58 @@ describe('awsTimeouts', () => {
       'DBT_PRODUCT_AWS_CONNECT_TIMEOUT="soon" is not a number of seconds above 0',
     );
     expect(() => awsTimeouts({ DBT_PRODUCT_AWS_CALL_TIMEOUT: '0' })).toThrow(/above 0/);
+  });
+});
+
+describe('the overall deadline of a call', () => {
+  class DescribeStatementCommand {}
+
+  it('names the operation, and ends a call that ignores its abort signal', async () => {
+    expect(operationOf(new DescribeStatementCommand())).toBe('DescribeStatement');
+    const seen: AbortSignal[] = [];
+    const started = Date.now();
+    await expect(
+      withinDeadline(200, 'Publish', (signal) => {
+        seen.push(signal);
+        return new Promise(() => {}); // waits for credentials that never come
+      }),
+    ).rejects.toMatchObject({
+      name: 'TimeoutError',
+      message: 'no answer to Publish within 0.2 s, fetching credentials included (DBT_PRODUCT_AWS_CALL_TIMEOUT)',
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(seen[0]?.aborted).toBe(true);
+    await expect(withinDeadline(1_000, 'Publish', async () => 'sent')).resolves.toBe('sent');
+  });
+
+  it("boundCalls gives each send a signal, keeping the caller's, and the handler's unsigned requests the calls'", async () => {
+    const handled: (AbortSignal | undefined)[] = [];
+    const client = {
+      config: {
+        requestHandler: {
+          handle: async (_request: unknown, options?: { abortSignal?: AbortSignal }) => {
+            handled.push(options?.abortSignal);
+          },
+        },
+      },
+      // As the SDK does: credentials first (STS through the same handler, no signal of its own), then the request.
+      send: async (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        await client.config.requestHandler.handle({});
+        await client.config.requestHandler.handle({}, { abortSignal: options?.abortSignal });
+        return options?.abortSignal;
+      },
+    };
+    boundCalls(client, { callMs: 60_000 });
+    const own = new AbortController();
+    const signal = await client.send(new DescribeStatementCommand(), { abortSignal: own.signal });
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(handled).toHaveLength(2);
+    expect(handled[0]).toBeInstanceOf(AbortSignal); // the STS request got the call's signal
+    own.abort();
+    expect(signal?.aborted).toBe(true);
+    expect(handled[0]?.aborted).toBe(true);
+    await client.config.requestHandler.handle({}); // outside any call: left alone
+    expect(handled[2]).toBeUndefined();
   });
 });
 

@@ -77,14 +77,19 @@ const SINKS: Record<string, SinkFactory> = {
     // The environment the runner was given (not necessarily process.env) picks the endpoint.
     const endpoint = env.AWS_ENDPOINT_URL_REDSHIFT_DATA ?? env.AWS_ENDPOINT_URL;
     const { awsTimeouts, requestHandlerOptions } = await import('../../aws/timeouts.js');
-    // Each call bounded: a DescribeStatement that never answers fails (and is retried) instead of hanging.
+    const { boundCalls } = await import('../../aws/deadline.js');
+    // Each call bounded, retries and credentials included: a DescribeStatement that never answers fails instead of hanging.
+    const limits = awsTimeouts(env);
     const client =
       redshiftClient ??
-      new RedshiftDataClient({
-        region: where.region,
-        requestHandler: requestHandlerOptions(awsTimeouts(env)),
-        ...(endpoint ? { endpoint } : {}),
-      });
+      boundCalls(
+        new RedshiftDataClient({
+          region: where.region,
+          requestHandler: requestHandlerOptions(limits),
+          ...(endpoint ? { endpoint } : {}),
+        }),
+        limits,
+      );
     return new RedshiftAuditSink(client, where, tables, dataApiOptions);
   },
 };

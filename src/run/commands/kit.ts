@@ -33,12 +33,21 @@ export const DOCTOR: CommandSpec<DoctorFlags> = {
 
 const FLUSH: CommandSpec<AuditFlags> = {
   name: 'flush',
-  summary: 'send the uploads a failed audit write left spooled under target/dbt-product-kit/spool (idempotent)',
+  summary: 'send the spooled audit uploads and the alerts kept in the outbox (under target/dbt-product-kit)',
   define: (command) => {
     auditRedshiftOptions(projectOptions(command, { target: false }));
     command.addHelpText(
       'after',
-      '\nEach upload goes to the target it was recorded for.\nExit codes: 0 everything spooled was sent (or nothing was spooled); 2 an upload is still spooled, or bad input.',
+      [
+        '',
+        'Each upload in spool/ goes to the target it was recorded for (idempotent).',
+        'Then each failure alert or completion event a run could not publish (SNS down,',
+        'a timeout, throttled) goes to its topic from outbox/, at most once: a flush',
+        'claims a message before publishing it, so two flushes never send one twice,',
+        'and a sent one moves to outbox/sent/. No other command resends alerts.',
+        'Exit codes: 0 everything waiting was sent (or nothing waited); 2 an upload is',
+        'still spooled or a message still in the outbox, or bad input.',
+      ].join('\n'),
     );
   },
   run: async ({ flags, io }) => (await import('../flush.js')).runAuditFlush(flags, io),
