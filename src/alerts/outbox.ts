@@ -16,6 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomically } from '../atomic-file.js';
 import { KitError } from '../errors.js';
+import { isProcessAlive } from '../process-alive.js';
 import type { PlannedMessage } from './message.js';
 import type { SnsMessage } from './publish.js';
 
@@ -184,18 +185,8 @@ export interface LeftClaim {
   settled: boolean;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, owned by someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Claims nobody finished, each with whether its process runs and whether it was settled. */
-export async function leftClaims(targetDir: string, running: (pid: number) => boolean = isRunning) {
+export async function leftClaims(targetDir: string, running: (pid: number) => boolean = isProcessAlive) {
   const folder = outboxDir(targetDir);
   const names = await readdir(folder).catch(() => [] as string[]);
   const found: LeftClaim[] = [];
