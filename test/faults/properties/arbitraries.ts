@@ -24,19 +24,30 @@ const codePoint = fc
 const astral = fc.integer({ min: 0x10000, max: 0x10ffff }).map((code) => String.fromCodePoint(code));
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
 
-/** One character (or lone surrogate) of arbitrary text. */
-export const textUnit = fc.oneof(
+const wellFormedUnits = [
   { arbitrary: ascii, weight: 6 },
   { arbitrary: special, weight: 4 },
   { arbitrary: codePoint, weight: 4 },
   { arbitrary: astral, weight: 2 },
   { arbitrary: control, weight: 1 },
-  { arbitrary: loneSurrogate, weight: 1 },
-);
+];
+
+/** One character (or lone surrogate) of arbitrary text. */
+export const textUnit = fc.oneof(...wellFormedUnits, { arbitrary: loneSurrogate, weight: 1 });
+/** One character of arbitrary well-formed text (UTF-8 encodes it as it is). */
+export const wellFormedUnit = fc.oneof(...wellFormedUnits);
+
+/** Options of the text generators. */
+export interface TextOptions {
+  /** Lone surrogates too (the default); without them, the text is well-formed. */
+  loneSurrogates?: boolean;
+}
+
+const unitOf = (options: TextOptions) => (options.loneSurrogates === false ? wellFormedUnit : textUnit);
 
 /** Arbitrary text of up to `maxLength` units (a unit is one or two UTF-16 code units). */
-export function text(maxLength = 40): fc.Arbitrary<string> {
-  return fc.string({ unit: textUnit, maxLength });
+export function text(maxLength = 40, options: TextOptions = {}): fc.Arbitrary<string> {
+  return fc.string({ unit: unitOf(options), maxLength });
 }
 
 /**
@@ -44,9 +55,14 @@ export function text(maxLength = 40): fc.Arbitrary<string> {
  * piece (generating a megabyte unit by unit would take seconds per case),
  * with random text either side so cuts land anywhere.
  */
-export function bigText(maxBytes: number): fc.Arbitrary<string> {
+export function bigText(maxBytes: number, options: TextOptions = {}): fc.Arbitrary<string> {
   return fc
-    .tuple(text(10), fc.string({ unit: textUnit, minLength: 1, maxLength: 30 }), fc.nat({ max: maxBytes }), text(10))
+    .tuple(
+      text(10, options),
+      fc.string({ unit: unitOf(options), minLength: 1, maxLength: 30 }),
+      fc.nat({ max: maxBytes }),
+      text(10, options),
+    )
     .map(([head, piece, bytes, tail]) => {
       const times = Math.max(1, Math.floor(bytes / Math.max(1, Buffer.byteLength(piece))));
       return head + piece.repeat(times) + tail;
