@@ -159,6 +159,18 @@ export function maxBytesOf(column: AuditColumn): number | undefined {
   return column.maxBytes ?? TEXT_MAX_BYTES[column.type];
 }
 
+/**
+ * The integer a bigint column stores for a value: the number truncated, or undefined (null)
+ * when it is not a finite number or lies beyond 64 bits. Such a count is unknown; written as
+ * it was, it would fail the whole upload (String() even writes 1e21 as `1e+21`, and DuckDB's
+ * appender throws). Found by the property tests (issue 15).
+ */
+export function bigintOf(value: unknown): bigint | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const integer = Math.trunc(value);
+  return integer >= -(2 ** 63) && integer < 2 ** 63 ? BigInt(integer) : undefined;
+}
+
 /** What a value cut to its column's limit ends with, around its original size in bytes (the macros get the same). */
 export const TRUNCATION_MARKER = { before: ' [truncated by dbt-product-kit: ', after: ' bytes]' } as const;
 
