@@ -2,12 +2,17 @@
  * The counterexamples the property tests found (issue 15), kept as plain
  * examples so they fail by name if the fixes go.
  */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES, planCompletionEvent, planFailureAlert } from '../../../src/alerts/message.js';
 import { AUDIT_COLUMNS, type AuditColumn, fitText, truncationMarker } from '../../../src/audit/columns.js';
+import { DuckDbAuditSink } from '../../../src/audit/sinks/duckdb.js';
 import { sqlLiteral } from '../../../src/audit/sql.js';
 import { redact } from '../../../src/redact.js';
 import { syntheticBatch } from '../../harness/audit-batch.js';
+import { tempDir } from '../../harness/product.js';
 import { isWellFormed } from './arbitraries.js';
 
 const rowsAffected = AUDIT_COLUMNS.find((column) => column.name === 'rows_affected') as AuditColumn;
@@ -36,9 +41,35 @@ describe('sqlLiteral of a bigint (property counterexamples)', () => {
   it('writes null for a number beyond bigint, where a literal would fail the upload', () => {
     // Was `1e+21` (String(1e21)), which no bigint column takes.
     expect(sqlLiteral(1e21, rowsAffected, 'postgres')).toBe('null');
-    expect(sqlLiteral(-(2 ** 63), rowsAffected, 'redshift')).toBe('null');
+    expect(sqlLiteral(2 ** 63, rowsAffected, 'redshift')).toBe('null');
+    expect(sqlLiteral(-(2 ** 63), rowsAffected, 'redshift')).toBe('-9223372036854775808');
     expect(sqlLiteral(2 ** 62, rowsAffected, 'duckdb')).toBe('4611686018427387904');
     expect(sqlLiteral(-50949779766710460, rowsAffected, 'postgres')).toBe('-50949779766710464');
+  });
+});
+
+describe('the DuckDB audit sink (property counterexample)', () => {
+  it('writes null for a count beyond 64 bits instead of failing the whole write', async () => {
+    // The appender threw "bigint out of int64 range", and the run's audit was lost.
+    const dir = await tempDir('dbt-product-kit-props-');
+    try {
+      const batch = syntheticBatch(2);
+      Object.assign(batch.nodes[0] ?? {}, { rows_affected: 1e21 });
+      Object.assign(batch.nodes[1] ?? {}, { rows_affected: -(2 ** 63) });
+      const log = { schema: 'props_audit', table: 'dbt_audit_log' };
+      const file = path.join(dir, 'audit.duckdb');
+      await new DuckDbAuditSink(file, { log, invocations: { ...log, table: 'dbt_audit_invocations' } }).write(batch);
+      const instance = await DuckDBInstance.create(file);
+      const connection = await instance.connect();
+      const read = await connection.runAndReadAll(
+        'select cast(rows_affected as varchar) as n from props_audit.dbt_audit_log order by name',
+      );
+      expect(read.getRowObjectsJson()).toEqual([{ n: null }, { n: '-9223372036854775808' }]);
+      connection.closeSync();
+      instance.closeSync();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
