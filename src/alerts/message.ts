@@ -21,6 +21,7 @@ import {
   type RunFailed,
   type RunStatus,
 } from '../messages/index.js';
+import { REDACTED, redact } from '../redact.js';
 
 export const ALERT_SCHEMA = RUN_FAILED.schemaId;
 export const EVENT_SCHEMA = PRODUCT_COMPLETED.schemaId;
@@ -55,13 +56,40 @@ export function snsSubject(text: string): string {
   return printable.length < 100 ? printable : `${printable.slice(0, 96)}...`;
 }
 
+/** The most of any one text a message shows (the longest, an error message, is trimmed to 4,000). */
+const SHOWN_CHARACTERS = 8000;
+
+/**
+ * Text from dbt, the database or the run's environment as a message may show it: a URL's
+ * credential (a connection string in a database error, a remote in a git error) becomes `***`.
+ * Only the part a message can show is redacted (a megabyte per node would cost seconds); a URL
+ * whose authority runs past that cut is masked whole, since its `@` is gone. The property tests
+ * found credentials published as they were (issue 15).
+ */
+function said<Text extends string | null | undefined>(text: Text): Text {
+  if (!text) return text;
+  if (text.length <= SHOWN_CHARACTERS) return redact(text) as Text;
+  const shown = head(text, SHOWN_CHARACTERS).replace(/([a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#\s'"]*$/i, `$1${REDACTED}`);
+  return redact(shown) as Text;
+}
+
 function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
+/**
+ * The first `count` UTF-16 units of `text`, one fewer rather than half a surrogate pair: a
+ * lone half is no character, and UTF-8 has no way to carry it (the property tests found
+ * trimmed alerts ending in one, issue 15).
+ */
+function head(text: string, count: number): string {
+  const last = text.charCodeAt(count - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? count - 1 : count);
+}
+
 function trimmed(text: string | null | undefined, max: number): string {
   const value = (text ?? '').trim();
-  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+  return value.length <= max ? value : `${head(value, max - 1)}…`;
 }
 
 /** The nodes an alert is about: errors and test failures, and warnings when asked. */
@@ -116,8 +144,16 @@ function size(message: string, subject: string, attributes: Record<string, strin
 
 /** The failure alert, or undefined when nothing failed (and dbt did not stop with an error). */
 export function planFailureAlert(batch: AuditBatch, context: MessageContext): PlannedMessage<RunFailed> | undefined {
-  const { invocation } = batch;
-  const failing = alertingNodes(batch.nodes, context.includeWarnings);
+  const invocation = {
+    ...batch.invocation,
+    selection: said(batch.invocation.selection),
+    error_message: said(batch.invocation.error_message),
+    run_url: said(batch.invocation.run_url),
+  };
+  const failing = alertingNodes(batch.nodes, context.includeWarnings).map((node) => ({
+    ...node,
+    message: said(node.message),
+  }));
   if (failing.length === 0 && invocation.status !== 'error') return undefined;
   const command = String(invocation.command ?? 'build');
   const summary = failureSummary(failing, invocation);
@@ -144,7 +180,9 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
       dag_id: null,
       target: invocation.target_name,
       command,
-      selection: invocation.selection || null,
+      // Trimmed like the messages: a long selection (many changed files) is in the message six
+      // times, and untrimmed it could take the alert past SNS's 256 KB alone (issue 15).
+      selection: trimmed(invocation.selection, 2000) || null,
       invocation_id: batch.invocationId,
       status: runStatus(invocation.status),
       exit_code: invocation.exit_code,
@@ -250,7 +288,7 @@ export function planCompletionEvent(
     nodes_built: built.length,
     tests_passed: batch.nodes.filter((node) => node.status === 'pass').length,
     git_sha: invocation.git_sha ?? null,
-    run_url: invocation.run_url ?? null,
+    run_url: said(invocation.run_url) ?? null,
   };
   const text = `${context.product} (${context.environment}) completed: ${plural(built.length, 'node')} built, invocation ${batch.invocationId}.`;
   return {

@@ -159,6 +159,18 @@ export function maxBytesOf(column: AuditColumn): number | undefined {
   return column.maxBytes ?? TEXT_MAX_BYTES[column.type];
 }
 
+/**
+ * The integer a bigint column stores for a value: the number truncated, or undefined (null)
+ * when it is not a finite number or lies beyond 64 bits. Such a count is unknown; written as
+ * it was, it would fail the whole upload (String() even writes 1e21 as `1e+21`, and DuckDB's
+ * appender throws). Found by the property tests (issue 15).
+ */
+export function bigintOf(value: unknown): bigint | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const integer = Math.trunc(value);
+  return integer >= -(2 ** 63) && integer < 2 ** 63 ? BigInt(integer) : undefined;
+}
+
 /** What a value cut to its column's limit ends with, around its original size in bytes (the macros get the same). */
 export const TRUNCATION_MARKER = { before: ' [truncated by dbt-product-kit: ', after: ' bytes]' } as const;
 
@@ -171,14 +183,22 @@ export function truncationMarker(originalBytes: number): string {
  * Fits text into `maxBytes` of UTF-8, ending it with the marker when it had
  * to cut, never splitting a character. NUL is removed: no warehouse we write
  * to stores it in text. Mirrors the `audit_fit_text` macro.
+ *
+ * The result is always well-formed: a lone surrogate (which a JS string can
+ * hold and UTF-8 cannot) comes back as U+FFFD, as UTF-8 encoding makes it,
+ * whether or not the text was cut, so what a sink stores is exactly this
+ * (before, only cut text was normalised and the rest depended on the driver).
+ * A limit too small even for the marker cuts the text without one: the
+ * marker alone used to overflow the limit (property tests, issue 15).
  */
 export function fitText(value: string, maxBytes: number): string {
-  const text = value.replaceAll('\u0000', '');
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
+  const bytes = Buffer.from(value.replaceAll('\u0000', ''), 'utf8');
+  if (bytes.length <= maxBytes) return bytes.toString('utf8');
   const marker = truncationMarker(bytes.length);
+  const markerBytes = Buffer.byteLength(marker);
+  const withMarker = markerBytes <= maxBytes;
   // Cut on a character boundary: step back over UTF-8 continuation bytes (10xxxxxx).
-  let cut = maxBytes - Buffer.byteLength(marker);
+  let cut = withMarker ? maxBytes - markerBytes : maxBytes;
   while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
-  return bytes.subarray(0, cut).toString('utf8') + marker;
+  return bytes.subarray(0, cut).toString('utf8') + (withMarker ? marker : '');
 }

@@ -5,7 +5,14 @@
  * goes through sqlLiteral().
  */
 import { KitError } from '../errors.js';
-import { AUDIT_MAX_STATEMENT_BYTES, type AuditColumn, type AuditColumnType, fitText, maxBytesOf } from './columns.js';
+import {
+  AUDIT_MAX_STATEMENT_BYTES,
+  type AuditColumn,
+  type AuditColumnType,
+  bigintOf,
+  fitText,
+  maxBytesOf,
+} from './columns.js';
 
 export type SqlDialect = 'duckdb' | 'postgres' | 'redshift';
 
@@ -74,7 +81,7 @@ export function sqlLiteral(
   if (value === null || value === undefined) return 'null';
   if (column.type === 'bigint' || column.type === 'float') {
     if (typeof value !== 'number' || !Number.isFinite(value)) return 'null';
-    if (column.type === 'bigint') return String(Math.trunc(value));
+    if (column.type === 'bigint') return bigintOf(value)?.toString() ?? 'null';
     // Through text: DuckDB would read a bare literal as DECIMAL and lose the last digit.
     return `cast('${value}' as ${sqlType(column, dialect)})`;
   }

@@ -1,6 +1,6 @@
 /** Audit sink for a DuckDB target: the same warehouse file dbt wrote, opened after dbt exits. */
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { type AuditColumn, fitText, maxBytesOf } from '../columns.js';
+import { type AuditColumn, bigintOf, fitText, maxBytesOf } from '../columns.js';
 import type { TableRef } from '../sql.js';
 import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
 import { writeBatch } from './write.js';
@@ -90,8 +90,10 @@ function appendValue(appender: DuckDBAppender, value: unknown, column: AuditColu
   if (!column) appender.appendDefault();
   else if (value === null || value === undefined) appender.appendNull();
   else if (column.type === 'bigint') {
-    if (finite) appender.appendBigInt(BigInt(Math.trunc(value as number)));
-    else appender.appendNull();
+    // As sqlLiteral: beyond 64 bits the appender threw, failing the whole write (issue 15).
+    const integer = bigintOf(value);
+    if (integer === undefined) appender.appendNull();
+    else appender.appendBigInt(integer);
   } else if (column.type === 'float') {
     if (finite) appender.appendDouble(value as number);
     else appender.appendNull();
