@@ -75,6 +75,10 @@
     {{ return(text) }}
   {%- endif -%}
   {%- set marker = audit_truncation_marker(encoded | length) -%}
+  {#- A limit smaller than the marker: cut without it (as fitText does), never past the limit. -#}
+  {%- if (marker | length) > max_bytes -%}
+    {{ return(encoded[:max_bytes].decode('utf-8', 'ignore')) }}
+  {%- endif -%}
   {{ return(encoded[:max_bytes - (marker | length)].decode('utf-8', 'ignore') ~ marker) }}
 {% endmacro %}
 
