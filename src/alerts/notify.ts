@@ -104,32 +104,61 @@ async function keepFailed(
   }
 }
 
+/** A message a run publishes: which topic, what for, and the message (pure). */
+export interface PlannedNotification {
+  what: string;
+  arn: string;
+  planned: PlannedMessage;
+}
+
+/** What a run's batch publishes to its topics (pure): the failure alert when it failed, the completion event. */
+export function plannedNotifications(
+  batch: AuditBatch,
+  context: { product: string; topics: Pick<Topics, 'environment' | 'alerts' | 'events'>; auditTable: TableRef },
+): PlannedNotification[] {
+  const { topics } = context;
+  const plans: PlannedNotification[] = [];
+  const alert =
+    topics.alerts &&
+    planFailureAlert(batch, {
+      product: context.product,
+      environment: topics.environment,
+      auditTable: context.auditTable,
+      includeWarnings: topics.alerts.includeWarnings,
+    });
+  if (topics.alerts && alert) plans.push({ what: 'failure alert topic', arn: topics.alerts.arn, planned: alert });
+  const event =
+    topics.events && planCompletionEvent(batch, { product: context.product, environment: topics.environment });
+  if (topics.events && event) plans.push({ what: 'completion event topic', arn: topics.events.arn, planned: event });
+  return plans;
+}
+
+/**
+ * Keeps the messages of a run nobody published for (its dbt-run was
+ * killed, recover.ts) in the outbox: the next flush sends them, once.
+ */
+export async function keepUnpublished(
+  batch: AuditBatch,
+  plans: readonly PlannedNotification[],
+  outbox: OutboxPlace,
+  why: string,
+): Promise<string[]> {
+  const at = (outbox.now ?? (() => new Date()))();
+  const kept: string[] = [];
+  for (const plan of plans) {
+    const where = { invocationId: batch.invocationId, topicArn: plan.arn, what: plan.what };
+    kept.push(await keepInOutbox(outbox.targetDir, outboxEntry(plan.planned, where, { at, error: why })));
+  }
+  return kept;
+}
+
 export async function notifyRun(
   batch: AuditBatch,
   context: { product: string; topics: Topics; auditTable: TableRef; outbox?: OutboxPlace | undefined },
   publisher: Publisher,
 ): Promise<Notified> {
-  const { topics } = context;
   const notified: Notified = { sent: [], failed: [] };
-  const plans = [
-    topics.alerts && {
-      what: 'failure alert topic',
-      arn: topics.alerts.arn,
-      planned: planFailureAlert(batch, {
-        product: context.product,
-        environment: topics.environment,
-        auditTable: context.auditTable,
-        includeWarnings: topics.alerts.includeWarnings,
-      }),
-    },
-    topics.events && {
-      what: 'completion event topic',
-      arn: topics.events.arn,
-      planned: planCompletionEvent(batch, { product: context.product, environment: topics.environment }),
-    },
-  ];
-  for (const plan of plans) {
-    if (!plan?.planned) continue;
+  for (const plan of plannedNotifications(batch, context)) {
     try {
       const id = await publisher.publish(plan.arn, plan.planned, plan.what);
       notified.sent.push(`${plan.planned.eventType} sent to ${plan.arn} (message ${id})`);

@@ -94,7 +94,7 @@ interface Output {
  * outbox is empty) and exit code (2 when a message is still waiting).
  */
 export async function runOutboxFlush(projectDir: string, env: NodeJS.ProcessEnv, io: Output): Promise<number> {
-  const project = await readProjectFile(projectDir);
+  const project = await readProjectFile(projectDir, env);
   const targetDir = path.resolve(projectDir, project.targetPath);
   let made: Publisher | undefined;
   // The SDK is loaded only when something waits.

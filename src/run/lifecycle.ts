@@ -44,7 +44,7 @@ export async function openPendingRecord(plan: RunPlan, options: RunOptions, deps
     });
     for (const run of recovered)
       deps.reporter.warn(
-        `audit: run ${run.invocationId} was never recorded (its dbt-run was killed): spooled from ${run.source} (${run.nodes} nodes)`,
+        `audit: run ${run.invocationId} was never recorded (its dbt-run was killed): spooled from ${run.source} (${run.nodes} nodes)${run.messages ? `; its ${run.messages === 1 ? 'alert waits' : `${run.messages} messages wait`} in the outbox for dbt-run audit flush` : ''}`,
       );
   }
   return pending;

@@ -35,6 +35,14 @@ export const PendingRunSchema = z.object({
   targetSchema: z.string().optional(),
   /** Known once dbt started, reported its invocation, and git answered. */
   dbtPid: z.number().int().optional(),
+  /** The topics the run would publish to (recovery keeps its alert in the outbox for flush). */
+  topics: z
+    .object({
+      environment: z.string(),
+      alerts: z.object({ arn: z.string(), includeWarnings: z.boolean() }).optional(),
+      events: z.object({ arn: z.string() }).optional(),
+    })
+    .optional(),
   invocationId: z.string().optional(),
   origin: z
     .object({
@@ -119,7 +127,7 @@ export class PendingRecord {
   }
 
   /** Adds what became known (dbt's pid, its invocation id, where the run came from); writes are in order. */
-  update(facts: { dbtPid?: number; invocationId?: string; origin?: RunOrigin }): void {
+  update(facts: { dbtPid?: number; invocationId?: string; origin?: RunOrigin; topics?: PendingRun['topics'] }): void {
     this.run = { ...this.run, ...facts } as PendingRun;
     const text = JSON.stringify(this.run);
     this.written = this.written.then(() =>

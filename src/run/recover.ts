@@ -48,6 +48,8 @@ export interface RecoveredRun {
   nodes: number;
   /** What the results came from. */
   source: 'run_results.json' | "dbt's events" | 'the pending record';
+  /** Messages nobody published (the failure alert), kept in the outbox for flush. */
+  messages: number;
 }
 
 export interface RecoveryContext {
@@ -137,6 +139,20 @@ async function batchOf(
   return { batch: { ...batch, ...(run.destination ? { destination: { ...run.destination, tables } } : {}) }, source };
 }
 
+/** The alert (and event) the dead runner never published, into the outbox: flush sends them once. */
+async function keepMessages(run: PendingRun, batch: AuditBatch, context: RecoveryContext): Promise<number> {
+  if (!run.topics || !batch.destination) return 0;
+  const { keepUnpublished, plannedNotifications } = await import('../alerts/notify.js');
+  const plans = plannedNotifications(batch, {
+    product: run.productName,
+    topics: run.topics,
+    auditTable: batch.destination.tables.log,
+  });
+  const why = `not sent: dbt-run (pid ${run.runner.pid}) was killed before it published`;
+  return (await keepUnpublished(batch, plans, { targetDir: context.targetDir, projectDir: context.projectDir }, why))
+    .length;
+}
+
 /**
  * Recovers every abandoned run of a target folder into the spool. A run
  * whose runner or dbt still runs is left alone (it records itself, or dbt,
@@ -155,7 +171,14 @@ export async function recoverAbandonedRuns(context: RecoveryContext): Promise<Re
     const { batch, source } = await batchOf(run, context);
     if (!(await alreadyUploaded(targetDir, batch.invocationId))) {
       await spoolBatch(targetDir, batch);
-      recovered.push({ runId: run.runId, invocationId: batch.invocationId, nodes: batch.nodes.length, source });
+      const messages = await keepMessages(run, batch, context);
+      recovered.push({
+        runId: run.runId,
+        invocationId: batch.invocationId,
+        nodes: batch.nodes.length,
+        source,
+        messages,
+      });
     }
     await rm(eventsPath(targetDir, run.runId), { force: true });
     await rm(claimed, { force: true });

@@ -50,6 +50,19 @@ function startAlongsideDbt(plan: RunPlan, env: NodeJS.ProcessEnv) {
   return { steps, origin, product };
 }
 
+/** The run's topics, in its pending record: a recovered run's alert goes where this run's would have. */
+async function recordTopics(
+  product: ReturnType<typeof startAlongsideDbt>['product'],
+  plan: RunPlan,
+  options: RunOptions,
+  deps: RunDependencies,
+  pending: Awaited<ReturnType<typeof openPendingRecord>>,
+): Promise<void> {
+  const [{ manifest }, { topicsFor }] = await Promise.all([product, import('../alerts/notify.js')]);
+  const { environment, alerts, events } = topicsFor(manifest, plan.target.targetName, options, deps.env);
+  if (alerts || events) pending.update({ topics: { environment, alerts, events } });
+}
+
 export async function runInvocation(options: RunOptions, deps: RunDependencies): Promise<RunOutcome> {
   const now = deps.now ?? (() => new Date());
   const plan = await planRun(options, deps);
@@ -60,6 +73,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
     (origin) => pending.update({ origin }),
     () => {},
   );
+  recordTopics(alongside.product, plan, options, deps, pending).catch(() => {});
   const late = holdLateSignals(deps);
   try {
     const outcome = await runAndRecord(plan, options, deps, alongside, pending, late.state);

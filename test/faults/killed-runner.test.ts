@@ -13,6 +13,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { isProcessAlive } from '../../src/process-alive.js';
 import { waitForOutput } from '../harness/interrupted-run.js';
 import { DBT_RUN_BIN, readRunResults, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
+import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/runner-slow', import.meta.url));
@@ -57,9 +58,17 @@ describe('dbt-run killed with SIGKILL while dbt runs (real dbt on Postgres)', ()
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       await cp(SLOW, product.dir, { recursive: true });
+      const alerts = await topicWithQueue();
+      const aws = {
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: MOTO_REGION,
+        AWS_ENDPOINT_URL_SNS: inject('motoEndpoint'),
+        DBT_PRODUCT_ALERT_TOPIC_ARN: alerts.topicArn,
+      };
       const child = execa(process.execPath, [DBT_RUN_BIN, 'build', '--target', 'postgres', '--select', '+slow_model'], {
         cwd: product.dir,
-        env: { ...product.env, DBT_PATH: inject('dbtPath'), CI: 'true', GITHUB_ACTIONS: '' },
+        env: { ...product.env, ...aws, DBT_PATH: inject('dbtPath'), CI: 'true', GITHUB_ACTIONS: '' },
         reject: false,
         all: true,
       });
@@ -68,14 +77,16 @@ describe('dbt-run killed with SIGKILL while dbt runs (real dbt on Postgres)', ()
       const [pending] = await pendingRecords(product);
       expect(pending).toMatchObject({ command: 'build', runner: { pid: child.pid } });
       expect(pending.invocationId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(pending.topics).toMatchObject({ alerts: { arn: alerts.topicArn } });
       child.kill('SIGKILL');
       await child;
 
       // dbt does not run on unwatched: it cancels (as on Ctrl-C) within seconds, not after its 60 s query.
       expect(await waitUntilDead(pending.dbtPid, 20_000)).toBeLessThan(20_000);
       expect((await auditOf(warehouse, product)).invocations).toEqual([]);
+      expect(await receive(alerts.queueUrl)).toEqual([]); // nobody alerted: dbt-run died first
 
-      const flushed = await runDbtRun(product, ['audit', 'flush']);
+      const flushed = await runDbtRun(product, ['audit', 'flush'], aws);
       expect(flushed.exitCode, flushed.output).toBe(0);
       expect(flushed.stdout).toMatch(/a killed run recovered from run_results\.json/);
       const { metadata, results } = await readRunResults(product);
@@ -94,9 +105,17 @@ describe('dbt-run killed with SIGKILL while dbt runs (real dbt on Postgres)', ()
       );
       expect(results.find((result) => result.unique_id === 'model.shop.slow_model')?.status).not.toBe('success');
 
-      // Nothing is recovered twice.
-      const again = await runDbtRun(product, ['audit', 'flush']);
+      // The alert nobody sent, sent once by the flush.
+      const received = await receive(alerts.queueUrl);
+      expect(received.map((message) => [message.document.event_type, message.document.invocation_id])).toEqual([
+        ['run.failed', pending.invocationId],
+      ]);
+      expect(received[0]?.document.status).toBe('interrupted');
+
+      // Nothing is recovered or sent twice.
+      const again = await runDbtRun(product, ['audit', 'flush'], aws);
       expect(again.stdout).toContain('nothing spooled');
+      expect(await receive(alerts.queueUrl)).toEqual([]);
       expect((await auditOf(warehouse, product)).nodes).toHaveLength(results.length);
       expect(await pendingRecords(product)).toEqual([]);
     } finally {
