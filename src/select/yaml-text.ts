@@ -39,7 +39,7 @@ export function byName(list: unknown): Map<string, Record<string, unknown>> {
   return entries;
 }
 
-/** The keys whose values differ between two mappings (`config.x` for config keys), sorted. */
+/** The keys whose values differ between two mappings (`config.x` for config keys; not `name`, the entry's key), sorted. */
 export function changedKeys(
   before: Record<string, unknown> | undefined,
   after: Record<string, unknown> | undefined,
@@ -48,7 +48,7 @@ export function changedKeys(
   const changed: string[] = [];
   for (const key of keys) {
     const [was, now] = [before?.[key], after?.[key]];
-    if (canonical(was) === canonical(now)) continue;
+    if (key === 'name' || canonical(was) === canonical(now)) continue;
     if (key === 'config' && (isRecord(was) || was === undefined) && (isRecord(now) || now === undefined)) {
       changed.push(...changedKeys(was, now).map((inner) => `config.${inner}`));
     } else changed.push(key);
