@@ -43,9 +43,9 @@ describe('genericTestName', () => {
 
   it('a source table: source_ prefix and {source}_{table}; a namespace before it', () => {
     expect(named('unique', { name: 'raw_orders', source: true }, 'id')).toBe('source_unique_raw_orders_id');
-    expect(
-      named({ 'dbt_utils.expression_is_true': { arguments: { expression: 'a > 0' } } }, { name: 'm' }),
-    ).toBe('dbt_utils_expression_is_true_m_a_0');
+    expect(named({ 'dbt_utils.expression_is_true': { arguments: { expression: 'a > 0' } } }, { name: 'm' })).toBe(
+      'dbt_utils_expression_is_true_m_a_0',
+    );
   });
 
   it('a test the YAML names itself keeps that name', () => {
