@@ -15,10 +15,12 @@ import { defaultSelector, packagesImpact, selectorsImpact } from './project-file
 import { propertiesImpact } from './properties-impact.js';
 import {
   type ChangedFile,
+  COMPARED_PROJECT_FILES,
   isMacroFile,
   isUnder,
   type ProjectChanges,
   type ProjectLayout,
+  propertiesFolders,
   readProjectChanges,
 } from './read-changes.js';
 
@@ -27,7 +29,7 @@ export const PROJECT_WIDE_FILES: Record<string, string> = {
   'dbt_project.yml': 'dbt_project.yml configures every node',
   'profiles.yml': 'profiles.yml sets the connection every node is built with',
 };
-const PACKAGE_FILES = new Set(['packages.yml', 'dependencies.yml', 'package-lock.yml']);
+const PACKAGE_FILES = new Set([...COMPARED_PROJECT_FILES].filter((file) => file !== 'selectors.yml'));
 
 /** One line of the explanation: a file, what it selects, and why. */
 export interface FileSelection {
@@ -100,19 +102,12 @@ export function fileReasons(
     return packagesImpact(file, change.before, change.after, lockText, project.manifest, project.projectName);
   }
   if (isMacroFile(file, layout)) return macroFileReasons(change, project.manifest, project.projectName);
-  const inProject = isUnder(file, [
-    ...layout.modelPaths,
-    ...layout.seedPaths,
-    ...layout.snapshotPaths,
-    ...layout.testPaths,
-    ...layout.macroPaths,
-    ...layout.analysisPaths,
-  ]);
+  const inProject = isUnder(file, propertiesFolders(layout));
   if (inProject && /\.ya?ml$/.test(file)) {
     return propertiesImpact(file, change, project.manifest, project.projectName, project.deleted);
   }
   if (isUnder(file, layout.analysisPaths)) return [{ selects: [], why: 'an analysis: dbt build builds no analyses' }];
-  if (inProject && file.endsWith('.md')) return [{ selects: [], why: 'documentation (docs blocks): nothing to build' }];
+  if (inProject && file.endsWith('.md')) return [{ selects: [], why: 'documentation only: nothing to build' }];
   if (isNodeFile(file, layout)) return nodeFileReasons(change, project.manifest, project.projectName);
   return [{ selects: [], why: 'dbt does not read it' }];
 }

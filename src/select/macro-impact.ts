@@ -100,7 +100,7 @@ export function macroImpact(
   // The changed macros themselves (and those they replace), apart from their callers.
   const own = new Set([...ids, ...standIns]);
   const reasons: Reason[] = [];
-  const standInNote = standIns.length ? ` (its macros can take the place of ${list(standIns)})` : '';
+  const standInNote = standIns.length ? `; the macros defined ${where} can take the place of ${list(standIns)}` : '';
 
   const implicit = [...reached].filter(
     (id) => IMPLICIT.test(nameOf(id)) && [projectName, 'dbt'].includes(packageOf(id)),

@@ -108,7 +108,7 @@ export function selectorsImpact(before: string | undefined, after: string | unde
           },
     );
   }
-  if (reasons.length === 0) reasons.push({ selects: [], why: 'no selector changed (comments or layout only)' });
+  if (reasons.length === 0) reasons.push({ selects: [], why: 'no selector changed: comments or layout only' });
   return reasons;
 }
 
@@ -206,6 +206,6 @@ export function packagesImpact(
       }
     }
   }
-  if (reasons.length === 0) reasons.push({ selects: [], why: 'no package entry changed (comments or layout only)' });
+  if (reasons.length === 0) reasons.push({ selects: [], why: 'no package entry changed: comments or layout only' });
   return reasons;
 }

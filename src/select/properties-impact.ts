@@ -144,6 +144,6 @@ export function propertiesImpact(
       },
     ];
   }
-  if (changes.length === 0) return [{ selects: [], why: 'no entry changed (comments or layout only)' }];
+  if (changes.length === 0) return [{ selects: [], why: 'no entry changed: comments or layout only' }];
   return changes.map((change) => changeReason(change, manifest, projectName, deleted));
 }

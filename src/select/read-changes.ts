@@ -70,11 +70,30 @@ export function isUnder(file: string, folders: readonly string[]): boolean {
   return folders.some((folder) => folder === '' || folder === '.' || file === folder || file.startsWith(`${folder}/`));
 }
 
+/** The project files compared entry by entry (at the project's top). */
+export const COMPARED_PROJECT_FILES = new Set([
+  'selectors.yml',
+  'packages.yml',
+  'dependencies.yml',
+  'package-lock.yml',
+]);
+
+/** Pure: the folders whose YAML files are dbt properties files. */
+export function propertiesFolders(layout: ProjectLayout): string[] {
+  return [
+    ...layout.modelPaths,
+    ...layout.seedPaths,
+    ...layout.snapshotPaths,
+    ...layout.testPaths,
+    ...layout.macroPaths,
+    ...layout.analysisPaths,
+  ];
+}
+
 /** Pure: whether the mapping compares this file's text (before and now) rather than its name. */
 export function comparedByContent(file: string, layout: ProjectLayout): boolean {
-  if (isUnder(file, layout.generatedPaths) || file === 'dbt_project.yml' || file === 'profiles.yml') return false;
-  if (/\.ya?ml$/.test(file)) return true;
-  return file.endsWith('.sql') && isMacroFile(file, layout);
+  if (COMPARED_PROJECT_FILES.has(file) || isMacroFile(file, layout)) return true;
+  return /\.ya?ml$/.test(file) && isUnder(file, propertiesFolders(layout)) && !isUnder(file, layout.generatedPaths);
 }
 
 /** Macro files: .sql under macro-paths, and generic tests under a test path's generic/ folder. */

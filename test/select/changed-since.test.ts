@@ -182,7 +182,7 @@ describe('dbt-run --changed-since', () => {
     const { nodes, output } = await changedRun(base);
     expect(nodes).toEqual(ALL_MODELS_AND_SEEDS);
     expect(explanation(output)).toEqual([
-      'changed macros/upstream/generate_schema_name.sql → resource_type:model,package:shop resource_type:seed,package:shop resource_type:snapshot,package:shop (dbt calls generate_schema_name for every model, seed and snapshot, and it is defined in this file (its macros can take the place of macro.dbt.generate_schema_name))',
+      'changed macros/upstream/generate_schema_name.sql → resource_type:model,package:shop resource_type:seed,package:shop resource_type:snapshot,package:shop (dbt calls generate_schema_name for every model, seed and snapshot, and it is defined in this file; the macros defined in this file can take the place of macro.dbt.generate_schema_name)',
     ]);
     expect(output).not.toContain('new file');
     await revert();
@@ -197,7 +197,7 @@ describe('dbt-run --changed-since', () => {
     const { nodes, output } = await changedRun(base);
     expect(nodes).toEqual(ALL_MODELS_AND_SEEDS);
     expect(explanation(output)).toEqual([
-      'changed macros/naming/generate_alias_name.sql → resource_type:model,package:shop resource_type:seed,package:shop resource_type:snapshot,package:shop (dbt calls generate_alias_name for every model, seed and snapshot, and it is defined in this file (its macros can take the place of macro.dbt.generate_alias_name))',
+      'changed macros/naming/generate_alias_name.sql → resource_type:model,package:shop resource_type:seed,package:shop resource_type:snapshot,package:shop (dbt calls generate_alias_name for every model, seed and snapshot, and it is defined in this file; the macros defined in this file can take the place of macro.dbt.generate_alias_name)',
     ]);
     await revert();
   });
@@ -220,7 +220,7 @@ describe('dbt-run --changed-since', () => {
     const run = await runDbtRun(product, ['build', '--changed-since', base]);
     expect(run.exitCode, run.output).toBe(0);
     expect(explanation(run.stdout)).toEqual([
-      'changed packages.yml → nothing (no package entry changed (comments or layout only))',
+      'changed packages.yml → nothing (no package entry changed: comments or layout only)',
     ]);
     expect(run.stdout).toContain(`nothing changed since ${base} that dbt builds`);
     await revert();

@@ -82,7 +82,7 @@ describe('macroImpact', () => {
           'resource_type:seed,package:shop',
           'resource_type:snapshot,package:shop',
         ],
-        why: 'dbt calls generate_schema_name for every model, seed and snapshot, and it is defined in this file (its macros can take the place of macro.dbt.generate_schema_name)',
+        why: 'dbt calls generate_schema_name for every model, seed and snapshot, and it is defined in this file; the macros defined in this file can take the place of macro.dbt.generate_schema_name',
       },
     ]);
   });
@@ -103,7 +103,7 @@ describe('macroImpact', () => {
     expect(impact([], ['default__get_merge_sql'])).toEqual([
       {
         selects: ['config.materialized:incremental,package:shop'],
-        why: 'the nodes materialized as incremental: it uses macros defined in this file (its macros can take the place of macro.dbt_duckdb.duckdb__get_merge_sql)',
+        why: 'the nodes materialized as incremental: it uses macros defined in this file; the macros defined in this file can take the place of macro.dbt_duckdb.duckdb__get_merge_sql',
       },
     ]);
   });
@@ -111,7 +111,7 @@ describe('macroImpact', () => {
   it("a materialization: the nodes materialized with it, on this manifest's adapter only", () => {
     expect(impact([], ['materialization_table_duckdb', 'materialization_table_redshift'])[0]).toEqual({
       selects: ['config.materialized:table,package:shop'],
-      why: 'the nodes materialized as table: it is defined in this file (its macros can take the place of macro.dbt_duckdb.materialization_table_duckdb, macro.dbt_redshift.materialization_table_redshift)',
+      why: 'the nodes materialized as table: it is defined in this file; the macros defined in this file can take the place of macro.dbt_duckdb.materialization_table_duckdb, macro.dbt_redshift.materialization_table_redshift',
     });
   });
 

@@ -67,7 +67,7 @@ describe('selectorsImpact', () => {
 
   it('comments only: nothing, said so; the default selector read from the text', () => {
     expect(selectorsImpact(SELECTORS, `# named selections\n${SELECTORS}`, 'shop')).toEqual([
-      { selects: [], why: 'no selector changed (comments or layout only)' },
+      { selects: [], why: 'no selector changed: comments or layout only' },
     ]);
     expect(defaultSelector(SELECTORS)).toBe('product');
     expect(defaultSelector('selectors: []')).toBeUndefined();
@@ -127,7 +127,7 @@ describe('packagesImpact', () => {
     ]);
     const same = packages('  - package: dbt-labs/dbt_utils\n    version: 1.1.0\n');
     expect(impact(same, `# pinned\n${same}`)).toEqual([
-      { selects: [], why: 'no package entry changed (comments or layout only)' },
+      { selects: [], why: 'no package entry changed: comments or layout only' },
     ]);
   });
 });

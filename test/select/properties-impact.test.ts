@@ -179,7 +179,7 @@ describe('propertiesImpact', () => {
 
   it('only comments changed: nothing; unreadable YAML: every node the last manifest says it describes', () => {
     expect(impact(STAGING, `# a comment\n${STAGING}`)).toEqual([
-      { selects: [], why: 'no entry changed (comments or layout only)' },
+      { selects: [], why: 'no entry changed: comments or layout only' },
     ]);
     const [unreadable] = impact(STAGING, 'models: [\n');
     expect(unreadable?.selects).toEqual([

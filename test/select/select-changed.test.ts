@@ -83,7 +83,7 @@ describe('selectChanged', () => {
       'deleted models/old.sql → nothing (deleted: its node is gone, nothing to build)',
       'changed dags/shop_dag.py → nothing (dbt does not read it)',
       'changed analyses/explore.sql → nothing (an analysis: dbt build builds no analyses)',
-      'changed models/overview.md → nothing (documentation (docs blocks): nothing to build)',
+      'changed models/overview.md → nothing (documentation only: nothing to build)',
     ]);
   });
 
