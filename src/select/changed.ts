@@ -50,10 +50,19 @@ export interface ChangedSelection {
   defaultSelector?: string | undefined;
 }
 
-function nodeFileReasons(change: ChangedFile, manifest: SelectionManifest, projectName: string): Reason[] {
-  const nodes = Object.values(manifest.nodes).filter(
-    (node) => node.package_name === projectName && node.original_file_path === change.file,
-  );
+type ManifestNode = SelectionManifest['nodes'][string];
+
+/** The project's nodes by the file that defines them, made once per selection (not once per file). */
+function nodesByFile(manifest: SelectionManifest, projectName: string): Map<string, ManifestNode[]> {
+  const byFile = new Map<string, ManifestNode[]>();
+  for (const node of Object.values(manifest.nodes)) {
+    if (node.package_name !== projectName || !node.original_file_path) continue;
+    byFile.set(node.original_file_path, [...(byFile.get(node.original_file_path) ?? []), node]);
+  }
+  return byFile;
+}
+
+function nodeFileReasons(change: ChangedFile, nodes: ManifestNode[], projectName: string): Reason[] {
   if (change.deleted) return [{ selects: [], why: 'deleted: its node is gone, nothing to build' }];
   if (nodes.length === 0) {
     return [
@@ -67,7 +76,8 @@ function nodeFileReasons(change: ChangedFile, manifest: SelectionManifest, proje
   return [
     {
       selects: [...new Set(nodes.flatMap((node) => nodeSelector(node, projectName) ?? []))],
-      why: `${names.join(', ')}: its file changed; it and its downstream`,
+      // Tests have no downstream, and their selector has no `+`.
+      why: `${names.join(', ')}: its file changed; ${nodes.every((node) => node.resource_type === 'test') ? 'that test' : 'it and its downstream'}`,
     },
   ];
 }
@@ -77,13 +87,14 @@ function macroFileReasons(change: ChangedFile, manifest: SelectionManifest, proj
     .filter((macro) => macro.package_name === projectName && macro.original_file_path === change.file)
     .map((macro) => macro.unique_id);
   const names = [...new Set([...macroNamesIn(change.before ?? ''), ...macroNamesIn(change.after ?? '')])];
-  const reasons = macroImpact({ ids, names }, manifest, projectName, 'in this file');
+  const where = change.deleted ? 'in this deleted file' : 'in this file';
+  const reasons = macroImpact({ ids, names }, manifest, projectName, where);
   if (reasons.length > 0) return reasons;
   const listed = names.length ? ` (${names.join(', ')})` : '';
   return [
     {
       selects: [],
-      why: `no node, hook, materialization or implicit dbt call uses the macros defined in this file${listed}, in the last manifest`,
+      why: `no node, hook, materialization or implicit dbt call uses the macros defined ${where}${listed}, in the last manifest`,
     },
   ];
 }
@@ -91,7 +102,13 @@ function macroFileReasons(change: ChangedFile, manifest: SelectionManifest, proj
 /** Pure: what one changed file selects, as reasons (one explanation line each). */
 export function fileReasons(
   change: ChangedFile,
-  project: { changes: ProjectChanges; manifest: SelectionManifest; projectName: string; deleted: ReadonlySet<string> },
+  project: {
+    changes: ProjectChanges;
+    manifest: SelectionManifest;
+    projectName: string;
+    deleted: ReadonlySet<string>;
+    byFile: ReadonlyMap<string, ManifestNode[]>;
+  },
 ): Reason[] {
   const { file } = change;
   const { layout, lockText } = project.changes;
@@ -108,7 +125,7 @@ export function fileReasons(
   }
   if (isUnder(file, layout.analysisPaths)) return [{ selects: [], why: 'an analysis: dbt build builds no analyses' }];
   if (inProject && file.endsWith('.md')) return [{ selects: [], why: 'documentation only: nothing to build' }];
-  if (isNodeFile(file, layout)) return nodeFileReasons(change, project.manifest, project.projectName);
+  if (isNodeFile(file, layout)) return nodeFileReasons(change, project.byFile.get(file) ?? [], project.projectName);
   return [{ selects: [], why: 'dbt does not read it' }];
 }
 
@@ -126,9 +143,10 @@ export function selectChanged(
   projectName: string,
 ): ChangedSelection {
   const deleted = new Set(changes.files.filter((change) => change.deleted).map((change) => change.file));
+  const byFile = nodesByFile(manifest, projectName);
   const files: FileSelection[] = [];
   for (const change of changes.files) {
-    for (const reason of fileReasons(change, { changes, manifest, projectName, deleted })) {
+    for (const reason of fileReasons(change, { changes, manifest, projectName, deleted, byFile })) {
       files.push({ file: change.file, deleted: change.deleted, ...reason });
     }
   }

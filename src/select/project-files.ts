@@ -101,7 +101,10 @@ export function selectorsImpact(before: string | undefined, after: string | unde
     const what = was.has(name) ? 'changed' : 'is new';
     reasons.push(
       args
-        ? { selects: args.map((arg) => `${arg},package:${projectName}`), why: `selector ${name} ${what}: its nodes` }
+        ? {
+            selects: args.map((arg) => `${arg},package:${projectName}`),
+            why: `selector ${name} ${what}: its nodes in this product`,
+          }
         : {
             selects: 'everything',
             why: `selector ${name} ${what}, and its definition (an exclude) cannot be given as --select: everything`,
@@ -197,7 +200,7 @@ export function packagesImpact(
         .map((macro) => macro.unique_id);
       reasons.push({
         selects: [`package:${name}+,package:${projectName}`],
-        why: `package ${name} ${change}: the nodes downstream of its nodes`,
+        why: `package ${name} ${change}: this product's nodes downstream of its nodes`,
       });
       for (const reason of macroImpact({ ids: macroIds, names: [] }, manifest, projectName, `in package ${name}`, {
         standIns: false,

@@ -36,9 +36,9 @@ function nodeReason(
   deleted: ReadonlySet<string>,
 ): Reason {
   const id = `${change.resourceType}.${projectName}.${change.name}`;
-  const nodes = Object.values(manifest.nodes).filter(
-    (node) => node.unique_id === id || node.unique_id.startsWith(`${id}.v`),
-  );
+  // A versioned model's ids end in .v1, .v2...: looked for only when the plain id is not there.
+  const plain = manifest.nodes[id];
+  const nodes = plain ? [plain] : Object.values(manifest.nodes).filter((node) => node.unique_id.startsWith(`${id}.v`));
   const label = `${change.resourceType} ${change.name}`;
   const what = `${label}: ${change.keys.join(', ')} ${change.change}`;
   if (nodes.length > 0 && nodes.every((node) => node.original_file_path && deleted.has(node.original_file_path))) {

@@ -210,7 +210,7 @@ describe('dbt-run --changed-since', () => {
     const { nodes, output } = await changedRun(base);
     expect(nodes).toEqual(['model.shop.dim_customers', 'model.shop.fct_orders']);
     expect(explanation(output)).toEqual([
-      'changed selectors.yml → path:models/marts,package:shop (selector marts is new: its nodes)',
+      'changed selectors.yml → path:models/marts,package:shop (selector marts is new: its nodes in this product)',
     ]);
     await revert();
   });

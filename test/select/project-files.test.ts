@@ -24,7 +24,7 @@ describe('selectorsImpact', () => {
     expect(selectorsImpact(SELECTORS, after, 'shop')).toEqual([
       {
         selects: ['path:models/marts+,package:shop', 'tag:finance,package:shop'],
-        why: 'selector marts is new: its nodes',
+        why: 'selector marts is new: its nodes in this product',
       },
     ]);
   });
@@ -32,7 +32,7 @@ describe('selectorsImpact', () => {
   it('a changed selector: its intersection kept as one argument', () => {
     const after = SELECTORS.replace('value: audit}', 'value: audit, parents: true, parents_depth: 1}');
     expect(selectorsImpact(SELECTORS, after, 'shop')).toEqual([
-      { selects: ['package:shop,1+tag:audit,package:shop'], why: 'selector audit changed: its nodes' },
+      { selects: ['package:shop,1+tag:audit,package:shop'], why: 'selector audit changed: its nodes in this product' },
     ]);
   });
 
@@ -93,7 +93,7 @@ describe('packagesImpact', () => {
     expect(impact(before, before.replace('1.1.0', '1.3.0'))).toEqual([
       {
         selects: ['package:dbt_utils+,package:shop'],
-        why: 'package dbt_utils changed: the nodes downstream of its nodes',
+        why: "package dbt_utils changed: this product's nodes downstream of its nodes",
       },
       {
         selects: ['path:models/orders.sql+,package:shop'],
@@ -107,7 +107,7 @@ describe('packagesImpact', () => {
     const lock = 'packages:\n  - git: https://example.com/parent.git\n    revision: abc\n    name: parent\n';
     expect(impact(before, before.replace('v1', 'v2'), lock)[0]).toEqual({
       selects: ['package:parent+,package:shop'],
-      why: 'package parent changed: the nodes downstream of its nodes',
+      why: "package parent changed: this product's nodes downstream of its nodes",
     });
   });
 

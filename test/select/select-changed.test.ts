@@ -12,6 +12,7 @@ const manifest = selectionManifest(
   [
     node('model.shop.stg_orders', 'models/staging/stg_orders.sql', ['macro.shop.cents']),
     node('seed.shop.raw_orders', 'seeds/raw_orders.csv'),
+    node('test.shop.assert_positive', 'tests/assert_positive.sql'),
   ],
   [
     macro('macro.shop.cents', 'macros/money.sql'),
@@ -67,6 +68,21 @@ describe('selectChanged', () => {
       'resource_type:model,package:shop',
       'resource_type:seed,package:shop',
       'resource_type:snapshot,package:shop',
+    ]);
+  });
+
+  it('a deleted generate_schema_name override: every model, seed and snapshot; a singular test: that test', () => {
+    const { lines } = explain([
+      {
+        file: 'macros/naming/schema.sql',
+        deleted: true,
+        before: '{% macro generate_schema_name(custom_schema_name, node) %}x{% endmacro %}',
+      },
+      changed('tests/assert_positive.sql'),
+    ]);
+    expect(lines).toEqual([
+      'deleted macros/naming/schema.sql → resource_type:model,package:shop resource_type:seed,package:shop resource_type:snapshot,package:shop (dbt calls generate_schema_name for every model, seed and snapshot, and it is defined in this deleted file; the macros defined in this deleted file can take the place of macro.dbt.generate_schema_name)',
+      'changed tests/assert_positive.sql → assert_positive,resource_type:test,package:shop (test assert_positive: its file changed; that test)',
     ]);
   });
 
