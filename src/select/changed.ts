@@ -116,7 +116,16 @@ export function fileReasons(
   if (wide) return [{ selects: 'everything', why: wide }];
   if (file === 'selectors.yml') return selectorsImpact(change.before, change.after, project.projectName);
   if (PACKAGE_FILES.has(file)) {
-    return packagesImpact(file, change.before, change.after, lockText, project.manifest, project.projectName);
+    const { packageNames } = project.changes;
+    return packagesImpact(
+      file,
+      change.before,
+      change.after,
+      lockText,
+      project.manifest,
+      project.projectName,
+      packageNames,
+    );
   }
   if (isMacroFile(file, layout)) return macroFileReasons(change, project.manifest, project.projectName);
   const inProject = isUnder(file, propertiesFolders(layout));

@@ -116,7 +116,7 @@ export function selectorsImpact(before: string | undefined, after: string | unde
 }
 
 /** The identity of a package entry (where it comes from), without its version. */
-function source(entry: Record<string, unknown>): string {
+export function packageSource(entry: Record<string, unknown>): string {
   for (const key of ['package', 'git', 'local', 'tarball', 'private', 'name']) {
     if (typeof entry[key] === 'string')
       return `${key}:${entry[key]}${entry.subdirectory ? `/${entry.subdirectory}` : ''}`;
@@ -124,27 +124,34 @@ function source(entry: Record<string, unknown>): string {
   return canonical(entry);
 }
 
-function entries(text: string | undefined): Map<string, Record<string, unknown>> {
+/** The package entries of a packages file (dependencies.yml's projects too), by source. */
+export function packageEntries(text: string | undefined): Map<string, Record<string, unknown>> {
   const document = parseDbtYaml(text);
   const list = [
     ...(Array.isArray(document.packages) ? document.packages : []),
     ...(Array.isArray(document.projects) ? document.projects : []),
   ];
-  return new Map(list.filter(isRecord).map((entry) => [source(entry), entry]));
+  return new Map(list.filter(isRecord).map((entry) => [packageSource(entry), entry]));
 }
 
 /**
  * The dbt package name an entry installs, when it can be told without
  * installing it: a `name:` (package-lock.yml has one per entry, a dbt
- * Mesh project entry is one), or the lock's entry of the same source, or a
- * Hub package's own name (`org/name`).
+ * Mesh project entry is one), or the lock's entry of the same source, or
+ * what the project knows of it (`known`: a parent in dbt-product.yml, a local
+ * package's dbt_project.yml), or a Hub package's own name (`org/name`).
  */
-function packageName(entry: Record<string, unknown>, lock: Map<string, Record<string, unknown>>): string | undefined {
+function packageName(
+  entry: Record<string, unknown>,
+  lock: Map<string, Record<string, unknown>>,
+  known: ReadonlyMap<string, string>,
+): string | undefined {
   const named = (candidate: Record<string, unknown> | undefined) =>
     typeof candidate?.name === 'string' ? candidate.name : undefined;
   return (
     named(entry) ??
-    named(lock.get(source(entry))) ??
+    named(lock.get(packageSource(entry))) ??
+    known.get(packageSource(entry)) ??
     (typeof entry.package === 'string' ? entry.package.split('/').at(-1) : undefined)
   );
 }
@@ -162,12 +169,13 @@ export function packagesImpact(
   lockText: string | undefined,
   manifest: SelectionManifest,
   projectName: string,
+  known: ReadonlyMap<string, string> = new Map(),
 ): Reason[] {
   let was: Map<string, Record<string, unknown>>;
   let now: Map<string, Record<string, unknown>>;
   let lock: Map<string, Record<string, unknown>>;
   try {
-    [was, now, lock] = [entries(before), entries(after), entries(lockText)];
+    [was, now, lock] = [packageEntries(before), packageEntries(after), packageEntries(lockText)];
   } catch {
     return [{ selects: 'everything', why: `${file} is not valid YAML: which package changed cannot be told` }];
   }
@@ -177,8 +185,8 @@ export function packagesImpact(
     if (canonical(old) === canonical(current)) continue;
     const entry = (current ?? old) as Record<string, unknown>;
     const change = !old ? 'added' : !current ? 'removed' : 'changed';
-    const name = packageName(entry, lock);
-    const known =
+    const name = packageName(entry, lock, known);
+    const inManifest =
       name !== undefined &&
       [...Object.values(manifest.macros), ...Object.values(manifest.nodes)].some((item) => item.package_name === name);
     if (!name) {
@@ -186,7 +194,7 @@ export function packagesImpact(
         selects: 'everything',
         why: `package ${key} ${change}: which package it installs cannot be told before dbt deps, so everything`,
       });
-    } else if (!known) {
+    } else if (!inManifest) {
       reasons.push({
         selects: change === 'added' ? [] : 'everything',
         why:

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { changesSince, filesAtCommit } from '../git/changes.js';
+import { packageEntries, packageSource } from './project-files.js';
 import { parseDbtYaml } from './yaml-text.js';
 
 /** Where dbt_project.yml says each kind of file lives (paths relative to the project, no trailing slash). */
@@ -36,6 +37,8 @@ export interface ProjectChanges {
   /** selectors.yml and package-lock.yml as they are now (a plain build's default selector; package names). */
   selectorsText?: string | undefined;
   lockText?: string | undefined;
+  /** Package names the project knows by source (`git:URL`, `local:PATH`), read only when a packages file changed. */
+  packageNames?: ReadonlyMap<string, string> | undefined;
 }
 
 const paths = (value: unknown, fallback: string[]) =>
@@ -110,6 +113,37 @@ export function isMacroFile(file: string, layout: ProjectLayout): boolean {
 
 const readIfThere = (file: string) => readFile(file, 'utf8').catch(() => undefined);
 
+/**
+ * The names of the packages a packages file's entries install, where the
+ * project knows them without dbt deps: its parents in dbt-product.yml (by git
+ * URL), and local packages' own dbt_project.yml.
+ */
+async function knownPackageNames(projectDir: string, texts: (string | undefined)[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const { readProductManifest } = await import('../product/read.js');
+  const product = await readProductManifest(projectDir).catch(() => undefined);
+  for (const parent of product?.upstream ?? []) names.set(packageSource({ git: parent.git }), parent.name);
+  const locals = new Set<string>();
+  for (const text of texts) {
+    try {
+      for (const entry of packageEntries(text).values()) if (typeof entry.local === 'string') locals.add(entry.local);
+    } catch {
+      // Not YAML: packagesImpact says so.
+    }
+  }
+  await Promise.all(
+    [...locals].map(async (local) => {
+      try {
+        const name = parseDbtYaml(await readIfThere(path.join(projectDir, local, 'dbt_project.yml'))).name;
+        if (typeof name === 'string') names.set(packageSource({ local }), name);
+      } catch {
+        // An unreadable local package: its name stays unknown.
+      }
+    }),
+  );
+  return names;
+}
+
 /** The project's changes since `ref`; git errors are thrown as changesSince throws them. */
 export async function readProjectChanges(projectDir: string, ref: string): Promise<ProjectChanges> {
   const [changes, projectText, selectorsText, lockText] = await Promise.all([
@@ -133,7 +167,11 @@ export async function readProjectChanges(projectDir: string, ref: string): Promi
     Promise.all(compared.map(({ file, deleted }) => (deleted ? undefined : readIfThere(path.join(projectDir, file))))),
   ]);
   const texts = new Map(compared.map(({ file }, index) => [file, { before: before.get(file), after: after[index] }]));
+  const packageTexts = [...texts]
+    .filter(([file]) => COMPARED_PROJECT_FILES.has(file) && file !== 'selectors.yml')
+    .flatMap(([, text]) => [text.before, text.after]);
   return {
+    packageNames: packageTexts.length ? await knownPackageNames(projectDir, packageTexts) : undefined,
     files: all.map((entry) => ({ ...entry, ...texts.get(entry.file) })).sort((a, b) => a.file.localeCompare(b.file)),
     layout,
     selectorsText,

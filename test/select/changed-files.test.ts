@@ -97,6 +97,17 @@ describe('changedFilesSince', () => {
     );
   });
 
+  it('a changed packages file: the names of local packages read from their dbt_project.yml', async () => {
+    await write('products/parent/dbt_project.yml', 'name: parent\n');
+    await write('products/orders/dbt_project.yml', 'name: orders\n');
+    await commitAll('base');
+    const untouched = await projectChangesSince(project, 'HEAD');
+    expect(untouched.packageNames).toBeUndefined();
+    await write('products/orders/packages.yml', 'packages:\n  - local: ../parent\n  - local: ../missing\n');
+    const changes = await projectChangesSince(project, 'HEAD');
+    expect(changes.packageNames).toEqual(new Map([['local:../parent', 'parent']]));
+  });
+
   it('nothing changed: no files', async () => {
     await write('products/orders/models/a.sql');
     await commitAll('base');

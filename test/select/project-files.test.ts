@@ -111,6 +111,25 @@ describe('packagesImpact', () => {
     });
   });
 
+  it('a local package or a parent named by what the project knows (its dbt_project.yml, dbt-product.yml)', () => {
+    const before = packages('  - local: ../parent\n');
+    const known = new Map([['local:../parent', 'parent']]);
+    expect(
+      packagesImpact('packages.yml', before, `${before}  - local: ../other\n`, undefined, manifest, 'shop', known),
+    ).toEqual([
+      {
+        selects: 'everything',
+        why: 'package local:../other added: which package it installs cannot be told before dbt deps, so everything',
+      },
+    ]);
+    expect(
+      packagesImpact('packages.yml', packages('  - local: ../old\n'), before, undefined, manifest, 'shop', known)[1],
+    ).toEqual({
+      selects: ['package:parent+,package:shop'],
+      why: "package parent added: this product's nodes downstream of its nodes",
+    });
+  });
+
   it('a package whose name cannot be told before dbt deps: everything, said so', () => {
     const before = packages('  - git: https://example.com/other.git\n    revision: v1\n');
     expect(impact(before, before.replace('v1', 'v2'))).toEqual([
