@@ -38,7 +38,7 @@ import { planRun } from '../src/run/plan.js';
 import { emptyProgress } from '../src/run/progress.js';
 import { recordAudit } from '../src/run/record-audit.js';
 import { PlainReporter } from '../src/run/reporters.js';
-import { changedFilesSince, selectChanged } from '../src/select/changed.js';
+import { projectChangesSince, selectChanged } from '../src/select/changed.js';
 import { readSelectionManifestIndexed, selectionIndexPath } from '../src/select/manifest-index.js';
 import { kitVersion } from '../src/version.js';
 import { queryPostgres, runDbt, runDbtRun, type TestProduct } from '../test/harness/product.js';
@@ -293,11 +293,11 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
         const select = () =>
           seconds(async () => {
             // As dbt-run does it: git in its processes while this one reads the manifest.
-            const [files, manifest] = await Promise.all([
-              changedFilesSince(product.dir, 'HEAD'),
+            const [changes, manifest] = await Promise.all([
+              projectChangesSince(product.dir, 'HEAD'),
               readSelectionManifestIndexed(path.join(product.dir, 'target')),
             ]);
-            selected = selectChanged(files, manifest, 'bench').select.length;
+            selected = selectChanged(changes, manifest, 'bench').select.length;
           });
         for (let repeat = 0; repeat < 5; repeat++) {
           await rm(selectionIndexPath(path.join(product.dir, 'target')), { force: true });

@@ -12,8 +12,6 @@ import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
 import { type ResolvedTarget, readProjectFile, resolveTarget } from '../dbt/profiles.js';
 import { KitError } from '../errors.js';
-import type { selectChanged } from '../select/changed.js';
-import type { RunReporter } from './reporters.js';
 import type { RunDependencies, RunOptions } from './types.js';
 
 export interface RunPlan {
@@ -65,13 +63,6 @@ async function currentManifest(
       });
     }
     return readSelectionManifestIndexed(plan.targetDir);
-  }
-}
-
-function explainSelection(reporter: RunReporter, files: ReturnType<typeof selectChanged>['files']): void {
-  for (const entry of files) {
-    const selects = entry.selects.length ? entry.selects.join(' ') : 'nothing';
-    reporter.info(`changed ${entry.file} → ${selects}${entry.note ? ` (${entry.note})` : ''}`);
   }
 }
 
@@ -156,13 +147,13 @@ export async function planRun(options: RunOptions, deps: RunDependencies): Promi
   };
 
   if (options.changedSince) {
-    const { changedFilesSince, selectChanged } = await import('../select/changed.js');
+    const { explainChanged, projectChangesSince, selectChanged } = await import('../select/changed.js');
     // git runs in its own processes while this one reads the manifest.
-    const changed = changedFilesSince(projectDir, options.changedSince);
+    const changed = projectChangesSince(projectDir, options.changedSince);
     changed.catch(() => {});
     const manifest = await currentManifest(plan, deps, changed);
     const selection = selectChanged(await changed, manifest, project.name);
-    explainSelection(reporter, selection.files);
+    for (const line of explainChanged(selection)) reporter.info(line);
     if (!selection.everything && selection.select.length === 0) {
       reporter.info(`nothing changed since ${options.changedSince} that dbt builds: nothing to run`);
       return { ...plan, nothingToRun: true };

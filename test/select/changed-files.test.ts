@@ -7,7 +7,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { changedFilesSince, GitRefError } from '../../src/select/changed.js';
+import { filesAtCommit } from '../../src/git/changes.js';
+import { changedFilesSince, GitRefError, projectChangesSince } from '../../src/select/changed.js';
 import { tempDir } from '../harness/product.js';
 
 let root: string;
@@ -61,6 +62,50 @@ describe('changedFilesSince', () => {
       'models/new/untracked.sql',
       'models/staged.sql',
     ]);
+  });
+
+  it('deleted files (committed or not) apart, and the texts compared as they were at the merge base', async () => {
+    await write('products/orders/models/_models.yml', 'models: []\n');
+    await write('products/orders/models/a.sql');
+    await write('products/orders/models/b.sql');
+    await write('products/orders/macros/m.sql', '{% macro m() %}1{% endmacro %}\n');
+    await commitAll('base');
+    await git.checkoutLocalBranch('feature');
+    await rm(path.join(project, 'models', 'a.sql'));
+    await write('products/orders/models/_models.yml', 'models: [{name: a}]\n');
+    await commitAll('drop a');
+    await rm(path.join(project, 'models', 'b.sql')); // not committed
+    await write('products/orders/models/new.sql'); // added then removed: never at the base
+    await git.add('.');
+    await rm(path.join(project, 'models', 'new.sql'));
+    await write('products/orders/macros/n.sql', '{% macro n() %}2{% endmacro %}\n');
+
+    const changes = await projectChangesSince(project, 'main');
+    expect(changes.files.map(({ file, deleted, before, after }) => ({ file, deleted, before, after }))).toEqual([
+      { file: 'macros/n.sql', deleted: false, before: undefined, after: '{% macro n() %}2{% endmacro %}\n' },
+      { file: 'models/_models.yml', deleted: false, before: 'models: []\n', after: 'models: [{name: a}]\n' },
+      { file: 'models/a.sql', deleted: true, before: undefined, after: undefined },
+      { file: 'models/b.sql', deleted: true, before: undefined, after: undefined },
+    ]);
+    expect(changes.layout.macroPaths).toEqual(['macros']);
+    const base = (await git.raw(['merge-base', 'main', 'HEAD'])).trim();
+    expect(await filesAtCommit(project, base, ['macros/m.sql', 'models/none.sql'])).toEqual(
+      new Map([
+        ['macros/m.sql', '{% macro m() %}1{% endmacro %}\n'],
+        ['models/none.sql', undefined],
+      ]),
+    );
+  });
+
+  it('a changed packages file: the names of local packages read from their dbt_project.yml', async () => {
+    await write('products/parent/dbt_project.yml', 'name: parent\n');
+    await write('products/orders/dbt_project.yml', 'name: orders\n');
+    await commitAll('base');
+    const untouched = await projectChangesSince(project, 'HEAD');
+    expect(untouched.packageNames).toBeUndefined();
+    await write('products/orders/packages.yml', 'packages:\n  - local: ../parent\n  - local: ../missing\n');
+    const changes = await projectChangesSince(project, 'HEAD');
+    expect(changes.packageNames).toEqual(new Map([['local:../parent', 'parent']]));
   });
 
   it('nothing changed: no files', async () => {
