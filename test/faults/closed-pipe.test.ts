@@ -6,10 +6,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { queryDuckDb } from '../src/warehouse/duckdb.js';
-import { DBT_RUN_BIN, scaffoldTestProduct } from './harness/product.js';
+import { queryDuckDb } from '../../src/warehouse/duckdb.js';
+import { DBT_RUN_BIN, scaffoldTestProduct } from '../harness/product.js';
 
-const CREATE_BIN = fileURLToPath(new URL('../packages/create-dbt-product/bin/create-dbt-product.js', import.meta.url));
+const CREATE_BIN = fileURLToPath(
+  new URL('../../packages/create-dbt-product/bin/create-dbt-product.js', import.meta.url),
+);
 
 interface Closed {
   code: number | null;
