@@ -6,7 +6,7 @@
  * once, a second flush sends nothing, and two flushes started together send
  * it once between them.
  */
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -15,7 +15,7 @@ import { RUN_FAILED } from '../../src/messages/index.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { freePort } from '../harness/postgres.js';
 import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+import { MOTO_REGION, receive, sendPostgresTopics, topicWithQueue } from '../harness/sns-sqs.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
 const awsEnv = {
@@ -35,15 +35,7 @@ async function failingProduct(topicArn: string) {
   const made = await scaffoldTestProduct({ name: 'orders' });
   products.push(made);
   await cp(FAILURES, made.dir, { recursive: true });
-  const file = `${made.dir}/dbt-product.yml`;
-  const yaml = await readFile(file, 'utf8');
-  await writeFile(
-    file,
-    yaml.replace(
-      '  local:\n    target: local\n',
-      `  local:\n    target: local\n  ci:\n    target: postgres\n    alerts:\n      topic_arn: ${topicArn}\n`,
-    ),
-  );
+  await sendPostgresTopics(made.dir, { alerts: topicArn });
   return made;
 }
 

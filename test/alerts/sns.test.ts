@@ -4,14 +4,14 @@
  * subscribed to it receives what a downstream product would, documents that
  * validate against the JSON Schemas the kit ships.
  */
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA } from '../../src/alerts/message.js';
 import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+import { MOTO_REGION, receive, sendPostgresTopics, topicWithQueue } from '../harness/sns-sqs.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
 const endpoint = inject('motoEndpoint');
@@ -32,15 +32,7 @@ async function product(options: { failing: boolean; alerts: string; events: stri
   const made = await scaffoldTestProduct({ name: 'orders' });
   products.push(made);
   if (options.failing) await cp(FAILURES, made.dir, { recursive: true });
-  const file = `${made.dir}/dbt-product.yml`;
-  const yaml = await readFile(file, 'utf8');
-  await writeFile(
-    file,
-    yaml.replace(
-      '  local:\n    target: local\n',
-      `  local:\n    target: local\n  ci:\n    target: postgres\n    alerts:\n      topic_arn: ${options.alerts}\n    events:\n      topic_arn: ${options.events}\n`,
-    ),
-  );
+  await sendPostgresTopics(made.dir, { alerts: options.alerts, events: options.events });
   return made;
 }
 

@@ -1,5 +1,7 @@
 /** SNS topics with SQS queues subscribed to them, on the suite's moto_server, and reading what arrived. */
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
@@ -46,4 +48,21 @@ export async function receive(queueUrl: string) {
     );
     return { subject: envelope.Subject as string, document: JSON.parse(envelope.Message), attributes };
   });
+}
+
+/**
+ * Gives a scaffolded product a `ci` environment on its postgres target whose
+ * alerts and events go to these topics (in its dbt-product.yml).
+ */
+export async function sendPostgresTopics(productDir: string, topics: { alerts?: string; events?: string }) {
+  const file = path.join(productDir, 'dbt-product.yml');
+  const yaml = await readFile(file, 'utf8');
+  const topic = (kind: 'alerts' | 'events') => (topics[kind] ? `    ${kind}:\n      topic_arn: ${topics[kind]}\n` : '');
+  await writeFile(
+    file,
+    yaml.replace(
+      '  local:\n    target: local\n',
+      `  local:\n    target: local\n  ci:\n    target: postgres\n${topic('alerts')}${topic('events')}`,
+    ),
+  );
 }
