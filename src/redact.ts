@@ -7,18 +7,20 @@
  */
 
 /**
- * `scheme://` then a userinfo then `@`: up to the last `@` before the host's
- * end (a `/`, `?`, `#`, space or quote), as git and curl read a password
- * that holds an unencoded `@`.
+ * `scheme://` then a userinfo then `@`: up to the last `@` before a `/`,
+ * space or quote, as git and curl read a password that holds an unencoded
+ * `@`. An unencoded `#` or `?` in a password is taken as part of it (a
+ * query or fragment before any `/` holding an `@` is redacted too: redacting
+ * too much is the safe side).
  */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s'"]+@/gi;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s'"]+@/gi;
 
 /** What a redacted credential reads as. */
 export const REDACTED = '***';
 
 /** The userinfo of a `scheme://userinfo@host...` URL, or undefined when it has none. */
 export function urlUserinfo(url: string): string | undefined {
-  return /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]+)@/i.exec(url.trim())?.[1];
+  return /^[a-z][a-z0-9+.-]*:\/\/([^/\s]+)@/i.exec(url.trim())?.[1];
 }
 
 /**

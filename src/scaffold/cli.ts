@@ -88,7 +88,7 @@ function program(io: CliIo, chosen: Chosen): Command {
     )
     .option(
       '--parent <git-url#revision>',
-      'import a parent product as a pinned git package (repeatable)',
+      'import a parent product as a pinned git package (repeatable; no credential in the URL)',
       (spec: string, earlier: string[]) => [...earlier, spec],
       [] as string[],
     )
@@ -103,7 +103,7 @@ function program(io: CliIo, chosen: Chosen): Command {
     .enablePositionalOptions()
     .addHelpText(
       'after',
-      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled (a prompt or Ctrl-C; 143 SIGTERM),\nnothing left behind, 1 unexpected failure or, for upgrade, conflicts left to resolve.",
+      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nA --parent URL with a credential in it (https://TOKEN@..., user:password@...) is refused: git reads a\nprivate parent through your credential helper, dbt deps through DBT_ENV_SECRET_GIT_CREDENTIAL.\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt or by Ctrl-C\n(143 by SIGTERM; nothing left behind), 1 unexpected failure or, for upgrade, conflicts left to resolve.",
     )
     .exitOverride()
     .configureOutput(commanderOutput(io));
