@@ -15,6 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProduct } from '../../src/scaffold/create.js';
+import { normaliseOptions } from '../../src/scaffold/options.js';
 import { tempDir } from '../harness/product.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -120,5 +122,39 @@ describe('create-dbt-product interrupted while it writes (real process, real sig
     expect((await readdir(dir)).sort()).toEqual(['README.md', 'notes.txt']);
     expect(await readFile(path.join(dir, 'README.md'), 'utf8')).toBe('my own readme\n');
     expect(await leftInRoot()).toEqual(['mine']);
+  });
+});
+
+describe('createProduct takes back what it wrote (in-process)', () => {
+  it('when the step after the write fails: the new directory goes, a replaced file comes back', async () => {
+    const dir = path.join(root, 'failing');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'dbt_project.yml'), 'name: mine\n');
+    const failingCommit = {
+      run: async <T>(title: string, work: () => Promise<T>): Promise<T> => {
+        if (title.startsWith('Initialise git')) throw new Error('git commit failed: no space left on device');
+        return work();
+      },
+    };
+    const options = normaliseOptions({ dir, name: 'failing', force: true, git: true });
+    await expect(createProduct(options, failingCommit)).rejects.toThrow('no space left on device');
+    expect(await readdir(dir)).toEqual(['dbt_project.yml']);
+    expect(await readFile(path.join(dir, 'dbt_project.yml'), 'utf8')).toBe('name: mine\n');
+    expect((await leftInRoot()).filter((entry) => entry.includes('failing'))).toEqual(['failing']);
+
+    const fresh = path.join(root, 'nested', 'fresh');
+    const freshOptions = normaliseOptions({ dir: fresh, name: 'fresh', git: true });
+    await expect(createProduct(freshOptions, failingCommit)).rejects.toThrow('no space left on device');
+    // The parent folder it had to create goes too.
+    expect(existsSync(path.join(root, 'nested'))).toBe(false);
+  });
+
+  it('an abort before the write leaves nothing, and says why', async () => {
+    const dir = path.join(root, 'aborted');
+    const controller = new AbortController();
+    controller.abort(new Error('interrupted by SIGINT'));
+    const options = normaliseOptions({ dir, name: 'aborted', git: false });
+    await expect(createProduct(options, undefined, controller.signal)).rejects.toThrow('interrupted by SIGINT');
+    expect(existsSync(dir)).toBe(false);
   });
 });
