@@ -45,6 +45,8 @@ const batch = auditBatch(execution, artifacts, {
   recordedAt: new Date(),
 });
 const collected = process.hrtime.bigint();
+// The peak so far: what reading the artifacts and building the batch took, before the sink.
+const collectPeak = process.resourceUsage().maxRSS * 1024;
 const sink =
   job.sink === 'postgres'
     ? new PostgresAuditSink(job.connection, job.tables)
@@ -66,6 +68,7 @@ console.log(
     rows: batch.nodes.length,
     collect_s: Number(collected - started) / 1e9,
     write_s: Number(done - collected) / 1e9,
+    collect_peak_rss_bytes: collectPeak,
     // getrusage's ru_maxrss, in KiB on Linux.
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
   }),

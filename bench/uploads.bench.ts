@@ -138,10 +138,12 @@ interface RoundResult {
   invocations: number;
   nodes_per_upload: number;
   rows_uploaded: number;
+  rows_of_successful_uploads: number;
   wall_s: number;
   rows_per_s: number;
   failed_uploads: number;
   errors: string[];
+  error_count_by_message: Record<string, number>;
   /** Invocations whose rows are not exactly its nodes once (missing, duplicated, or no single invocation row). */
   not_exactly_once: { invocation_id: string; rows: number; load_ids: number; invocation_rows: number }[];
   exactly_once: boolean;
@@ -158,8 +160,16 @@ async function round(
   const started = process.hrtime.bigint();
   const settled = await Promise.allSettled(uploads.map((batch) => sinkFor(kind, tables).write(batch)));
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  // Statement ids made the same failure read as many.
   const errors = settled.flatMap((outcome) =>
-    outcome.status === 'rejected' ? [String((outcome.reason as Error)?.message ?? outcome.reason).slice(0, 300)] : [],
+    outcome.status === 'rejected'
+      ? [
+          String((outcome.reason as Error)?.message ?? outcome.reason).replace(
+            /statement [0-9a-f-]{36}/g,
+            'statement <id>',
+          ),
+        ]
+      : [],
   );
   const counts = await countsByInvocation(tables);
   const notExactlyOnce = batches.flatMap((batch) => {
@@ -178,6 +188,10 @@ async function round(
         ];
   });
   const rows = uploads.reduce((sum, batch) => sum + batch.nodes.length, 0);
+  const written = uploads.reduce(
+    (sum, batch, index) => sum + (settled[index]?.status === 'fulfilled' ? batch.nodes.length : 0),
+    0,
+  );
   return {
     sink: kind,
     round: name,
@@ -185,10 +199,15 @@ async function round(
     invocations: batches.length,
     nodes_per_upload: NODES,
     rows_uploaded: rows,
+    rows_of_successful_uploads: written,
     wall_s: wall,
-    rows_per_s: Math.round(rows / wall),
+    /** Rows of the uploads that succeeded, over the round's wall time. */
+    rows_per_s: Math.round(written / wall),
     failed_uploads: errors.length,
     errors: [...new Set(errors)],
+    error_count_by_message: Object.fromEntries(
+      [...new Set(errors)].map((e) => [e, errors.filter((x) => x === e).length]),
+    ),
     not_exactly_once: notExactlyOnce,
     exactly_once: notExactlyOnce.length === 0,
   };
@@ -232,6 +251,8 @@ interface RecordResult {
   collect_s: number;
   write_s: number;
   rows_per_s: number;
+  /** The peak once the batch was built, before the sink wrote it. */
+  collect_peak_rss_mb: number;
   peak_rss_bytes: number;
   peak_rss_mb: number;
   within_goal: boolean;
@@ -275,6 +296,7 @@ it(`records one ${RECORD_NODES.toLocaleString('en-US')}-node run in a process of
         collect_s: measured.collect_s,
         write_s: measured.write_s,
         rows_per_s: Math.round(measured.rows / measured.write_s),
+        collect_peak_rss_mb: Math.round((measured.collect_peak_rss_bytes / 1024 / 1024) * 10) / 10,
         peak_rss_bytes: measured.peak_rss_bytes,
         peak_rss_mb: Math.round((measured.peak_rss_bytes / 1024 / 1024) * 10) / 10,
         within_goal: measured.peak_rss_bytes <= RSS_GOAL_BYTES,
