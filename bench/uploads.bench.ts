@@ -53,7 +53,14 @@ const report = {
   benchmark: 'uploads',
   kit_version: kitVersion(),
   measured_at: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version },
+  machine: {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    node: process.version,
+    // The machine is shared: its 1-minute load when the benchmark started and at each save.
+    load_average_at_start: os.loadavg()[0],
+    load_average_at_save: os.loadavg()[0],
+  },
   goal: { exactly_once: true, errors: 0, record_peak_rss_bytes: RSS_GOAL_BYTES },
   note: 'Both sinks write to the same local PostgreSQL (the Data API fake runs the SQL there): throughput compares the kit, not Redshift.',
   rounds: [] as RoundResult[],
@@ -61,6 +68,7 @@ const report = {
 };
 
 async function save(): Promise<void> {
+  report.machine.load_average_at_save = os.loadavg()[0];
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
 }
