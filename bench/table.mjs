@@ -1,10 +1,56 @@
 #!/usr/bin/env node
 // Prints the README's runner benchmark table from bench/results/runner.json
-// (or the file given): `node bench/table.mjs [results.json]`.
+// (or the file given): `node bench/table.mjs [results.json]`; given
+// bench/results/uploads.json, the concurrent uploads tables.
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? new URL('./results/runner.json', import.meta.url);
 const results = JSON.parse(readFileSync(file, 'utf8'));
+
+/** A Markdown table: the first column left-aligned, the others right-aligned. */
+function printTable(rows) {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row) =>
+    `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
+  console.log(line(rows[0]));
+  console.log(
+    `| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`,
+  );
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+// `node bench/table.mjs bench/results/uploads.json`: the concurrent uploads benchmark's two tables.
+if (results.benchmark === 'uploads') {
+  const count = (value) => value.toLocaleString('en-US');
+  printTable([
+    ['sink, round', 'uploads', 'invocations', 'failed uploads', 'invocations not exactly once', 'wall', 'rows/s'],
+    ...results.rounds.map((round) => [
+      `${round.sink}, ${round.round} ids`,
+      `${round.uploads} × ${count(round.nodes_per_upload)}`,
+      String(round.invocations),
+      String(round.failed_uploads),
+      String(round.not_exactly_once.length),
+      `${round.wall_s.toFixed(1)} s`,
+      count(round.rows_per_s),
+    ]),
+  ]);
+  console.log('');
+  printTable([
+    ['sink', 'nodes', 'manifest.json', 'collect', 'write', 'rows/s', 'peak RSS after collect', 'peak RSS', 'goal'],
+    ...results.record.map((entry) => [
+      entry.sink,
+      count(entry.nodes),
+      `${(entry.manifest_bytes / 1e6).toFixed(0)} MB`,
+      `${entry.collect_s.toFixed(1)} s`,
+      `${entry.write_s.toFixed(1)} s`,
+      count(entry.rows_per_s),
+      `${entry.collect_peak_rss_mb} MB`,
+      `${entry.peak_rss_mb} MB`,
+      entry.within_goal ? '≤ 300 MB: met' : '≤ 300 MB: missed',
+    ]),
+  ]);
+  process.exit(0);
+}
 const seconds = (value, digits = 2) =>
   value === null || value === undefined ? '–' : `${value.toFixed(digits).replace('-0.00', '0.00')} s`;
 const rows = [

@@ -13,6 +13,10 @@ describe('redact', () => {
     // A password holding an unencoded "@": git and curl split at the last one.
     ['https://u:p@ss@host/x.git', 'https://***@host/x.git'],
     ['https://token@host', 'https://***@host'],
+    // A password holding an unencoded "#" or "?" (which would otherwise end the userinfo there).
+    ['https://u:pa#ss@host/x.git#v1', 'https://***@host/x.git#v1'],
+    ['https://u:pa?ss@host/x.git', 'https://***@host/x.git'],
+    ['git://tok#en@host/x.git', 'git://***@host/x.git'],
   ])('%s → %s', (text, expected) => {
     expect(redact(text)).toBe(expected);
   });
@@ -56,6 +60,7 @@ describe('redact', () => {
   it('urlUserinfo reads the userinfo of a scheme URL only', () => {
     expect(urlUserinfo('https://a:b@host/x')).toBe('a:b');
     expect(urlUserinfo('https://a:b@c@host/x')).toBe('a:b@c');
+    expect(urlUserinfo('https://a:b#c@host/x')).toBe('a:b#c');
     expect(urlUserinfo('https://host/x@y')).toBeUndefined();
     expect(urlUserinfo('git@github.com:acme/x.git')).toBeUndefined();
   });

@@ -1,7 +1,8 @@
 /**
  * `create-dbt-product [directory]`: the command line over createProduct(),
  * and `create-dbt-product upgrade` over upgradeProduct(). Only main() decides
- * exit codes: 0 created, 2 bad input, 130 cancelled at a prompt, 1 anything else.
+ * exit codes: 0 created, 2 bad input, 130 cancelled at a prompt or interrupted by
+ * SIGINT (143 by SIGTERM) while writing, 1 anything else.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -87,7 +88,7 @@ function program(io: CliIo, chosen: Chosen): Command {
     )
     .option(
       '--parent <git-url#revision>',
-      'import a parent product as a pinned git package (repeatable)',
+      'import a parent product as a pinned git package (repeatable; no credential in the URL)',
       (spec: string, earlier: string[]) => [...earlier, spec],
       [] as string[],
     )
@@ -102,7 +103,7 @@ function program(io: CliIo, chosen: Chosen): Command {
     .enablePositionalOptions()
     .addHelpText(
       'after',
-      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt, 1 unexpected failure\nor, for upgrade, conflicts left to resolve.",
+      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nA --parent URL with a credential in it (https://TOKEN@..., user:password@...) is refused: git reads a\nprivate parent through your credential helper, dbt deps through DBT_ENV_SECRET_GIT_CREDENTIAL.\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt or by Ctrl-C\n(143 by SIGTERM; nothing left behind), 1 unexpected failure or, for upgrade, conflicts left to resolve.",
     )
     .exitOverride()
     .configureOutput(commanderOutput(io));
@@ -172,24 +173,50 @@ function nextSteps(dir: string, cwd: string, name: string): string {
   ].join('\n');
 }
 
+/** What create-dbt-product exits with when a signal stops it (the shell's 128 + signal number). */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 async function scaffold(directory: string | undefined, flags: ScaffoldFlags, io: CliIo): Promise<number> {
   const { parent: parents, ...rest } = flags;
   let input: ScaffoldInput = { ...rest, parents, dir: directory };
   if (io.interactive && !flags.yes) input = await (io.prompt ?? promptForMissing)(input);
   const options = normaliseOptions(input, io.cwd);
 
+  // Ctrl-C or SIGTERM while writing: createProduct takes back what it wrote, then main says so.
+  const interruption = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const unsubscribe = io.onInterrupt?.((signal) => {
+    stoppedBy ??= signal;
+    interruption.abort(new Error(`interrupted by ${signal}`));
+  });
   // One listr2 list per step: the rich renderer in a terminal, one line per step elsewhere.
   const renderer = io.interactive ? 'default' : 'simple';
-  const created = await createProduct(options, {
-    run: async <T>(title: string, work: () => Promise<T>) => {
-      const outcome: { value?: T } = {};
-      const task = async () => {
-        outcome.value = await work();
-      };
-      await new Listr([{ title, task }], { renderer }).run();
-      return outcome.value as T;
-    },
-  });
+  let created: Awaited<ReturnType<typeof createProduct>>;
+  try {
+    created = await createProduct(
+      options,
+      {
+        run: async <T>(title: string, work: () => Promise<T>) => {
+          const outcome: { value?: T } = {};
+          const task = async () => {
+            outcome.value = await work();
+          };
+          // registerSignalListeners off: listr2's own SIGINT listener ends the process with
+          // code 127 at once, leaving the half-written product behind; ours above owns signals.
+          await new Listr([{ title, task }], { renderer, registerSignalListeners: false }).run();
+          return outcome.value as T;
+        },
+      },
+      interruption.signal,
+    );
+  } catch (error) {
+    // Whatever the step said (git killed by the same Ctrl-C), the signal is why it stopped.
+    if (!stoppedBy) throw error;
+    io.stderr.write(`create-dbt-product: interrupted by ${stoppedBy}: nothing was written\n`);
+    return SIGNAL_EXIT[stoppedBy] ?? 130;
+  } finally {
+    unsubscribe?.();
+  }
   io.stdout.write(nextSteps(created.dir, io.cwd, options.name));
   return 0;
 }

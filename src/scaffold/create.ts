@@ -1,5 +1,7 @@
 /** `createProduct`: the library call behind `create-dbt-product`, without any terminal UI. */
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { initialCommit, isInsideWorkTree } from '../git/index.js';
 import type { Orchestrator } from '../product/manifest.js';
@@ -8,7 +10,7 @@ import { SCHEMA_DIR } from '../schemas/json-schema.js';
 import { DBT_REQUIREMENTS } from '../toolchain/requirements.js';
 import { type ParentProduct, readParent } from '../upstream/parent.js';
 import { kitVersion } from '../version.js';
-import { checkTargetDir, KIT_SCHEMA_DIR, orchestratorTemplateDir, readTemplates, writeProduct } from './files.js';
+import { checkTargetDir, KIT_SCHEMA_DIR, moveProductIn, orchestratorTemplateDir, readTemplates } from './files.js';
 import type { ScaffoldOptions } from './options.js';
 import { type PlannedFile, planProduct, type TemplateFile } from './plan.js';
 
@@ -66,20 +68,43 @@ export async function kitFacts(): Promise<{ version: string; dbtRequirements: st
   return { version: kitVersion(), dbtRequirements: await readFile(DBT_REQUIREMENTS, 'utf8') };
 }
 
-/** Writes a product; `steps` lets a UI show progress around each step. */
+/**
+ * Writes a product; `steps` lets a UI show progress around each step. All or
+ * nothing: when a step fails or `signal` aborts (Ctrl-C), what was written is
+ * taken out again (the files moved in, the directories and the .git created,
+ * a replaced file put back) and the error, or the abort's reason, is thrown.
+ * A step that runs when the signal aborts is let finish first (git's own
+ * processes get the terminal's Ctrl-C too and stop at once).
+ */
 export async function createProduct(
   options: ScaffoldOptions,
   steps: { run<T>(title: string, work: () => Promise<T>): Promise<T> } = { run: (_title, work) => work() },
+  signal?: AbortSignal,
 ): Promise<CreatedProduct> {
   await checkTargetDir(options.dir, options.force);
+  signal?.throwIfAborted();
   const parents = options.parents.length > 0 ? await steps.run('Read parent products', () => readParents(options)) : [];
+  signal?.throwIfAborted();
   const files = await steps.run('Render templates', () => planProductFiles(options, parents));
-  await steps.run(`Write ${files.length} files`, () => writeProduct(options.dir, files));
+  signal?.throwIfAborted();
+  const written = await steps.run(`Write ${files.length} files`, () => moveProductIn(options.dir, files, signal));
+  const gitDir = path.join(options.dir, '.git');
+  const hadGit = existsSync(gitDir);
   let commit: string | undefined;
-  if (options.git && !(await isInsideWorkTree(options.dir))) {
-    commit = await steps.run('Initialise git and commit', () =>
-      initialCommit(options.dir, `Create ${options.name} with create-dbt-product ${kitVersion()}`),
-    );
+  try {
+    signal?.throwIfAborted();
+    if (options.git && !(await isInsideWorkTree(options.dir))) {
+      commit = await steps.run('Initialise git and commit', () =>
+        initialCommit(options.dir, `Create ${options.name} with create-dbt-product ${kitVersion()}`),
+      );
+    }
+    signal?.throwIfAborted();
+  } catch (error) {
+    // A directory that existed (empty) keeps no .git the failed step began.
+    if (!hadGit) await rm(gitDir, { recursive: true, force: true });
+    await written.undo();
+    throw error;
   }
+  await written.keep();
   return { dir: options.dir, files, commit };
 }

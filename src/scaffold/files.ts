@@ -2,7 +2,7 @@
  * The I/O of scaffolding: reading templates, checking the target directory,
  * and writing a planned product so that a failure leaves nothing behind.
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
@@ -57,35 +57,85 @@ export async function checkTargetDir(dir: string, force: boolean): Promise<void>
   }
 }
 
+/** A product moved into place, until `keep` makes it final or `undo` takes it out again. */
+export interface WrittenProduct {
+  /** Removes what the write added and puts back what it replaced: `dir` is as it was before. */
+  undo(): Promise<void>;
+  /** Drops the copies of the replaced files: the product stays. */
+  keep(): Promise<void>;
+}
+
 /**
  * Writes the files into `dir`. They are first written to a temporary folder
- * beside `dir` (same file system), then moved in, so an error while writing
- * leaves `dir` as it was. Directories this call created are removed again on
- * failure.
+ * beside `dir` (same file system), then moved in, so an error or an abort
+ * (`signal`, checked between files) while writing leaves `dir` as it was; a
+ * file of the same name (--force) is moved aside, not deleted, until `keep`.
+ * A failure while moving undoes the moves; so does `undo` after a later step
+ * fails (the git commit), removing the directories this call created.
  */
-export async function writeProduct(dir: string, files: PlannedFile[]): Promise<void> {
+export async function moveProductIn(dir: string, files: PlannedFile[], signal?: AbortSignal): Promise<WrittenProduct> {
   const parent = path.dirname(dir);
-  const createdParent = await mkdir(parent, { recursive: true });
+  // Directories this call created, outermost first: removed whole on undo.
+  const created: string[] = [];
+  const note = (first: string | undefined) => {
+    if (first) created.push(first);
+  };
+  note(await mkdir(parent, { recursive: true }));
   const staging = await mkdtemp(path.join(parent, `.${path.basename(dir)}.create-dbt-product-`));
-  let createdDir: string | undefined;
+  const replacedDir = path.join(staging, 'replaced');
+  const moved: { target: string; replaced?: string }[] = [];
+  const cleanup = () => rm(staging, { recursive: true, force: true });
+  const undo = async () => {
+    for (const { target, replaced } of moved.reverse()) {
+      await rm(target, { force: true });
+      if (replaced) await rename(replaced, target);
+    }
+    moved.length = 0;
+    for (const folder of created.reverse()) await rm(folder, { recursive: true, force: true });
+    created.length = 0;
+  };
   try {
     for (const file of files) {
-      const target = path.join(staging, ...file.path.split('/'));
+      signal?.throwIfAborted();
+      const target = path.join(staging, 'new', ...file.path.split('/'));
       await mkdir(path.dirname(target), { recursive: true });
       // Shell scripts (MWAA's startup.sh) are run as they are: executable.
       await writeFile(target, file.content, { mode: file.path.endsWith('.sh') ? 0o755 : 0o644 });
     }
-    createdDir = await mkdir(dir, { recursive: true });
-    for (const file of files) {
+    signal?.throwIfAborted();
+    note(await mkdir(dir, { recursive: true }));
+    for (const [index, file] of files.entries()) {
       const target = path.join(dir, ...file.path.split('/'));
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(path.join(staging, ...file.path.split('/')), target);
+      note(await mkdir(path.dirname(target), { recursive: true }));
+      let replaced: string | undefined;
+      if (
+        await lstat(target).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        await mkdir(replacedDir, { recursive: true });
+        replaced = path.join(replacedDir, String(index));
+        await rename(target, replaced);
+      }
+      moved.push({ target, ...(replaced ? { replaced } : {}) });
+      await rename(path.join(staging, 'new', ...file.path.split('/')), target);
     }
   } catch (error) {
-    if (createdDir) await rm(createdDir, { recursive: true, force: true });
-    if (createdParent) await rm(createdParent, { recursive: true, force: true });
+    await undo();
+    await cleanup();
     throw error;
-  } finally {
-    await rm(staging, { recursive: true, force: true });
   }
+  return {
+    undo: async () => {
+      await undo();
+      await cleanup();
+    },
+    keep: cleanup,
+  };
+}
+
+/** Writes the files into `dir` for good (see moveProductIn): a failure leaves `dir` as it was. */
+export async function writeProduct(dir: string, files: PlannedFile[], signal?: AbortSignal): Promise<void> {
+  await (await moveProductIn(dir, files, signal)).keep();
 }

@@ -13,6 +13,18 @@ export interface CliIo {
   cwd: string;
   /** Asks for what the flags left out; injected so tests can answer. */
   prompt?: (input: ScaffoldInput) => Promise<ScaffoldInput>;
+  /** Subscribes to SIGINT/SIGTERM while the product is written; the returned function unsubscribes. */
+  onInterrupt?: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  const listener = (signal: NodeJS.Signals) => handler(signal);
+  process.on('SIGINT', listener);
+  process.on('SIGTERM', listener);
+  return () => {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+  };
 }
 
 /** The real process's streams; prompts only in a terminal outside CI. */
@@ -22,5 +34,6 @@ export function processIo(): CliIo {
     stderr: quietWhenPipeCloses(process.stderr),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
     cwd: process.cwd(),
+    onInterrupt: processSignals,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Parent products (`create-dbt-product --parent <git-url>#<revision>`): the
  * spec is checked without I/O (no credential may ride in the URL: it would
- * land in packages.yml and package-lock.yml), then the parent is read from
+ * land in packages.yml, package-lock.yml and dbt-product.yml, and in git's
+ * messages), then the parent is read from
  * git at that revision (through the git adapter): its full commit sha, its
  * dbt project name, its public models (the only ones a child may ref()) and,
  * from its dbt-product.yml read through the schema, its prod events topic.
@@ -14,7 +15,7 @@ import { UsageError } from '../errors.js';
 import { cloneBare, GitError, isRemoteRef, listFiles, remoteRefs, resolveCommit, showFile } from '../git/index.js';
 import { isPlaceholderArn, PRODUCT_MANIFEST_FILE } from '../product/manifest.js';
 import { parseProductManifest } from '../product/read.js';
-import { redact, urlUserinfo } from '../redact.js';
+import { REDACTED, redact } from '../redact.js';
 
 export interface ParentSpec {
   /** The git URL as given (no credential in it). */
@@ -34,26 +35,74 @@ export interface ParentProduct extends ParentSpec {
   eventsTopicArn?: string | undefined;
 }
 
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+/** ssh logs in as a user (`ssh://git@host/...`): a name, not a secret, unless a password follows it. */
+const SSH_SCHEME = /^(ssh|git\+ssh|ssh\+git)$/i;
+/** A password's separator, spelled out or percent-encoded. */
+const PASSWORD_SEPARATOR = /:|%3a/i;
+
+/**
+ * How a --parent spec or URL may be printed (pure): everything between a
+ * scheme's `://` and the last `@` becomes `***`, however the credential is
+ * spelled (a password holding `#`, `/` or `@`); an scp-like remote
+ * (`git@host:org/repo`) keeps its login name unless a password rides with it.
+ */
+export function shownParentUrl(url: string): string {
+  const scheme = SCHEME.exec(url)?.[0];
+  const at = url.lastIndexOf('@');
+  if (scheme) return at > scheme.length ? `${scheme}${REDACTED}${url.slice(at)}` : url;
+  const first = url.indexOf('@');
+  const login = url.slice(0, Math.max(first, 0));
+  return first > 0 && PASSWORD_SEPARATOR.test(login) && !login.includes('/') ? `${REDACTED}${url.slice(first)}` : url;
+}
+
+/**
+ * Whether a git URL may carry a credential (pure). Refused rather than
+ * stripped: a URL written with a token is one its user thinks needs it, and
+ * the kit reads the parent through that same URL. https, http, git, file and
+ * the rest take no login name worth writing down, so any `@` in them counts;
+ * ssh URLs and scp-like remotes count when a password follows the login name.
+ */
+export function carriesCredential(url: string): boolean {
+  const scheme = SCHEME.exec(url);
+  if (!scheme) {
+    const at = url.indexOf('@');
+    const login = url.slice(0, Math.max(at, 0));
+    return at > 0 && PASSWORD_SEPARATOR.test(login) && !login.includes('/');
+  }
+  const at = url.lastIndexOf('@');
+  if (at < 0) return false;
+  return SSH_SCHEME.test(scheme[1] as string) ? PASSWORD_SEPARATOR.test(url.slice(scheme[0].length, at)) : true;
+}
+
 /** `<git-url>#<revision>` → its parts; one-line UsageError for what is wrong (pure). */
 export function parseParentSpec(spec: string): ParentSpec {
   const cut = spec.lastIndexOf('#');
   const url = cut > 0 ? spec.slice(0, cut) : '';
   const revision = cut > 0 ? spec.slice(cut + 1) : '';
+  // A credential holding `#` puts the cut inside it: the "revision" then holds its `@` and the
+  // host, and the "URL" is a scheme and part of the credential, with no path.
+  const scheme = SCHEME.exec(spec)?.[0];
+  const cutInPassword =
+    scheme !== undefined &&
+    revision.includes('@') &&
+    (!url.slice(scheme.length).includes('/') ||
+      PASSWORD_SEPARATOR.test(spec.slice(scheme.length, spec.lastIndexOf('@'))));
+  const refused = () =>
+    new UsageError(
+      `--parent ${shownParentUrl(cutInPassword ? spec : url)} carries a credential: remove it; private repositories read DBT_ENV_SECRET_GIT_CREDENTIAL at dbt deps time and your git credential helper here`,
+    );
+  // Before the messages that quote the revision, which then holds part of the credential.
+  if (cutInPassword) throw refused();
   if (!url || !revision) {
     throw new UsageError(
-      `invalid --parent "${redact(spec)}": give <git-url>#<revision>, e.g. https://github.com/acme/orders.git#v1.2.0`,
+      `invalid --parent "${shownParentUrl(spec)}": give <git-url>#<revision>, e.g. https://github.com/acme/orders.git#v1.2.0`,
     );
   }
   if (revision.startsWith('-') || /\s/.test(revision)) {
     throw new UsageError(`invalid --parent revision "${revision}": give a tag, branch or commit`);
   }
-  // https://token@host/..., https://user:secret@host/... (an ssh user such as git@host:org/repo is fine).
-  const userinfo = urlUserinfo(url);
-  if (userinfo && (/^https?:/i.test(url) || userinfo.includes(':'))) {
-    throw new UsageError(
-      `--parent ${redact(url)} carries a credential: remove it; private repositories read DBT_ENV_SECRET_GIT_CREDENTIAL`,
-    );
-  }
+  if (carriesCredential(url)) throw refused();
   return { url, revision };
 }
 

@@ -215,16 +215,16 @@ describe('create-dbt-product --parent never prints a credential', () => {
       () => `https://x-access-token:${token}@github.com/acme/orders.git#-x`,
       'invalid --parent revision',
     ],
-    // A file URL's userinfo passes the spec check and reaches git, which reads the repository.
+    // A file or git URL's userinfo is refused before git ever sees it (parent-credentials.test.ts has every scheme).
     [
-      'an unknown revision',
+      'a file URL with a token',
       (dir: string) => `file://${token}@localhost${dir}#nope`,
-      'unknown revision "nope" in file://***@localhost/',
+      '--parent file://***@localhost/',
     ],
     [
-      'an unreachable URL git quotes back',
+      'a git URL with a token',
       () => `git://${token}@127.0.0.1:1/acme/orders.git#v1`,
-      'cannot read the parent repository git://***@127.0.0.1:1/acme/orders.git',
+      '--parent git://***@127.0.0.1:1/acme/orders.git carries a credential',
     ],
     [
       'an unreachable https URL',

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// One recording, alone in a process, for bench/uploads.bench.ts to read its peak RSS:
+// what dbt-run does after dbt exits (read run_results.json and manifest.json, build the
+// audit batch, write it through the sink), on the compiled kit (dist/, `npm run build`).
+// Argument: a JSON job { targetDir, project, sink: 'postgres' | 'redshift-data', tables,
+// connection (postgres) | endpoint + target (redshift-data) }. Prints one JSON line.
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { PostgresAuditSink } from '../dist/audit/sinks/postgres.js';
+import { RedshiftAuditSink } from '../dist/audit/sinks/redshift.js';
+import { auditBatch, readRunArtifacts } from '../dist/run/collect.js';
+import { emptyProgress } from '../dist/run/progress.js';
+
+const job = JSON.parse(process.argv[2] ?? '{}');
+const started = process.hrtime.bigint();
+const progress = emptyProgress();
+const artifacts = await readRunArtifacts(job.targetDir, progress, new Date(0));
+const now = new Date();
+const execution = {
+  progress,
+  startedAt: now,
+  completedAt: now,
+  dbtVersion: '1.11.16',
+  status: 'success',
+  exitCode: 0,
+  errorMessage: null,
+  interrupted: false,
+  killed: false,
+  manifestRead: undefined,
+};
+const origin = {
+  run_source: 'local',
+  run_id: null,
+  run_url: null,
+  repository: null,
+  git_sha: null,
+  git_ref: null,
+  actor: null,
+};
+const batch = auditBatch(execution, artifacts, {
+  productName: job.project,
+  targetName: 'prod',
+  command: 'build',
+  selection: '',
+  origin,
+  recordedAt: new Date(),
+});
+const collected = process.hrtime.bigint();
+// The peak so far: what reading the artifacts and building the batch took, before the sink.
+const collectPeak = process.resourceUsage().maxRSS * 1024;
+const sink =
+  job.sink === 'postgres'
+    ? new PostgresAuditSink(job.connection, job.tables)
+    : new RedshiftAuditSink(
+        new RedshiftDataClient({
+          region: job.target.region,
+          endpoint: job.endpoint,
+          credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+        }),
+        job.target,
+        job.tables,
+        { pollStartMs: 50, pollMaxMs: 1000 },
+      );
+await sink.write(batch);
+const done = process.hrtime.bigint();
+console.log(
+  JSON.stringify({
+    invocation_id: batch.invocationId,
+    rows: batch.nodes.length,
+    collect_s: Number(collected - started) / 1e9,
+    write_s: Number(done - collected) / 1e9,
+    collect_peak_rss_bytes: collectPeak,
+    // getrusage's ru_maxrss, in KiB on Linux.
+    peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+  }),
+);
