@@ -4,9 +4,9 @@
  * their `dbt_schema_version`: run_results v4-v6 (dbt 1.0-1.11+) and manifest
  * v10+ (dbt 1.6+). Only the fields the kit uses are typed.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { KitError } from '../errors.js';
+import { type JsonKeep, readKept } from './json-members.js';
 
 export const RUN_RESULTS_VERSIONS = [4, 5, 6] as const;
 
@@ -144,17 +144,35 @@ export function schemaVersion(url: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
+/**
+ * What the kit reads of each artifact (json-members.ts): the top-level keys
+ * its schemas name, and of each node, source, macro and result the keys its
+ * schemas name. The rest (compiled SQL, columns, docs, parent maps...) is
+ * skipped unparsed: a 50,000-node run is recorded in a fraction of the
+ * memory a whole JSON.parse takes.
+ */
+const keysOf = (...schemas: z.ZodObject[]) => [...new Set(schemas.flatMap((schema) => Object.keys(schema.shape)))];
+const MANIFEST_KEEP: JsonKeep = {
+  metadata: true,
+  nodes: keysOf(manifestNode),
+  sources: keysOf(manifestSource),
+  macros: keysOf(manifestMacro),
+  child_map: true,
+};
+const RUN_RESULTS_KEEP: JsonKeep = { metadata: true, results: keysOf(runResult), elapsed_time: true, args: true };
+
+async function readJson(path: string, what: string, keep: JsonKeep): Promise<unknown> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readKept(path, keep);
   } catch (cause) {
-    throw new ArtifactError(`${what} not found at ${path}: dbt did not write it`, { path, cause });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new ArtifactError(`${what} at ${path} is not valid JSON (corrupt or cut short): rerun dbt`, { path, cause });
+    if (cause instanceof SyntaxError)
+      throw new ArtifactError(`${what} at ${path} is not valid JSON (corrupt or cut short): rerun dbt`, {
+        path,
+        cause,
+      });
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ArtifactError(`${what} not found at ${path}: dbt did not write it`, { path, cause });
+    throw new ArtifactError(`${what} at ${path} cannot be read: ${(cause as Error).message}`, { path, cause });
   }
 }
 
@@ -214,11 +232,11 @@ function checkManifestVersion<T extends { metadata: { dbt_schema_version: string
 }
 
 export async function readRunResults(path: string): Promise<RunResults> {
-  return parseRunResults(await readJson(path, 'run_results.json'), path);
+  return parseRunResults(await readJson(path, 'run_results.json', RUN_RESULTS_KEEP), path);
 }
 
 export async function readManifest(path: string): Promise<Manifest> {
-  return parseManifest(await readJson(path, 'manifest.json'), path);
+  return parseManifest(await readJson(path, 'manifest.json', MANIFEST_KEEP), path);
 }
 
 /** manifest.json, or undefined when it is missing or unreadable: callers for whom it only enriches. */
@@ -232,6 +250,6 @@ export async function readManifestQuietly(path: string): Promise<Manifest | unde
 
 /** manifest.json as --changed-since needs it (see SelectionManifest). */
 export async function readSelectionManifest(path: string): Promise<SelectionManifest> {
-  const value = await readJson(path, 'manifest.json');
+  const value = await readJson(path, 'manifest.json', MANIFEST_KEEP);
   return checkManifestVersion(parseWith(selectionManifest, value, path, 'manifest.json'), path);
 }

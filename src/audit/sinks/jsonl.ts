@@ -5,7 +5,7 @@
  * file, rename): a half-written copy never exists.
  */
 import path from 'node:path';
-import { writeFileAtomically } from '../../atomic-file.js';
+import { writeLinesAtomically } from '../../atomic-file.js';
 import { KitError } from '../../errors.js';
 import type { AuditRow, InvocationRow } from '../columns.js';
 import type { AuditBatch, AuditDestination } from './types.js';
@@ -20,16 +20,23 @@ export function auditJsonlPath(targetDir: string, invocationId: string): string 
   return inFolder(targetDir, AUDIT_JSONL_DIR, invocationId);
 }
 
+/** The lines of an upload's copy (pure): the invocation with where it was going, then one per node. */
+export function* auditJsonlLines(batch: AuditBatch): Generator<string> {
+  yield `${JSON.stringify({
+    kind: 'invocation',
+    row: batch.invocation,
+    ...(batch.destination ? { destination: batch.destination } : {}),
+  })}\n`;
+  for (const row of batch.nodes) yield `${JSON.stringify({ kind: 'node', row })}\n`;
+}
+
 export function auditJsonl(batch: AuditBatch): string {
-  const lines = [
-    JSON.stringify({
-      kind: 'invocation',
-      row: batch.invocation,
-      ...(batch.destination ? { destination: batch.destination } : {}),
-    }),
-    ...batch.nodes.map((row) => JSON.stringify({ kind: 'node', row })),
-  ];
-  return `${lines.join('\n')}\n`;
+  return [...auditJsonlLines(batch)].join('');
+}
+
+/** Writes an upload's copy to `file`, atomically and a little at a time. */
+export function writeJsonlFile(file: string, batch: AuditBatch): Promise<string> {
+  return writeLinesAtomically(file, auditJsonlLines(batch));
 }
 
 /** Text that is not an upload's JSONL copy (dbt-run audit flush names the file and leaves it). */
@@ -67,5 +74,5 @@ export function parseAuditJsonl(text: string): AuditBatch {
 
 /** The copy of an upload with no sink to wait for (no-audit runs, adapters without a runner sink). */
 export async function writeAuditJsonl(targetDir: string, batch: AuditBatch): Promise<string> {
-  return writeFileAtomically(auditJsonlPath(targetDir, batch.invocationId), auditJsonl(batch));
+  return writeJsonlFile(auditJsonlPath(targetDir, batch.invocationId), batch);
 }

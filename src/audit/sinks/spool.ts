@@ -14,9 +14,8 @@
  */
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from '../../atomic-file.js';
 import { isProcessAlive } from '../../process-alive.js';
-import { auditJsonl, auditJsonlPath, inFolder, parseAuditJsonl } from './jsonl.js';
+import { auditJsonlPath, inFolder, parseAuditJsonl, writeJsonlFile } from './jsonl.js';
 import type { AuditBatch } from './types.js';
 
 export const AUDIT_SPOOL_DIR = 'dbt-product-kit/spool';
@@ -47,13 +46,13 @@ const ignoreMissing = (error: NodeJS.ErrnoException) => {
 
 /** Spools a run's own upload already claimed by this process. */
 export async function spoolClaimed(targetDir: string, batch: AuditBatch): Promise<ClaimedUpload> {
-  const file = await writeFileAtomically(claimPath(targetDir, batch.invocationId), auditJsonl(batch));
+  const file = await writeJsonlFile(claimPath(targetDir, batch.invocationId), batch);
   return { invocationId: batch.invocationId, file };
 }
 
 /** Spools an upload nobody is sending (recovered runs): flush sends it. */
 export async function spoolBatch(targetDir: string, batch: AuditBatch): Promise<string> {
-  return writeFileAtomically(spoolPath(targetDir, batch.invocationId), auditJsonl(batch));
+  return writeJsonlFile(spoolPath(targetDir, batch.invocationId), batch);
 }
 
 /** Claims a waiting upload; undefined when another process got it first (or it was sent meanwhile). */
