@@ -186,15 +186,17 @@ export function tupleSql(
   }
 }
 
-/** Multi-row INSERTs of at most maxStatementBytes (UTF-8) each. */
-export function insertRowsSql(
+/**
+ * Multi-row INSERTs of at most maxStatementBytes (UTF-8) each, made as they
+ * are asked for: an upload of 50,000 rows is never all SQL at once.
+ */
+export function* insertStatements(
   ref: TableRef,
   columns: readonly AuditColumn[],
   rows: readonly Record<string, unknown>[],
   dialect: SqlDialect,
   maxStatementBytes = AUDIT_MAX_STATEMENT_BYTES,
-): string[] {
-  const statements: string[] = [];
+): Generator<string> {
   const head = `insert into ${tableSql(ref)} (${columns.map((column) => column.name).join(', ')}) values\n`;
   const headBytes = Buffer.byteLength(head);
   let tuples: string[] = [];
@@ -203,13 +205,23 @@ export function insertRowsSql(
     const tuple = tupleSql(row, columns, dialect, maxStatementBytes - headBytes);
     const tupleBytes = Buffer.byteLength(tuple) + 2; // ",\n"
     if (tuples.length > 0 && bytes + tupleBytes > maxStatementBytes) {
-      statements.push(head + tuples.join(',\n'));
+      yield head + tuples.join(',\n');
       tuples = [];
       bytes = headBytes;
     }
     tuples.push(tuple);
     bytes += tupleBytes;
   }
-  if (tuples.length > 0) statements.push(head + tuples.join(',\n'));
-  return statements;
+  if (tuples.length > 0) yield head + tuples.join(',\n');
+}
+
+/** All of insertStatements at once (tests, small uploads). */
+export function insertRowsSql(
+  ref: TableRef,
+  columns: readonly AuditColumn[],
+  rows: readonly Record<string, unknown>[],
+  dialect: SqlDialect,
+  maxStatementBytes = AUDIT_MAX_STATEMENT_BYTES,
+): string[] {
+  return [...insertStatements(ref, columns, rows, dialect, maxStatementBytes)];
 }

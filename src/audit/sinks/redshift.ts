@@ -37,25 +37,31 @@ const CONFLICT = /serializ|1023|concurrent transaction|already exists|duplicate 
 const UPLOAD_ATTEMPTS = 4;
 
 /**
- * The upload's batches with the audit tables locked in each (pure): Redshift's
- * LOCK holds to the end of the batch's transaction, so a racing upload waits
- * instead of being aborted. The lock comes after the first batch's DDL (it
- * needs the tables) and before any delete.
+ * The upload's batches with the audit tables locked in each (pure, made as
+ * they are asked for): Redshift's LOCK holds to the end of the batch's
+ * transaction, so a racing upload waits instead of being aborted. The lock
+ * comes after the first batch's DDL (it needs the tables) and before any
+ * delete.
  */
-export function withTableLocks(statements: readonly string[], tables: AuditTables): string[][] {
+export function* withTableLocks(
+  ddl: readonly string[],
+  writes: Iterable<string>,
+  tables: AuditTables,
+): Generator<string[]> {
   const lock = `lock ${tableSql(tables.log)}, ${tableSql(tables.invocations)}`;
-  const firstWrite = statements.findIndex((sql) => /^delete from /i.test(sql));
-  if (firstWrite < 0) return packBatches(statements);
-  const ddl = statements.slice(0, firstWrite);
-  const writes = statements.slice(firstWrite);
   const size = DATA_API_LIMITS.maxBatchStatements - 1;
   // The DDL shares the first batch when there is room; every batch then takes the lock before writing.
-  const firstRoom = Math.max(0, size - ddl.length);
-  const batches = ddl.length > size ? packBatches(ddl) : [];
-  const head = ddl.length > size ? [] : ddl;
-  batches.push([...head, lock, ...writes.slice(0, firstRoom)]);
-  for (const rest of packBatches(writes.slice(firstRoom), size)) batches.push([lock, ...rest]);
-  return batches;
+  if (ddl.length > size) yield* packBatches(ddl);
+  let batch: string[] = ddl.length > size ? [] : [...ddl];
+  batch.push(lock);
+  for (const statement of writes) {
+    if (batch.length > size) {
+      yield batch;
+      batch = [lock];
+    }
+    batch.push(statement);
+  }
+  yield batch;
 }
 
 export class RedshiftAuditSink implements AuditSink {
@@ -75,22 +81,27 @@ export class RedshiftAuditSink implements AuditSink {
 
   /** The statements of an upload, already within the Data API's limits (for tests and the benchmark). */
   async plan(batch: AuditBatch): Promise<string[][]> {
+    return [...(await this.batches(batch))];
+  }
+
+  /** The upload's Data API batches, each made when the previous one was sent. */
+  private async batches(batch: AuditBatch): Promise<Iterable<string[]>> {
     const existing = await this.existingColumns();
-    const { statements } = await planBatch(
+    const { ddl, writes } = await planBatch(
       { columns: async (ref) => existing.get(tableKey(ref)) ?? new Set() },
       'redshift',
       this.tables,
       batch,
       { maxStatementBytes: DATA_API_LIMITS.maxSqlBytes },
     );
-    return withTableLocks(statements, this.tables);
+    return withTableLocks(ddl, writes, this.tables);
   }
 
   async write(batch: AuditBatch): Promise<void> {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          for (const sqls of await this.plan(batch)) await this.api.batch(sqls);
+          for (const sqls of await this.batches(batch)) await this.api.batch(sqls);
           return;
         } catch (error) {
           if (attempt >= UPLOAD_ATTEMPTS || !CONFLICT.test((error as Error).message ?? '')) throw error;

@@ -9,7 +9,7 @@ import {
   createSchemaSql,
   createTableSql,
   deleteRowsSql,
-  insertRowsSql,
+  insertStatements,
   type SqlDialect,
   type TableRef,
 } from '../sql.js';
@@ -45,9 +45,10 @@ export interface RowsToAppend {
 }
 
 /**
- * One upload, in order (without BEGIN/COMMIT): create or migrate the tables,
- * delete the invocation's rows, insert them again. With `append`, the rows
- * are returned apart instead of as INSERT statements.
+ * One upload, in order (without BEGIN/COMMIT): `ddl` creates or migrates the
+ * tables, then `writes` deletes the invocation's rows and inserts them again
+ * (INSERTs made as they are read: see insertStatements). With `append`, the
+ * rows are returned apart instead of as INSERT statements.
  */
 export async function planBatch(
   executor: Pick<SqlExecutor, 'columns'>,
@@ -55,8 +56,7 @@ export async function planBatch(
   tables: AuditTables,
   batch: AuditBatch,
   options: { maxStatementBytes?: number; append?: boolean } = {},
-): Promise<{ statements: string[]; appends: RowsToAppend[] }> {
-  const statements: string[] = [];
+): Promise<{ ddl: string[]; writes: Iterable<string>; appends: RowsToAppend[] }> {
   const appends: RowsToAppend[] = [];
   // CREATE SCHEMA only when a table is missing: even with IF NOT EXISTS it needs a privilege
   // an audit writer may lack, and on Redshift its failure would roll back the whole upload.
@@ -77,7 +77,6 @@ export async function planBatch(
       ddl.push(createViewSql(tables.log, view, dialect));
     }
   }
-  statements.push(...[...schemas].map(createSchemaSql), ...ddl);
   // Both tables are keyed by invocation: an upload replaces one invocation's rows.
   const key = { column: 'invocation_id', value: batch.invocationId };
   // Both deletes first and the invocation row last: an upload that needs several
@@ -87,12 +86,14 @@ export async function planBatch(
     { ref: tables.log, columns: AUDIT_TABLES.log.columns, rows: batch.nodes },
     { ref: tables.invocations, columns: AUDIT_TABLES.invocations.columns, rows: [batch.invocation] },
   ];
-  for (const upload of uploads) statements.push(deleteRowsSql(upload.ref, upload.columns, key, dialect));
-  for (const upload of uploads) {
-    if (options.append) appends.push(upload);
-    else statements.push(...insertRowsSql(upload.ref, upload.columns, upload.rows, dialect, options.maxStatementBytes));
+  if (options.append) appends.push(...uploads);
+  function* writes(): Generator<string> {
+    for (const upload of uploads) yield deleteRowsSql(upload.ref, upload.columns, key, dialect);
+    if (options.append) return;
+    for (const upload of uploads)
+      yield* insertStatements(upload.ref, upload.columns, upload.rows, dialect, options.maxStatementBytes);
   }
-  return { statements, appends };
+  return { ddl: [...[...schemas].map(createSchemaSql), ...ddl], writes: writes(), appends };
 }
 
 /**
@@ -109,10 +110,11 @@ export async function writeBatch(
   await executor.execute('begin');
   try {
     await executor.lockTables?.(tables);
-    const { statements, appends } = await planBatch(executor, dialect, tables, batch, {
+    const { ddl, writes, appends } = await planBatch(executor, dialect, tables, batch, {
       append: executor.appendRows !== undefined,
     });
-    for (const statement of statements) await executor.execute(statement);
+    for (const statement of ddl) await executor.execute(statement);
+    for (const statement of writes) await executor.execute(statement);
     for (const { ref, columns, rows } of appends) await executor.appendRows?.(ref, columns, rows);
     await executor.execute('commit');
   } catch (error) {
