@@ -63,6 +63,7 @@ const rows = [
     'dbt as dbt-run starts it adds',
     'hook adds',
     'dbt-run adds',
+    'quiet / busy rounds',
     'dbt-run − its dbt',
     'dbt-run own time',
     'record phase',
@@ -78,6 +79,8 @@ for (const build of results.builds) {
     seconds(build.launched_added_s),
     seconds(build.hook_added_s),
     seconds(build.runner_added_s),
+    // Rounds beside a CPU-bound neighbour (busy) and without (quiet), when the run had both.
+    build.busy_rounds ? `${seconds(build.runner_added_quiet_s)} / ${seconds(build.runner_added_busy_s)}` : '–',
     seconds(build.runner_minus_launched_s),
     seconds(build.runner_own_s),
     seconds(build.runner_record_phase_s),
