@@ -16,7 +16,7 @@ describe('isProcessAlive', () => {
     // A parent that forks a child which exits at once, prints its pid, and never reaps it.
     const parent = execa('python3', [
       '-c',
-      'import os, sys, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)',
+      'import os, sys, time\npid = os.fork()\nif pid == 0: raise SystemExit\nprint(pid, flush=True)\ntime.sleep(30)',
     ]);
     const pid = await new Promise<number>((resolve) =>
       parent.stdout?.once('data', (chunk) => resolve(Number(String(chunk).trim()))),

@@ -16,7 +16,7 @@ import { waitForOutput } from '../harness/interrupted-run.js';
 import { DBT_RUN_BIN, queryPostgres, runDbtRun, scaffoldTestProduct } from '../harness/product.js';
 
 /** Waits until the running dbt-run's dbt (named in its pending record) has exited. */
-async function waitForDbtExit(projectDir: string): Promise<void> {
+async function waitUntilDbtEnds(projectDir: string): Promise<void> {
   const folder = path.join(projectDir, 'target', 'dbt-product-kit', 'pending');
   for (let tries = 0; tries < 600; tries++) {
     const names = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.endsWith('.json'));
@@ -89,7 +89,7 @@ describe('a signal while the audit is written (real dbt on Postgres)', () => {
         all: true,
       });
       // dbt has exited (its pid, from the run's pending record, is gone); the upload waits for the table.
-      await waitForDbtExit(product.dir);
+      await waitUntilDbtEnds(product.dir);
       await new Promise((resolve) => setTimeout(resolve, 500));
       run.kill('SIGINT');
       await waitForOutput(run.all, /SIGINT: recording what dbt did before stopping/, 10_000);
