@@ -49,8 +49,9 @@ function pick(value: unknown, keys: readonly string[]): unknown {
 class Capture {
   private readonly parts: Uint8Array[] = [];
   constructor(public start: number) {}
+  /** The chunk is about to be refilled: what this value has in it is copied out. */
   carry(chunk: Uint8Array): void {
-    this.parts.push(chunk.subarray(this.start));
+    this.parts.push(Uint8Array.prototype.slice.call(chunk, this.start));
     this.start = 0;
   }
   parse(chunk: Uint8Array, end: number): unknown {
@@ -169,7 +170,7 @@ class KeptScanner {
     // What is being collected continues in the next chunk.
     this.capture?.capture.carry(chunk);
     if (this.keyParts) {
-      this.keyParts.push(chunk.subarray(this.keyStart));
+      this.keyParts.push(Uint8Array.prototype.slice.call(chunk, this.keyStart));
       this.keyStart = 0;
     }
   }
@@ -243,9 +244,9 @@ export async function readKept(
   const handle = await open(file, 'r');
   try {
     const scanner = new KeptScanner(keep);
+    // One buffer, refilled: a value that spans chunks is copied out of it (Capture.carry).
+    const chunk = Buffer.allocUnsafe(chunkBytes);
     for (;;) {
-      // A fresh buffer each time: captures keep views of earlier chunks until they are parsed.
-      const chunk = Buffer.allocUnsafe(chunkBytes);
       const { bytesRead } = await handle.read(chunk, 0, chunkBytes, null);
       if (bytesRead === 0) break;
       scanner.feed(chunk.subarray(0, bytesRead));
