@@ -15,7 +15,7 @@ import type { RunDependencies, RunOptions } from './types.js';
  * whose runner died. Both before dbt: it overwrites run_results.json.
  */
 export async function openPendingRecord(plan: RunPlan, options: RunOptions, deps: RunDependencies, startedAt: Date) {
-  const { PendingRecord, pendingRuns } = await import('./pending.js');
+  const { PendingRecord } = await import('./pending.js');
   const pending = await PendingRecord.start(plan.targetDir, {
     runId: randomUUID(),
     startedAt: startedAt.toISOString(),
@@ -29,7 +29,7 @@ export async function openPendingRecord(plan: RunPlan, options: RunOptions, deps
         : null,
     targetSchema: plan.target.fields.schema == null ? undefined : String(plan.target.fields.schema),
   });
-  if ((await pendingRuns(plan.targetDir)).length > 1) {
+  if (pending.othersFound) {
     const { recoverAbandonedRuns } = await import('./recover.js');
     const product = await import('../product/read.js').then((read) => read.readProductManifest(plan.projectDir));
     const recovered = await recoverAbandonedRuns({

@@ -95,6 +95,8 @@ export class PendingRecord {
   private constructor(
     readonly targetDir: string,
     private run: PendingRun,
+    /** Other runs' records were there when this one started (some may need recovering). */
+    readonly othersFound: boolean,
   ) {
     this.written = Promise.resolve();
     this.events = createWriteStream(eventsPath(targetDir, run.runId), { flags: 'a' });
@@ -110,16 +112,15 @@ export class PendingRecord {
     const record: PendingRun = { version: 1, runner: { pid: process.pid, host: self.host }, ...run };
     await mkdir(folderOf(targetDir), { recursive: true });
     await writeFileAtomically(pendingPath(targetDir, run.runId), JSON.stringify(record));
-    const earlier = (await pendingRuns(targetDir)).find(
-      (other) => other.runId !== run.runId && runnerAlive(other, self) && startsBefore(other, record),
-    );
+    const others = (await pendingRuns(targetDir)).filter((other) => other.runId !== run.runId);
+    const earlier = others.find((other) => runnerAlive(other, self) && startsBefore(other, record));
     if (earlier) {
       await rm(pendingPath(targetDir, run.runId), { force: true });
       throw new UsageError(
         `another dbt-run (pid ${earlier.runner.pid}, ${earlier.command} started ${earlier.startedAt}) is running with ${targetDir}: runs sharing a target folder overwrite each other's artifacts; wait for it, or give this run its own (DBT_TARGET_PATH=target-2)`,
       );
     }
-    return new PendingRecord(targetDir, record);
+    return new PendingRecord(targetDir, record, others.length > 0);
   }
 
   get runId(): string {
