@@ -109,6 +109,30 @@ function manifestNode(project: string, index: number) {
   };
 }
 
+/** About as many macros as dbt-core and an adapter bring. */
+const MACROS = 600;
+
+function macro(index: number) {
+  const name = `synthetic_${index}`;
+  return {
+    name,
+    resource_type: 'macro',
+    package_name: 'dbt',
+    path: `macros/${name}.sql`,
+    original_file_path: `macros/${name}.sql`,
+    unique_id: `macro.dbt.${name}`,
+    macro_sql: `{% macro ${name}(relation) %}\n${'  {{ return(adapter.dispatch("x", "dbt")(relation)) }}\n'.repeat(12)}{% endmacro %}`,
+    depends_on: { macros: index ? [`macro.dbt.synthetic_${index - 1}`] : [] },
+    description: '',
+    meta: {},
+    docs: { show: true, node_color: null },
+    patch_path: null,
+    arguments: [],
+    created_at: 1_764_651_600.123,
+    supported_languages: null,
+  };
+}
+
 function runResult(project: string, index: number) {
   const started = new Date(Date.UTC(2026, 10, 21, 5, 0, 0) + index * 10).toISOString();
   const completed = new Date(Date.UTC(2026, 10, 21, 5, 0, 0) + index * 10 + 250).toISOString();
@@ -151,20 +175,33 @@ export async function writeSyntheticArtifacts(
     env: {},
   });
   const nodes: Record<string, unknown> = {};
-  for (let index = 0; index < models; index++) nodes[`model.${project}.m_${index}`] = manifestNode(project, index);
+  // The maps dbt writes beside the nodes (as large as them on a big project), and its macros: the
+  // kit leaves them unread, and the benchmark should make it skip them.
+  const parentMap: Record<string, string[]> = {};
+  const childMap: Record<string, string[]> = {};
+  for (let index = 0; index < models; index++) {
+    const id = `model.${project}.m_${index}`;
+    const node = manifestNode(project, index);
+    nodes[id] = node;
+    parentMap[id] = node.depends_on.nodes;
+    childMap[id] ??= [];
+    for (const parent of node.depends_on.nodes) (childMap[parent] ??= []).push(id);
+  }
+  const macros: Record<string, unknown> = {};
+  for (let index = 0; index < MACROS; index++) macros[`macro.dbt.synthetic_${index}`] = macro(index);
   const manifest = JSON.stringify({
     metadata: { ...metadata('manifest', 12), project_name: project, adapter_type: 'postgres' },
     nodes,
     sources: {},
-    macros: {},
+    macros,
     docs: {},
     exposures: {},
     metrics: {},
     groups: {},
     selectors: {},
     disabled: {},
-    parent_map: {},
-    child_map: {},
+    parent_map: parentMap,
+    child_map: childMap,
     group_map: {},
     saved_queries: {},
     semantic_models: {},

@@ -77,6 +77,11 @@ export interface AuditLocationSources {
  * `<target schema>_<audit.schema>`), else the defaults. The hook reads the
  * same models' relations (audit_relation()).
  */
+/** The unique_ids of a project's audit models in manifest.json (pure). */
+export function auditModelIds(projectName: string): string[] {
+  return Object.values(AUDIT_TABLES).map((table) => `model.${projectName}.${table.model}`);
+}
+
 export function auditTablesFor(sources: AuditLocationSources): AuditTables {
   const schema = `${String(sources.targetSchema ?? 'public')}_${sources.declared?.schema ?? DEFAULT_AUDIT_SCHEMA}`;
   const ref = (key: keyof AuditTables) => {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { KitError } from '../errors.js';
 import { type JsonKeep, readKept } from './json-members.js';
+import { favourMemoryFor } from './memory.js';
 
 export const RUN_RESULTS_VERSIONS = [4, 5, 6] as const;
 
@@ -55,6 +56,7 @@ const runResults = z.looseObject({
 export type RunResult = z.infer<typeof runResult>;
 export type RunResults = z.infer<typeof runResults>;
 
+/** A node as a run reads it: the audit row's columns, where the audit models went, the file for annotations. */
 const manifestNode = z.object({
   unique_id: z.string(),
   name: z.string(),
@@ -65,7 +67,6 @@ const manifestNode = z.object({
   alias: z.string().nullish(),
   relation_name: z.string().nullish(),
   original_file_path: z.string().nullish(),
-  patch_path: z.string().nullish(),
   tags: z.array(z.string()).default([]),
   meta: z.record(z.string(), z.unknown()).default({}),
   // z.object, not looseObject: dropping the other keys of config (dozens per node) halves the
@@ -73,10 +74,36 @@ const manifestNode = z.object({
   config: z
     .object({ materialized: z.string().nullish(), meta: z.record(z.string(), z.unknown()).nullish() })
     .default({}),
-  depends_on: z.object({ nodes: z.array(z.string()).default([]), macros: z.array(z.string()).default([]) }).default({
-    nodes: [],
-    macros: [],
-  }),
+});
+
+const manifestMetadata = z.looseObject({
+  dbt_schema_version: z.string(),
+  dbt_version: z.string().nullish(),
+  project_name: z.string().nullish(),
+  adapter_type: z.string().nullish(),
+  invocation_id: z.string().nullish(),
+});
+
+/**
+ * manifest.json as a run reads it: the nodes, to enrich audit rows. Macros,
+ * sources and the parent and child maps (as large as the nodes on a big
+ * project) are left unread.
+ */
+const manifest = z.looseObject({
+  metadata: manifestMetadata,
+  nodes: z.record(z.string(), manifestNode),
+});
+
+export type ManifestNode = z.infer<typeof manifestNode>;
+export type Manifest = z.infer<typeof manifest>;
+
+const selectionNode = z.object({
+  unique_id: z.string(),
+  resource_type: z.string(),
+  package_name: z.string(),
+  original_file_path: z.string().nullish(),
+  patch_path: z.string().nullish(),
+  depends_on: z.object({ macros: z.array(z.string()).default([]) }).default({ macros: [] }),
 });
 
 const manifestMacro = z.object({
@@ -93,47 +120,16 @@ const manifestSource = z.object({
   original_file_path: z.string().nullish(),
 });
 
-const manifest = z.looseObject({
-  metadata: z.looseObject({
-    dbt_schema_version: z.string(),
-    dbt_version: z.string().nullish(),
-    project_name: z.string().nullish(),
-    adapter_type: z.string().nullish(),
-    invocation_id: z.string().nullish(),
-  }),
-  nodes: z.record(z.string(), manifestNode),
-  sources: z.record(z.string(), manifestSource).default({}),
-  macros: z.record(z.string(), manifestMacro).default({}),
-  child_map: z.record(z.string(), z.array(z.string())).default({}),
-});
-
-export type ManifestNode = z.infer<typeof manifestNode>;
-export type Manifest = z.infer<typeof manifest>;
-
 /**
  * The part of the manifest --changed-since reads (files, packages, macro
  * calls): checking only these fields halves the time on 5,000 models, where
- * selection must stay far under `dbt ls`'s seconds. A Manifest is one too.
- * The other top-level maps (parent_map, child_map, docs...) are dropped.
+ * selection must stay far under `dbt ls`'s seconds.
  */
 const selectionManifest = z.object({
-  metadata: manifest.shape.metadata,
-  nodes: z.record(
-    z.string(),
-    manifestNode
-      .pick({
-        unique_id: true,
-        resource_type: true,
-        package_name: true,
-        original_file_path: true,
-        patch_path: true,
-      })
-      .extend({
-        depends_on: z.object({ macros: z.array(z.string()).default([]) }).default({ macros: [] }),
-      }),
-  ),
-  sources: manifest.shape.sources,
-  macros: manifest.shape.macros,
+  metadata: manifestMetadata,
+  nodes: z.record(z.string(), selectionNode),
+  sources: z.record(z.string(), manifestSource).default({}),
+  macros: z.record(z.string(), manifestMacro).default({}),
 });
 
 export type SelectionManifest = z.infer<typeof selectionManifest>;
@@ -145,26 +141,87 @@ export function schemaVersion(url: string): number | undefined {
 }
 
 /**
- * What the kit reads of each artifact (json-members.ts): the top-level keys
- * its schemas name, and of each node, source, macro and result the keys its
- * schemas name. The rest (compiled SQL, columns, docs, parent maps...) is
- * skipped unparsed: a 50,000-node run is recorded in a fraction of the
- * memory a whole JSON.parse takes.
+ * How an artifact is read (json-members.ts): the document's schema, and its
+ * members whose entries (nodes, results) are projected to their schema's keys
+ * and checked one at a time as they are read. Everything else in the file
+ * (compiled SQL, columns, docs, parent maps...) is skipped unparsed: a
+ * 50,000-node run is recorded in a fraction of the memory a whole
+ * JSON.parse takes, and no second, checked copy of the document is made.
  */
-const keysOf = (...schemas: z.ZodObject[]) => [...new Set(schemas.flatMap((schema) => Object.keys(schema.shape)))];
-const MANIFEST_KEEP: JsonKeep = {
-  metadata: true,
-  nodes: keysOf(manifestNode),
-  sources: keysOf(manifestSource),
-  macros: keysOf(manifestMacro),
-  child_map: true,
-};
-const RUN_RESULTS_KEEP: JsonKeep = { metadata: true, results: keysOf(runResult), elapsed_time: true, args: true };
+interface ArtifactReading {
+  what: string;
+  document: z.ZodObject;
+  entries: Record<string, { entry: z.ZodObject; container: 'array' | 'record' }>;
+}
 
-async function readJson(path: string, what: string, keep: JsonKeep): Promise<unknown> {
+const RUN_RESULTS_READING: ArtifactReading = {
+  what: 'run_results.json',
+  document: runResults,
+  entries: { results: { entry: runResult, container: 'array' } },
+};
+const MANIFEST_READING: ArtifactReading = {
+  what: 'manifest.json',
+  document: manifest,
+  entries: { nodes: { entry: manifestNode, container: 'record' } },
+};
+const SELECTION_MANIFEST_READING: ArtifactReading = {
+  what: 'manifest.json',
+  document: selectionManifest,
+  entries: {
+    nodes: { entry: selectionNode, container: 'record' },
+    sources: { entry: manifestSource, container: 'record' },
+    macros: { entry: manifestMacro, container: 'record' },
+  },
+};
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ArtifactError(
+      `${what} at ${path} is not a dbt ${what}: ${issue?.path.join('.') || 'root'} ${issue?.message}`,
+      { path, cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** An entry that does not match its schema: where (results.3.status) and what. */
+class InvalidEntry extends Error {
+  constructor(
+    readonly where: string,
+    readonly issue: string,
+  ) {
+    super(`${where} ${issue}`);
+  }
+}
+
+function notArtifact(reading: ArtifactReading, path: string, where: string, issue: string, cause?: unknown) {
+  return new ArtifactError(`${reading.what} at ${path} is not a dbt ${reading.what}: ${where} ${issue}`, {
+    path,
+    cause,
+  });
+}
+
+async function readArtifact(path: string, reading: ArtifactReading): Promise<unknown> {
+  const { what, document, entries } = reading;
+  const keep: JsonKeep = Object.fromEntries(
+    Object.keys(document.shape).map((key) => [key, entries[key] ? Object.keys(entries[key].entry.shape) : true]),
+  );
+  const onEntry = (member: string, key: string | number, value: unknown) => {
+    const schema = entries[member]?.entry;
+    if (!schema) return value;
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new InvalidEntry([member, key, ...(issue?.path ?? [])].join('.'), issue?.message ?? 'is not valid');
+  };
+  await favourMemoryFor(path);
+  let value: Record<string, unknown>;
   try {
-    return await readKept(path, keep);
+    value = await readKept(path, keep, { onEntry });
   } catch (cause) {
+    if (cause instanceof InvalidEntry) throw notArtifact(reading, path, cause.where, cause.issue);
     if (cause instanceof SyntaxError)
       throw new ArtifactError(`${what} at ${path} is not valid JSON (corrupt or cut short): rerun dbt`, {
         path,
@@ -174,21 +231,25 @@ async function readJson(path: string, what: string, keep: JsonKeep): Promise<unk
       throw new ArtifactError(`${what} not found at ${path}: dbt did not write it`, { path, cause });
     throw new ArtifactError(`${what} at ${path} cannot be read: ${(cause as Error).message}`, { path, cause });
   }
-}
-
-function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ArtifactError(
-      `${what} at ${path} is not a dbt ${what}: ${issue?.path.join('.') || 'root'} ${issue?.message}`,
-      {
-        path,
-        cause: parsed.error,
-      },
-    );
+  // The rest of the document is checked as usual; the members read entry by entry are already checked.
+  const members = Object.keys(entries);
+  const rest = parseWith(
+    document.omit(Object.fromEntries(members.map((member) => [member, true])) as never),
+    value,
+    path,
+    what,
+  ) as Record<string, unknown>;
+  for (const [member, { container }] of Object.entries(entries)) {
+    const found = value[member];
+    if (found === undefined) {
+      const absent = document.shape[member]?.safeParse(undefined);
+      if (!absent?.success) throw notArtifact(reading, path, member, `is missing`);
+      rest[member] = absent.data;
+    } else if (typeof found !== 'object' || found === null || Array.isArray(found) !== (container === 'array')) {
+      throw notArtifact(reading, path, member, `is not ${container === 'array' ? 'an array' : 'an object'}`);
+    } else rest[member] = found;
   }
-  return parsed.data;
+  return rest;
 }
 
 /**
@@ -197,7 +258,10 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, what: 
  * passes through (runResultsVersionWarning says so once). Older ones are refused.
  */
 export function parseRunResults(value: unknown, path = 'run_results.json'): RunResults {
-  const parsed = parseWith(runResults, value, path, 'run_results.json');
+  return checkRunResultsVersion(parseWith(runResults, value, path, 'run_results.json'), path);
+}
+
+function checkRunResultsVersion(parsed: RunResults, path: string): RunResults {
   const version = schemaVersion(parsed.metadata.dbt_schema_version);
   if (!version || version < (RUN_RESULTS_VERSIONS[0] as number)) {
     throw new ArtifactError(
@@ -232,11 +296,11 @@ function checkManifestVersion<T extends { metadata: { dbt_schema_version: string
 }
 
 export async function readRunResults(path: string): Promise<RunResults> {
-  return parseRunResults(await readJson(path, 'run_results.json', RUN_RESULTS_KEEP), path);
+  return checkRunResultsVersion((await readArtifact(path, RUN_RESULTS_READING)) as RunResults, path);
 }
 
 export async function readManifest(path: string): Promise<Manifest> {
-  return parseManifest(await readJson(path, 'manifest.json', MANIFEST_KEEP), path);
+  return checkManifestVersion((await readArtifact(path, MANIFEST_READING)) as Manifest, path);
 }
 
 /** manifest.json, or undefined when it is missing or unreadable: callers for whom it only enriches. */
@@ -250,6 +314,5 @@ export async function readManifestQuietly(path: string): Promise<Manifest | unde
 
 /** manifest.json as --changed-since needs it (see SelectionManifest). */
 export async function readSelectionManifest(path: string): Promise<SelectionManifest> {
-  const value = await readJson(path, 'manifest.json', MANIFEST_KEEP);
-  return checkManifestVersion(parseWith(selectionManifest, value, path, 'manifest.json'), path);
+  return checkManifestVersion((await readArtifact(path, SELECTION_MANIFEST_READING)) as SelectionManifest, path);
 }

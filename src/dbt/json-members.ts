@@ -18,6 +18,13 @@ import { open } from 'node:fs/promises';
  */
 export type JsonKeep = Record<string, true | readonly string[]>;
 
+/**
+ * Called with each projected entry as it is read (member, its key or index,
+ * the entry); what it returns is kept instead. Checking an entry here, while
+ * it is young, keeps a schema library's copy from doubling the document.
+ */
+export type JsonEntryHook = (member: string, key: string | number, entry: unknown) => unknown;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
@@ -77,7 +84,10 @@ class KeptScanner {
   private capture: { capture: Capture; depth: number; literal: boolean } | undefined;
   private ended = false;
 
-  constructor(private readonly keep: JsonKeep) {}
+  constructor(
+    private readonly keep: JsonKeep,
+    private readonly onEntry?: JsonEntryHook,
+  ) {}
 
   /** Whether the value starting now, inside the frames on the stack, is one to capture. */
   private wanted(container: boolean): boolean {
@@ -97,7 +107,8 @@ class KeptScanner {
       this.document[key] = value;
       return;
     }
-    const projected = pick(value, keep as readonly string[]);
+    const picked = pick(value, keep as readonly string[]);
+    const projected = this.onEntry ? this.onEntry(key, entry?.key ?? 0, picked) : picked;
     this.document[key] ??= entry?.array ? [] : {};
     const container = this.document[key] as Record<string | number, unknown>;
     if (Array.isArray(container)) container.push(projected);
@@ -238,12 +249,12 @@ class KeptScanner {
 export async function readKept(
   file: string,
   keep: JsonKeep,
-  options: { chunkBytes?: number } = {},
+  options: { chunkBytes?: number; onEntry?: JsonEntryHook } = {},
 ): Promise<Record<string, unknown>> {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const handle = await open(file, 'r');
   try {
-    const scanner = new KeptScanner(keep);
+    const scanner = new KeptScanner(keep, options.onEntry);
     // One buffer, refilled: a value that spans chunks is copied out of it (Capture.carry).
     const chunk = Buffer.allocUnsafe(chunkBytes);
     for (;;) {

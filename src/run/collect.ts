@@ -9,9 +9,11 @@ import path from 'node:path';
 import type { RunOrigin } from '../audit/origin.js';
 import { auditRows, type InvocationContext, invocationRow } from '../audit/rows.js';
 import type { AuditBatch } from '../audit/sinks/types.js';
+import { auditModelIds } from '../audit/tables.js';
 import {
   ArtifactError,
   type Manifest,
+  type ManifestNode,
   type RunResults,
   readManifestQuietly,
   readRunResults,
@@ -157,9 +159,39 @@ export function auditBatch(execution: Execution, artifacts: RunArtifacts, facts:
   };
 }
 
-/** Everything the later steps read: dbt's artifacts and the batch made from them. */
-export interface Collected extends RunArtifacts {
+/**
+ * What the later steps read: the batch, and the little of the manifest they
+ * need besides (the audit models, each node's file). dbt's artifacts
+ * themselves are let go here: on a 50,000-node run they are as large as the
+ * batch, and the upload that follows should not carry them.
+ */
+export interface Collected {
   batch: AuditBatch;
+  notes?: string[] | undefined;
+  /** The audit models as dbt compiled them (where the audit tables are), by unique_id. */
+  auditModels: Record<string, ManifestNode>;
+  /** Each recorded node's file (original_file_path), for annotations. */
+  nodeFiles: ReadonlyMap<string, string>;
+}
+
+/** What a Collected keeps of the manifest (pure). */
+export function manifestFacts(
+  manifest: Manifest | undefined,
+  rows: readonly { unique_id: string | null }[],
+  projectName: string,
+): Pick<Collected, 'auditModels' | 'nodeFiles'> {
+  const nodeFiles = new Map<string, string>();
+  const auditModels: Record<string, ManifestNode> = {};
+  if (!manifest) return { auditModels, nodeFiles };
+  for (const row of rows) {
+    const file = row.unique_id ? manifest.nodes[row.unique_id]?.original_file_path : undefined;
+    if (file && row.unique_id) nodeFiles.set(row.unique_id, file);
+  }
+  for (const id of auditModelIds(projectName)) {
+    const node = manifest.nodes[id];
+    if (node) auditModels[id] = node;
+  }
+  return { auditModels, nodeFiles };
 }
 
 export async function collectResults(
@@ -172,5 +204,6 @@ export async function collectResults(
     interrupted: execution.interrupted,
     killed: execution.killed,
   });
-  return { ...artifacts, batch: auditBatch(execution, artifacts, { ...facts, recordedAt: now() }) };
+  const batch = auditBatch(execution, artifacts, { ...facts, recordedAt: now() });
+  return { batch, notes: artifacts.notes, ...manifestFacts(artifacts.manifest, batch.nodes, facts.productName) };
 }

@@ -68,8 +68,8 @@ export async function reportRun(report: RunReport, output: ReportOutput): Promis
         auditLocation: recorded.location,
         auditError: recorded.error,
       },
-      collected.runResults,
-      collected.manifest,
+      collected.batch.nodes,
+      collected.nodeFiles,
       { projectDir: report.projectDir, repositoryRoot: env.GITHUB_WORKSPACE ?? report.projectDir },
     );
     for (const line of annotations(summary)) output.stdout(`${line}\n`);
@@ -82,7 +82,7 @@ export async function reportRun(report: RunReport, output: ReportOutput): Promis
     exitCode,
     status: execution.status,
     invocationId,
-    counts: statusCounts(collected.runResults),
+    counts: statusCounts(collected.batch.nodes),
     auditRows: recorded.rows,
     auditLocation: recorded.location,
     auditError: recorded.error,

@@ -128,7 +128,7 @@ async function runAndRecord(
   const tables = auditTablesFor({
     projectName: plan.projectName,
     targetSchema: plan.target.fields.schema,
-    nodes: collected.manifest?.nodes,
+    nodes: collected.auditModels,
     declared: product.manifest?.audit,
   });
   const recorded = options.audit

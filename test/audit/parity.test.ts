@@ -85,7 +85,7 @@ describe.each(WAREHOUSES)('the hook and the runner on $label', (warehouse) => {
     const hookTables = auditTablesFor({
       projectName: 'parity',
       targetSchema: target.fields.schema,
-      nodes: collected.manifest?.nodes,
+      nodes: collected.auditModels,
     });
     const runnerTables = {
       log: { schema: `${hookTables.log.schema}_runner`, table: hookTables.log.table },
