@@ -176,8 +176,12 @@ describe.each(WAREHOUSES)('dbt-run killed the moment dbt exits ($label)', (wareh
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       // A dbt that, once finished, kills the dbt-run that started it (as a cancelled CI job would).
+      // A wrapper script runs under the kit's orphan guard: dbt-run is its parent's parent.
       const wrapper = path.join(product.dir, 'dbt-then-kill-runner.sh');
-      await writeFile(wrapper, `#!/bin/sh\n"${inject('dbtPath')}" "$@"\nstatus=$?\nkill -9 $PPID\nexit $status\n`);
+      await writeFile(
+        wrapper,
+        `#!/bin/sh\n"${inject('dbtPath')}" "$@"\nstatus=$?\nkill -9 $(cut -d' ' -f4 /proc/$PPID/stat)\nexit $status\n`,
+      );
       await chmod(wrapper, 0o755);
       const killed = await runDbtRun(product, ['build', '--target', warehouse.target], { DBT_PATH: wrapper });
       expect(killed.exitCode, killed.output).toBe(-1); // killed by a signal: no exit code
