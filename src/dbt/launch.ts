@@ -11,9 +11,13 @@
  * (`dbt.cli.main.cli`, what the script itself runs). Arguments, exit codes,
  * signals, console output and logs/dbt.log are dbt's, unchanged. Anything
  * else (a wrapper script, a binary, an older dbt whose logger differs) runs
- * as it is; DBT_PRODUCT_KIT_DIRECT_DBT=1 forces that too. The same lines
- * make dbt stop when dbt-run dies (a dbt started as it is outlives a killed
- * dbt-run; its run is then recovered from what it leaves).
+ * as it is; DBT_PRODUCT_KIT_DIRECT_DBT=1 forces that too.
+ *
+ * Either way dbt stops when dbt-run dies (kill -9, the OOM killer, a
+ * cancelled CI job): the same Python lines watch for it, and a dbt run as it
+ * is starts under the orphan guard (guard.ts), a small Node process that
+ * passes signals, output and dbt's exit through and does the same. The run
+ * is then recovered from what dbt left (recover.ts).
  */
 import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
@@ -73,6 +77,8 @@ export interface DbtLaunch {
   prefix: string[];
   /** True when dbt runs through QUIET_CONSOLE_PYTHON. */
   quietConsole: boolean;
+  /** True when dbt starts under the orphan guard (guard.ts): nothing else stops it when dbt-run dies. */
+  guarded: boolean;
 }
 
 /** The interpreter of a `#!/abs/path/python3.x` first line, if that is what it is (pure). */
@@ -94,13 +100,13 @@ async function firstLine(file: string): Promise<string> {
 }
 
 export async function planDbtLaunch(dbtPath: string, env: NodeJS.ProcessEnv): Promise<DbtLaunch> {
-  const direct: DbtLaunch = { file: dbtPath, prefix: [], quietConsole: false };
+  const direct: DbtLaunch = { file: dbtPath, prefix: [], quietConsole: false, guarded: true };
   if (env.DBT_PRODUCT_KIT_DIRECT_DBT === '1') return direct;
   try {
     const python = pythonOfShebang(await firstLine(dbtPath));
     if (!python) return direct;
     await access(python, constants.X_OK);
-    return { file: python, prefix: ['-c', QUIET_CONSOLE_PYTHON], quietConsole: true };
+    return { file: python, prefix: ['-c', QUIET_CONSOLE_PYTHON], quietConsole: true, guarded: false };
   } catch {
     return direct;
   }

@@ -3,12 +3,14 @@
  * read line by line into events. dbt runs in its own process group, so a
  * terminal's Ctrl-C reaches only the runner, which forwards exactly one
  * SIGINT (dbt cancels its queries and writes its results) and kills dbt
- * outright on a second signal.
+ * outright on a second signal. A dbt that cannot watch for dbt-run's death
+ * itself runs under the orphan guard (guard.ts), which reports dbt's pid.
  */
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { lastLine } from '../errors.js';
 import { type DbtEvent, parseEventLine } from './events.js';
+import { guardedCommand, reportedPid } from './guard.js';
 
 export interface DbtProcessOptions {
   /** The executable: dbt, or the Python that runs it (see launch.ts). */
@@ -16,9 +18,14 @@ export interface DbtProcessOptions {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Start it under the orphan guard (guard.ts): a dbt run as it is, with nothing to stop it if dbt-run dies. */
+  guarded?: boolean;
   /** Each JSON event, with the line it came in (kept as it is for recovery). */
   onEvent?: (event: DbtEvent, line: string) => void;
-  /** dbt's pid, once it started. */
+  /**
+   * The pid whose life means dbt runs, once it started: dbt's (or its Python's); under the
+   * guard, the guard's at once, then dbt's own when the guard reports it.
+   */
   onSpawn?: (pid: number) => void;
   /** Lines that are not JSON events (tracebacks, warnings printed by Python). */
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
@@ -40,13 +47,17 @@ export interface DbtProcessResult {
 const KEEP_OTHER_LINES = 200;
 
 export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProcessResult> {
-  const child = execa(options.dbtPath, options.args, {
+  const command = options.guarded
+    ? guardedCommand(options.dbtPath, options.args, options.env)
+    : { file: options.dbtPath, args: options.args, env: options.env };
+  const child = execa(command.file, command.args, {
     cwd: options.cwd,
-    env: options.env,
+    env: command.env,
     extendEnv: false,
     reject: false,
     detached: true,
-    stdin: 'ignore',
+    // The guard reports dbt's pid on its descriptor 3.
+    stdio: options.guarded ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     buffer: false,
   });
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
@@ -73,6 +84,14 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
   });
 
   const readers: Promise<void>[] = [];
+  const pidReport = child.stdio[3];
+  if (pidReport) {
+    readers.push(
+      reportedPid(pidReport).then((pid) => {
+        if (pid !== undefined) options.onSpawn?.(pid);
+      }),
+    );
+  }
   if (child.stdout) {
     const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
     readers.push(

@@ -102,6 +102,7 @@ export async function executeDbt(
   const dbt = await runDbtProcess({
     dbtPath: plan.launch.file,
     args: [...plan.launch.prefix, ...dbtArgs(plan.invocation)],
+    guarded: plan.launch.guarded,
     cwd: plan.projectDir,
     env: plan.dbtEnv,
     onInterrupt: deps.onInterrupt,

@@ -2,7 +2,8 @@
  * `create-dbt-product [directory]`: the command line over createProduct(),
  * and `create-dbt-product upgrade` over upgradeProduct(). Only main() decides
  * exit codes: 0 created, 2 bad input, 130 cancelled at a prompt or interrupted by
- * SIGINT (143 by SIGTERM) while writing, 1 anything else.
+ * SIGINT (143 by SIGTERM) while writing, 1 anything else. A second signal
+ * while it takes back what it wrote ends the process at once, same code.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -13,7 +14,14 @@ import { AUTH_METHODS, ORCHESTRATORS, WAREHOUSES } from '../product/manifest.js'
 import { kitVersion } from '../version.js';
 import { createProduct } from './create.js';
 import { type CliIo, processIo } from './io.js';
-import { DEFAULT_OWNER, normaliseOptions, productNameProblem, type ScaffoldInput, suggestName } from './options.js';
+import {
+  DEFAULT_OWNER,
+  normaliseOptions,
+  productNameProblem,
+  type ScaffoldInput,
+  type ScaffoldOptions,
+  suggestName,
+} from './options.js';
 
 export type { CliIo } from './io.js';
 
@@ -103,7 +111,7 @@ function program(io: CliIo, chosen: Chosen): Command {
     .enablePositionalOptions()
     .addHelpText(
       'after',
-      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nA --parent URL with a credential in it (https://TOKEN@..., user:password@...) is refused: git reads a\nprivate parent through your credential helper, dbt deps through DBT_ENV_SECRET_GIT_CREDENTIAL.\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt or by Ctrl-C\n(143 by SIGTERM; nothing left behind), 1 unexpected failure or, for upgrade, conflicts left to resolve.",
+      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nA --parent URL with a credential in it (https://TOKEN@..., user:password@...) is refused: git reads a\nprivate parent through your credential helper, dbt deps through DBT_ENV_SECRET_GIT_CREDENTIAL.\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt or by Ctrl-C\n(143 by SIGTERM; nothing left behind unless a second signal cuts that short), 1 unexpected failure or, for upgrade, conflicts left to resolve.",
     )
     .exitOverride()
     .configureOutput(commanderOutput(io));
@@ -176,6 +184,12 @@ function nextSteps(dir: string, cwd: string, name: string): string {
 /** What create-dbt-product exits with when a signal stops it (the shell's 128 + signal number). */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/** The line for a second signal that ends create-dbt-product before it took back what it wrote (pure). */
+export function rollbackCutShort(signal: NodeJS.Signals, options: Pick<ScaffoldOptions, 'dir' | 'force'>): string {
+  const staging = path.join(path.dirname(options.dir), `.${path.basename(options.dir)}.create-dbt-product-*`);
+  return `create-dbt-product: ${signal} again: stopped before taking back what it wrote; ${options.dir} may hold partial files${options.force ? ` (files it replaced wait in ${staging})` : ` (and ${staging} beside it)`}`;
+}
+
 async function scaffold(directory: string | undefined, flags: ScaffoldFlags, io: CliIo): Promise<number> {
   const { parent: parents, ...rest } = flags;
   let input: ScaffoldInput = { ...rest, parents, dir: directory };
@@ -183,11 +197,20 @@ async function scaffold(directory: string | undefined, flags: ScaffoldFlags, io:
   const options = normaliseOptions(input, io.cwd);
 
   // Ctrl-C or SIGTERM while writing: createProduct takes back what it wrote, then main says so.
+  // A second one ends the process at once (a rollback held up by a slow git, a person who wants
+  // out), with the first one's exit code. The handler goes the moment createProduct settles:
+  // a signal after that meets Node's default and ends the process by that signal.
   const interruption = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const unsubscribe = io.onInterrupt?.((signal) => {
-    stoppedBy ??= signal;
-    interruption.abort(new Error(`interrupted by ${signal}`));
+    if (stoppedBy === undefined) {
+      stoppedBy = signal;
+      interruption.abort(new Error(`interrupted by ${signal}`));
+      return;
+    }
+    const line = rollbackCutShort(signal, options);
+    if (io.exitNow) io.exitNow(SIGNAL_EXIT[stoppedBy] ?? 130, line);
+    else io.stderr.write(`${line}\n`); // a library caller keeps its process: the rollback goes on
   });
   // One listr2 list per step: the rich renderer in a terminal, one line per step elsewhere.
   const renderer = io.interactive ? 'default' : 'simple';

@@ -1,6 +1,7 @@
 /**
  * How dbt-run starts dbt: a pip console script runs through its Python with
  * the quiet-console lines; dbt prints the same events and exits the same way.
+ * Anything else runs as it is, under the orphan guard (test/dbt/guard.test.ts).
  */
 import { chmod, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,15 +41,22 @@ describe('planDbtLaunch', () => {
       file: python,
       prefix: ['-c', QUIET_CONSOLE_PYTHON],
       quietConsole: true,
+      guarded: false,
     });
     for (const direct of [
       await script(dir, 'wrapper', '#!/bin/sh'),
       await script(dir, 'gone', `#!${path.join(dir, 'missing', 'python3')}`),
       path.join(dir, 'no-such-dbt'),
     ]) {
-      expect(await planDbtLaunch(direct, {})).toEqual({ file: direct, prefix: [], quietConsole: false });
+      // Nothing in it stops dbt when dbt-run dies: the orphan guard does (guard.ts).
+      expect(await planDbtLaunch(direct, {})).toEqual({ file: direct, prefix: [], quietConsole: false, guarded: true });
     }
-    expect((await planDbtLaunch(viaPython, { DBT_PRODUCT_KIT_DIRECT_DBT: '1' })).quietConsole).toBe(false);
+    expect(await planDbtLaunch(viaPython, { DBT_PRODUCT_KIT_DIRECT_DBT: '1' })).toEqual({
+      file: viaPython,
+      prefix: [],
+      quietConsole: false,
+      guarded: true,
+    });
   });
 });
 

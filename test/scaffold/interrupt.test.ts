@@ -8,6 +8,9 @@
  * bin and its git); SIGTERM goes to the bin's process group, as a service
  * manager or `kill -- -PGID` sends it. Either way: exit 130 / 143 (never
  * listr2's 127), one line saying so, and the directory as it was before.
+ * A second signal, while a commit that ignores signals holds the rollback
+ * up, ends the bin at once with the same code and a line naming what may
+ * be left.
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -40,7 +43,11 @@ beforeAll(async () => {
     [
       '#!/bin/sh',
       'for arg in "$@"; do',
-      `  if [ "$arg" = commit ]; then echo reached > ${shellWord(marker)}; exec sleep 60; fi`,
+      // FAKE_GIT_STUBBORN: the commit ignores the signals too, so the rollback waits for it.
+      '  if [ "$arg" = commit ]; then',
+      `    if [ -n "$FAKE_GIT_STUBBORN" ]; then trap '' INT TERM; fi`,
+      `    echo $$ > ${shellWord(marker)}; exec sleep 60`,
+      '  fi',
       'done',
       `exec ${shellWord(realGit)} "$@"`,
       '',
@@ -52,7 +59,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const env = () => ({ PATH: `${fakeBin}${path.delimiter}${process.env.PATH}`, CI: '', SHELL: '/bin/sh' });
+const env = (more: Record<string, string> = {}) => ({
+  PATH: `${fakeBin}${path.delimiter}${process.env.PATH}`,
+  CI: '',
+  SHELL: '/bin/sh',
+  ...more,
+});
 
 /** Resolves once the stalling git commit has started; fails with the bin's output after 60 s. */
 async function commitReached(child: ResultPromise): Promise<void> {
@@ -122,6 +134,88 @@ describe('create-dbt-product interrupted while it writes (real process, real sig
     expect((await readdir(dir)).sort()).toEqual(['README.md', 'notes.txt']);
     expect(await readFile(path.join(dir, 'README.md'), 'utf8')).toBe('my own readme\n');
     expect(await leftInRoot()).toEqual(['mine']);
+  });
+});
+
+describe('create-dbt-product stopped twice, before it took back what it wrote (real process, real signals)', () => {
+  /** Starts the bin as `start` does, holds it in a commit that ignores signals; the stalled git's pid. */
+  async function heldInCommit(child: ResultPromise): Promise<number> {
+    await commitReached(child);
+    let pid = 0;
+    for (let wait = 0; wait < 50 && !pid; wait++) {
+      pid = Number((await readFile(marker, 'utf8')).trim());
+      if (!pid) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return pid;
+  }
+
+  it('Ctrl-C twice in a terminal: exits 130 at once, saying the rollback was cut short and where', async () => {
+    await rm(marker, { force: true });
+    const command = [process.execPath, bin, 'twice', '--yes'].map(shellWord).join(' ');
+    const child = execa('script', ['-qefc', `stty cols 400 rows 40; exec ${command}`, '/dev/null'], {
+      cwd: root,
+      env: env({ FAKE_GIT_STUBBORN: '1' }),
+      reject: false,
+      all: true,
+      stdin: 'pipe',
+      timeout: 90_000,
+    });
+    const git = await heldInCommit(child);
+    try {
+      child.stdin?.write('\x03');
+      // The first is taken: the rollback now waits for the commit, which ignores it.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(child.exitCode).toBeNull();
+      const second = Date.now();
+      child.stdin?.write('\x03');
+      const result = await child;
+      expect(Date.now() - second).toBeLessThan(5_000);
+      expect(result.exitCode, result.all).toBe(130);
+      const dir = path.join(root, 'twice');
+      expect(result.all).toContain(
+        `create-dbt-product: SIGINT again: stopped before taking back what it wrote; ${dir} may hold partial files (and ${path.join(root, '.twice.create-dbt-product-*')} beside it)`,
+      );
+      expect(result.all).not.toContain('nothing was written');
+      // Cut short: the files are still there, as the line says.
+      expect(existsSync(path.join(dir, 'dbt_project.yml'))).toBe(true);
+    } finally {
+      process.kill(git, 'SIGKILL');
+      await rm(path.join(root, 'twice'), { recursive: true, force: true });
+      for (const left of await leftInRoot()) await rm(path.join(root, left), { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM twice with --force: exits 143 at once, naming where the replaced files wait', async () => {
+    await rm(marker, { force: true });
+    const dir = path.join(root, 'mine-twice');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'README.md'), 'my own readme\n');
+    const child = execa(process.execPath, [bin, 'mine-twice', '--yes', '--force'], {
+      cwd: root,
+      env: env({ FAKE_GIT_STUBBORN: '1' }),
+      reject: false,
+      all: true,
+      input: '',
+      detached: true,
+      timeout: 90_000,
+    });
+    const git = await heldInCommit(child);
+    try {
+      process.kill(-(child.pid as number), 'SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(child.exitCode).toBeNull();
+      const second = Date.now();
+      process.kill(child.pid as number, 'SIGTERM');
+      const result = await child;
+      expect(Date.now() - second).toBeLessThan(5_000);
+      expect(result.exitCode, result.all).toBe(143);
+      expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `create-dbt-product: SIGTERM again: stopped before taking back what it wrote; ${dir} may hold partial files (files it replaced wait in ${path.join(root, '.mine-twice.create-dbt-product-*')})`,
+      );
+    } finally {
+      process.kill(git, 'SIGKILL');
+      for (const left of await leftInRoot()) await rm(path.join(root, left), { recursive: true, force: true });
+    }
   });
 });
 
