@@ -12,51 +12,15 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomically } from '../atomic-file.js';
 import type { RunOrigin } from '../audit/origin.js';
 import { UsageError } from '../errors.js';
 import { isProcessAlive } from '../process-alive.js';
+import type { PendingRun } from './pending-schema.js';
+
+export type { PendingRun } from './pending-schema.js';
 
 export const PENDING_DIR = 'dbt-product-kit/pending';
-
-export const PendingRunSchema = z.object({
-  version: z.literal(1),
-  runId: z.string().min(1),
-  runner: z.object({ pid: z.number().int(), host: z.string() }),
-  startedAt: z.string(),
-  productName: z.string(),
-  targetName: z.string(),
-  command: z.string(),
-  selection: z.string(),
-  /** Where the run's upload was going: recovery spools it there (null: the in-dbt hook records). */
-  destination: z.object({ sink: z.string(), database: z.string() }).nullable(),
-  /** The target's schema, where the audit tables go unless the product says otherwise. */
-  targetSchema: z.string().optional(),
-  /** Known once dbt started, reported its invocation, and git answered. */
-  dbtPid: z.number().int().optional(),
-  /** The topics the run would publish to (recovery keeps its alert in the outbox for flush). */
-  topics: z
-    .object({
-      environment: z.string(),
-      alerts: z.object({ arn: z.string(), includeWarnings: z.boolean() }).optional(),
-      events: z.object({ arn: z.string() }).optional(),
-    })
-    .optional(),
-  invocationId: z.string().optional(),
-  origin: z
-    .object({
-      run_source: z.string(),
-      run_id: z.string().nullable(),
-      run_url: z.string().nullable(),
-      repository: z.string().nullable(),
-      git_sha: z.string().nullable(),
-      git_ref: z.string().nullable(),
-      actor: z.string().nullable(),
-    })
-    .optional(),
-});
-export type PendingRun = z.infer<typeof PendingRunSchema>;
 
 const folderOf = (targetDir: string) => path.join(targetDir, ...PENDING_DIR.split('/'));
 export const pendingPath = (targetDir: string, runId: string) => path.join(folderOf(targetDir), `${runId}.json`);
@@ -75,11 +39,20 @@ export function runnerAlive(run: PendingRun, self: { host: string; alive: (pid: 
 export const startsBefore = (a: PendingRun, b: PendingRun) =>
   a.startedAt < b.startedAt || (a.startedAt === b.startedAt && a.runId < b.runId);
 
-/** Every readable pending record of a target folder (one being recovered, or half-written, is not listed). */
-export async function pendingRuns(targetDir: string): Promise<PendingRun[]> {
-  const names = await readdir(folderOf(targetDir)).catch(() => [] as string[]);
+/**
+ * Every readable pending record of a target folder but `except`'s (one
+ * being recovered, or half-written, is not listed). The schema is loaded
+ * only when there is another record to read: a run's start, which usually
+ * finds only its own, does not pay for the validation library.
+ */
+export async function pendingRuns(targetDir: string, except?: string): Promise<PendingRun[]> {
+  const names = (await readdir(folderOf(targetDir)).catch(() => [] as string[])).filter(
+    (name) => /^[^.]+\.json$/.test(name) && name !== `${except}.json`,
+  );
+  if (names.length === 0) return [];
+  const { PendingRunSchema } = await import('./pending-schema.js');
   const runs: PendingRun[] = [];
-  for (const name of names.filter((name) => /^[^.]+\.json$/.test(name))) {
+  for (const name of names) {
     const text = await readFile(path.join(folderOf(targetDir), name), 'utf8').catch(() => undefined);
     const parsed = text === undefined ? undefined : PendingRunSchema.safeParse(JSON.parse(text));
     if (parsed?.success) runs.push(parsed.data);
@@ -112,7 +85,7 @@ export class PendingRecord {
     const record: PendingRun = { version: 1, runner: { pid: process.pid, host: self.host }, ...run };
     await mkdir(folderOf(targetDir), { recursive: true });
     await writeFileAtomically(pendingPath(targetDir, run.runId), JSON.stringify(record));
-    const others = (await pendingRuns(targetDir)).filter((other) => other.runId !== run.runId);
+    const others = await pendingRuns(targetDir, run.runId);
     const earlier = others.find((other) => runnerAlive(other, self) && startsBefore(other, record));
     if (earlier) {
       await rm(pendingPath(targetDir, run.runId), { force: true });

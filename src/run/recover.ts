@@ -24,11 +24,11 @@ import {
   eventsPath,
   PENDING_DIR,
   type PendingRun,
-  PendingRunSchema,
   pendingPath,
   pendingRuns,
   runnerAlive,
 } from './pending.js';
+import { PendingRunSchema } from './pending-schema.js';
 import { applyEvent, emptyProgress, type Progress } from './progress.js';
 
 /** Where a run came from when it died before git answered. */
