@@ -42,6 +42,7 @@ import { planRun } from '../src/run/plan.js';
 import { emptyProgress } from '../src/run/progress.js';
 import { recordAudit } from '../src/run/record-audit.js';
 import { PlainReporter } from '../src/run/reporters.js';
+import { TIMINGS_ENV } from '../src/run/timings.js';
 import { projectChangesSince, selectChanged } from '../src/select/changed.js';
 import { readSelectionManifestIndexed, selectionIndexPath } from '../src/select/manifest-index.js';
 import { kitVersion } from '../src/version.js';
@@ -89,6 +90,8 @@ function expectExit(run: { exitCode: number; output: string }, code = 0) {
 
 type Variant = 'bare' | 'json' | 'launched' | 'hook' | 'runner';
 const ALL_VARIANTS: Variant[] = ['bare', 'json', 'launched', 'hook', 'runner'];
+/** What is measured of each runner build besides its wall time. */
+type Measure = 'runner_own' | 'record' | 'before_dbt' | 'after_dbt' | 'cpu_during_dbt';
 // BENCH_VARIANTS=bare,launched,runner (comma separated) runs fewer; bare is always run.
 const VARIANTS = ALL_VARIANTS.filter(
   (variant) =>
@@ -162,7 +165,7 @@ type BuildEntry = ReturnType<typeof summarise>;
 function summarise(
   models: number,
   warehouse: TestWarehouse,
-  samples: Record<Variant | 'runner_own' | 'record', number[]>,
+  samples: Record<Variant | Measure, number[]>,
   busyRounds = 0,
 ) {
   // Rounds [0, busyRounds) ran beside the busy neighbour.
@@ -205,6 +208,11 @@ function summarise(
     runner_minus_launched_busy_s: samples.launched.length ? addedIn('runner', 'launched', true) : null,
     runner_own_s: median(samples.runner_own),
     runner_record_phase_s: median(samples.record),
+    // Where the runner's time goes (DBT_PRODUCT_KIT_TIMINGS): in series before dbt starts and
+    // after it ends, and its CPU while dbt runs (competing with dbt for the two cores).
+    runner_before_dbt_s: median(samples.before_dbt),
+    runner_after_dbt_s: median(samples.after_dbt),
+    runner_cpu_during_dbt_s: median(samples.cpu_during_dbt),
     samples,
   };
 }
@@ -255,7 +263,11 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
           runner: [],
           runner_own: [],
           record: [],
-        } as Record<Variant | 'runner_own' | 'record', number[]>;
+          before_dbt: [],
+          after_dbt: [],
+          cpu_during_dbt: [],
+        } as Record<Variant | Measure, number[]>;
+        const timingsFile = path.join(product.dir, 'target', 'bench-timings.jsonl');
         const run: Record<Variant, () => Promise<number>> = {
           bare: () => seconds(async () => expectExit(await runDbt(product, build, hookOff))),
           json: () =>
@@ -291,11 +303,15 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
                 models.join(' '),
                 '--json',
               ];
-              const result = await runDbtRun(product, args);
+              const result = await runDbtRun(product, args, { [TIMINGS_ENV]: timingsFile });
               expectExit(result);
               dbtSeconds = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}').elapsedSeconds;
             });
             samples.runner_own.push(wall - dbtSeconds);
+            const timings = JSON.parse((await readFile(timingsFile, 'utf8')).trim().split('\n').at(-1) ?? '{}');
+            samples.before_dbt.push(timings.before_dbt_s);
+            samples.after_dbt.push(timings.after_dbt_s);
+            samples.cpu_during_dbt.push(timings.runner_cpu_during_dbt_s);
             return wall;
           },
         };

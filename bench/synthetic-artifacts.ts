@@ -185,7 +185,10 @@ export async function writeSyntheticArtifacts(
     nodes[id] = node;
     parentMap[id] = node.depends_on.nodes;
     childMap[id] ??= [];
-    for (const parent of node.depends_on.nodes) (childMap[parent] ??= []).push(id);
+    for (const parent of node.depends_on.nodes) {
+      childMap[parent] ??= [];
+      childMap[parent].push(id);
+    }
   }
   const macros: Record<string, unknown> = {};
   for (let index = 0; index < MACROS; index++) macros[`macro.dbt.synthetic_${index}`] = macro(index);

@@ -66,6 +66,8 @@ const rows = [
     'quiet / busy rounds',
     'dbt-run − its dbt',
     'dbt-run own time',
+    'before dbt / after dbt',
+    'its CPU while dbt runs',
     'record phase',
   ],
 ];
@@ -83,6 +85,10 @@ for (const build of results.builds) {
     build.busy_rounds ? `${seconds(build.runner_added_quiet_s)} / ${seconds(build.runner_added_busy_s)}` : '–',
     seconds(build.runner_minus_launched_s),
     seconds(build.runner_own_s),
+    build.runner_before_dbt_s === undefined
+      ? '–'
+      : `${seconds(build.runner_before_dbt_s)} / ${seconds(build.runner_after_dbt_s)}`,
+    seconds(build.runner_cpu_during_dbt_s),
     seconds(build.runner_record_phase_s),
   ]);
 }

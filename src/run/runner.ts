@@ -15,6 +15,7 @@ import type { ProductManifest } from '../product/manifest.js';
 import { executeDbt, SIGNAL_EXIT } from './execute.js';
 import { holdLateSignals, openPendingRecord, sendEarlierUploads } from './lifecycle.js';
 import { planRun, type RunPlan } from './plan.js';
+import { type RunTimings, runTimings } from './timings.js';
 import type { RunDependencies, RunOptions, RunOutcome } from './types.js';
 
 export type { AwsClients, RunDependencies, RunOptions, RunOutcome } from './types.js';
@@ -75,12 +76,14 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   );
   recordTopics(alongside.product, plan, options, deps, pending).catch(() => {});
   const late = holdLateSignals(deps);
+  const timings = runTimings(deps.env);
   try {
-    const outcome = await runAndRecord(plan, options, deps, alongside, pending, late.state);
+    const outcome = await runAndRecord(plan, options, deps, alongside, pending, late.state, timings);
     const exitCode = late.state.signal ? (SIGNAL_EXIT[late.state.signal] ?? outcome.exitCode) : outcome.exitCode;
     return { ...outcome, exitCode };
   } finally {
     late.release();
+    await timings.finish();
   }
 }
 
@@ -91,17 +94,22 @@ async function runAndRecord(
   alongside: ReturnType<typeof startAlongsideDbt>,
   pending: Awaited<ReturnType<typeof openPendingRecord>>,
   late: ReturnType<typeof holdLateSignals>['state'],
+  timings: RunTimings,
 ): Promise<RunOutcome> {
   const now = deps.now ?? (() => new Date());
   const execution = await executeDbt(plan, deps, {
     allowEmpty: options.allowEmpty,
     watcher: {
-      spawned: (dbtPid) => pending.update({ dbtPid }),
+      spawned: (dbtPid) => {
+        timings.dbtStarted();
+        pending.update({ dbtPid });
+      },
       invocation: (invocationId) => pending.update({ invocationId }),
       eventLine: (line) => pending.appendEvent(line),
     },
   });
   late.dbtRunning = false;
+  timings.dbtEnded();
 
   const { collect, record, notify, report } = await alongside.steps;
   const selection = describeSelection(plan.invocation);
