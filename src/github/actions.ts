@@ -120,7 +120,15 @@ export function annotations(summary: RunSummary): string[] {
   });
 }
 
-export function outputs(summary: RunSummary): Record<string, string> {
+/** The step outputs dbt-run writes under GitHub Actions, and what each holds (action.yml lists them). */
+export const OUTPUT_DESCRIPTIONS = {
+  status: "the run's status: success, failed, error, interrupted",
+  invocation_id: "dbt's invocation id of the run",
+  failed: 'unique ids of the nodes that failed, comma separated',
+  audit_rows: 'rows written to the audit log',
+} as const;
+
+export function outputs(summary: RunSummary): Record<keyof typeof OUTPUT_DESCRIPTIONS, string> {
   return {
     status: summary.status,
     invocation_id: summary.invocationId,

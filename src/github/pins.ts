@@ -1,0 +1,24 @@
+/**
+ * The third-party GitHub Actions the kit's action.yml and a product's
+ * workflows use, each pinned to a full commit sha (a tag can be moved to
+ * other code; a sha cannot) with its release in a comment, defined once:
+ * every generated file takes its `uses:` from here.
+ */
+export const ACTION_PINS = {
+  checkout: { repository: 'actions/checkout', sha: '11bd71901bbe5b1630ceea73d27597364c9af683', version: 'v4.2.2' },
+  setupNode: { repository: 'actions/setup-node', sha: '39370e3970a6d050c480ffad4ff0ed4d3fdee5af', version: 'v4.1.0' },
+  setupPython: {
+    repository: 'actions/setup-python',
+    sha: '0b93645e9fea7318ecaed2b359559ac225c90a2b',
+    version: 'v5.3.0',
+  },
+  cache: { repository: 'actions/cache', sha: '1bd1e32a3bdc45362d1e726936510720a7c30a57', version: 'v4.2.0' },
+} as const;
+
+export type PinnedAction = keyof typeof ACTION_PINS;
+
+/** The `uses:` value of a pinned action, release in a trailing comment (pure). */
+export function usesPinned(action: PinnedAction): string {
+  const pin = ACTION_PINS[action];
+  return `${pin.repository}@${pin.sha} # ${pin.version}`;
+}
