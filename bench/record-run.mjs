@@ -4,11 +4,23 @@
 // audit batch, write it through the sink), on the compiled kit (dist/, `npm run build`).
 // Argument: a JSON job { targetDir, project, sink: 'postgres' | 'redshift-data', tables,
 // connection (postgres) | endpoint + target (redshift-data) }. Prints one JSON line.
+import { existsSync, readFileSync } from 'node:fs';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { PostgresAuditSink } from '../dist/audit/sinks/postgres.js';
 import { RedshiftAuditSink } from '../dist/audit/sinks/redshift.js';
 import { collectResults } from '../dist/run/collect.js';
 import { emptyProgress } from '../dist/run/progress.js';
+
+/**
+ * This process's own peak RSS. getrusage's ru_maxrss is kept across exec on Linux: a child
+ * forked from a large parent (the benchmark's vitest worker) starts at the parent's size, so
+ * Linux's VmHWM (this address space's high-water mark) is read instead; maxRSS elsewhere.
+ */
+function peakRssBytes() {
+  const status = existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '';
+  const kib = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return Number(kib ?? process.resourceUsage().maxRSS) * 1024;
+}
 
 const job = JSON.parse(process.argv[2] ?? '{}');
 const started = process.hrtime.bigint();
@@ -46,7 +58,7 @@ const { batch } = await collectResults(
 );
 const collected = process.hrtime.bigint();
 // The peak so far: what reading the artifacts and building the batch took, before the sink.
-const collectPeak = process.resourceUsage().maxRSS * 1024;
+const collectPeak = peakRssBytes();
 const sink =
   job.sink === 'postgres'
     ? new PostgresAuditSink(job.connection, job.tables)
@@ -69,7 +81,6 @@ console.log(
     collect_s: Number(collected - started) / 1e9,
     write_s: Number(done - collected) / 1e9,
     collect_peak_rss_bytes: collectPeak,
-    // getrusage's ru_maxrss, in KiB on Linux.
-    peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+    peak_rss_bytes: peakRssBytes(),
   }),
 );
