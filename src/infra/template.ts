@@ -25,8 +25,8 @@ export interface InfraTemplateFacts {
   /** The prod names, for the MWAA Serverless files (its workflow runs as prod). */
   prod: { alertsTopic: string; eventsTopic: string; queue: string };
   variablesPrefix: string;
-  /** The DAG's Airflow Variables: logical id, Variable name, and which resource's ARN or URL it holds. */
-  variables: { logical: string; name: string; value: string }[];
+  /** The DAG's Airflow Variables: logical id, Variable name, the resource whose ARN or URL (Ref) it holds, and its output. */
+  variables: { logical: string; name: string; resource: string; output: string }[];
   prefixes: ReturnType<typeof s3Prefixes>;
   parents: {
     name: string;
@@ -58,9 +58,14 @@ export function infraTemplateFacts(
     },
     variablesPrefix: AIRFLOW_VARIABLES_PREFIX,
     variables: [
-      { logical: 'AlertTopicArnVariable', name: variables.alertTopicArn, value: '{"Ref": "AlertsTopic"}' },
-      { logical: 'EventTopicArnVariable', name: variables.eventTopicArn, value: '{"Ref": "EventsTopic"}' },
-      { logical: 'UpstreamQueueUrlVariable', name: variables.upstreamQueueUrl, value: '{"Ref": "UpstreamQueue"}' },
+      { logical: 'AlertTopicArnVariable', name: variables.alertTopicArn, resource: 'AlertsTopic', output: 'AlertsTopicArn' },
+      { logical: 'EventTopicArnVariable', name: variables.eventTopicArn, resource: 'EventsTopic', output: 'EventsTopicArn' },
+      {
+        logical: 'UpstreamQueueUrlVariable',
+        name: variables.upstreamQueueUrl,
+        resource: 'UpstreamQueue',
+        output: 'UpstreamQueueUrl',
+      },
     ],
     prefixes: s3Prefixes(product, ENV),
     parents: parents.map((parent) => ({
