@@ -14,6 +14,7 @@ import {
   upstreamQueueName,
 } from './facts.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JavaScript's.
 const ENV = '${Environment}';
 
 export interface InfraTemplateFacts {
@@ -58,8 +59,18 @@ export function infraTemplateFacts(
     },
     variablesPrefix: AIRFLOW_VARIABLES_PREFIX,
     variables: [
-      { logical: 'AlertTopicArnVariable', name: variables.alertTopicArn, resource: 'AlertsTopic', output: 'AlertsTopicArn' },
-      { logical: 'EventTopicArnVariable', name: variables.eventTopicArn, resource: 'EventsTopic', output: 'EventsTopicArn' },
+      {
+        logical: 'AlertTopicArnVariable',
+        name: variables.alertTopicArn,
+        resource: 'AlertsTopic',
+        output: 'AlertsTopicArn',
+      },
+      {
+        logical: 'EventTopicArnVariable',
+        name: variables.eventTopicArn,
+        resource: 'EventsTopic',
+        output: 'EventsTopicArn',
+      },
       {
         logical: 'UpstreamQueueUrlVariable',
         name: variables.upstreamQueueUrl,

@@ -153,7 +153,11 @@ export function productManifest(
       ...Object.fromEntries(
         DEPLOYED_ENVIRONMENTS.map((env) => [
           env,
-          { target: env, alerts: { topic_arn: placeholder('alerts', env) }, events: { topic_arn: placeholder('events', env) } },
+          {
+            target: env,
+            alerts: { topic_arn: placeholder('alerts', env) },
+            events: { topic_arn: placeholder('events', env) },
+          },
         ]),
       ),
     },

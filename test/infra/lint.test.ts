@@ -81,9 +81,15 @@ describe('infra/stack.yaml, linted', () => {
     // A policy parliament must fault (an object action on the bucket itself): the check is live.
     const control = {
       where: 'control',
-      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-artifacts' }] },
+      document: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-artifacts' }],
+      },
     };
-    const run = await execa(inject('lintPython'), ['-c', PARLIAMENT], { input: JSON.stringify([...items, control]), all: true });
+    const run = await execa(inject('lintPython'), ['-c', PARLIAMENT], {
+      input: JSON.stringify([...items, control]),
+      all: true,
+    });
     const findings = run.all.split('\n').filter(Boolean);
     expect(findings.filter((line) => !line.startsWith('control:'))).toEqual([]);
     expect(findings.filter((line) => line.startsWith('control:'))).toHaveLength(1);

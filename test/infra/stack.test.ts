@@ -74,7 +74,9 @@ function roleStatements(template: Template, role: string): Statement[] {
     .filter(([, resource]) => JSON.stringify(resource.Properties.Roles ?? []).includes(`"${role}"`))
     .map(([id]) => id);
   return policies(template)
-    .filter((policy) => (policy.resource === role && !policy.where.endsWith('trust')) || attached.includes(policy.resource))
+    .filter(
+      (policy) => (policy.resource === role && !policy.where.endsWith('trust')) || attached.includes(policy.resource),
+    )
     .flatMap((policy) => statements(resolved(template, policy.document)));
 }
 
@@ -96,12 +98,13 @@ describe('infra/stack.yaml', () => {
           expect(resources.length, where).toBeGreaterThan(0);
           if (resources.includes('*')) {
             expect(resources, where).toEqual(['*']);
-            for (const action of list(statement.Action)) expect(NO_RESOURCE_TYPE.has(action), `${where} ${action}`).toBe(true);
+            for (const action of list(statement.Action))
+              expect(NO_RESOURCE_TYPE.has(action), `${where} ${action}`).toBe(true);
             if (list(statement.Action).some((action) => action.startsWith('redshift-data:'))) {
               // Only the statements the caller ran itself.
-              expect(statement.Condition?.StringEquals?.['redshift-data:statement-owner-iam-userid'], where).toBe(
-                '${aws:userid}',
-              );
+              const owner = statement.Condition?.StringEquals?.['redshift-data:statement-owner-iam-userid'];
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not JavaScript's.
+              expect(owner, where).toBe('${aws:userid}');
             }
           }
           for (const resource of resources) expect(resource, where).toMatch(/^(\*|arn:aws:[a-z0-9-]+:)/);
@@ -112,7 +115,8 @@ describe('infra/stack.yaml', () => {
 
   it('lets GitHub assume the roles only from this repository: the run role from its environment, the deploy role from its branch', async () => {
     const { template } = await renderStack({}, PARENTS);
-    const trust = (role: string) => statements(resolved(template, template.Resources[role]?.Properties.AssumeRolePolicyDocument ?? null));
+    const trust = (role: string) =>
+      statements(resolved(template, template.Resources[role]?.Properties.AssumeRolePolicyDocument ?? null));
     const expected = {
       RunRole: 'repo:acme/orders:environment:prod',
       DeployRole: 'repo:acme/orders:ref:refs/heads/main',
@@ -133,10 +137,15 @@ describe('infra/stack.yaml', () => {
       });
     }
     // Without a provider ARN the stack creates the account's one, for GitHub's audience.
-    const created = resolve(template.Resources.RunRole?.Properties.AssumeRolePolicyDocument ?? null, template, PARAMETERS, {
-      ...CONDITIONS,
-      CreateOidcProvider: true,
-    });
+    const created = resolve(
+      template.Resources.RunRole?.Properties.AssumeRolePolicyDocument ?? null,
+      template,
+      PARAMETERS,
+      {
+        ...CONDITIONS,
+        CreateOidcProvider: true,
+      },
+    );
     expect(statements(created)[0]?.Principal).toEqual({
       Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
     });
@@ -148,7 +157,10 @@ describe('infra/stack.yaml', () => {
 
   it('gives each role only what it is for, on its own resources', async () => {
     const { template } = await renderStack({ orchestrator: 'mwaa', warehouse: 'redshift', auth: 'password' }, PARENTS);
-    const topics = [`arn:aws:sns:${REGION}:${ACCOUNT}:orders-prod-alerts`, `arn:aws:sns:${REGION}:${ACCOUNT}:orders-prod-events`];
+    const topics = [
+      `arn:aws:sns:${REGION}:${ACCOUNT}:orders-prod-alerts`,
+      `arn:aws:sns:${REGION}:${ACCOUNT}:orders-prod-events`,
+    ];
     const queue = `arn:aws:sqs:${REGION}:${ACCOUNT}:orders-prod-upstream-events`;
     const bucket = 'arn:aws:s3:::acme-artifacts';
 
@@ -165,8 +177,12 @@ describe('infra/stack.yaml', () => {
       'sns:Publish',
     ]);
     const on = (found: Statement[], action: string) =>
-      found.filter((statement) => list(statement.Action).includes(action)).flatMap((statement) => list(statement.Resource as string));
-    expect(on(run, 'redshift-data:ExecuteStatement')).toEqual([`arn:aws:redshift:${REGION}:${ACCOUNT}:cluster:analytics`]);
+      found
+        .filter((statement) => list(statement.Action).includes(action))
+        .flatMap((statement) => list(statement.Resource as string));
+    expect(on(run, 'redshift-data:ExecuteStatement')).toEqual([
+      `arn:aws:redshift:${REGION}:${ACCOUNT}:cluster:analytics`,
+    ]);
     expect(on(run, 'secretsmanager:GetSecretValue')).toEqual([PARAMETERS.RedshiftSecretArn]);
     expect(on(run, 'sns:Publish').sort()).toEqual(topics);
     expect(on(run, 's3:GetObject')).toEqual([`${bucket}/state/orders/prod/*`]);
@@ -194,10 +210,13 @@ describe('infra/stack.yaml', () => {
     expect(on(mwaa, 'sns:Publish').sort()).toEqual(topics);
     expect(on(mwaa, 'lambda:InvokeFunction')).toEqual([PARAMETERS.AlertLambdaArn]);
     expect(on(mwaa, 'secretsmanager:GetSecretValue')).toHaveLength(3);
-    for (const arn of on(mwaa, 'secretsmanager:GetSecretValue')) expect(arn).toMatch(/:secret:airflow\/variables\/orders_/);
+    for (const arn of on(mwaa, 'secretsmanager:GetSecretValue'))
+      expect(arn).toMatch(/:secret:airflow\/variables\/orders_/);
 
     // The queue takes messages only from the parents' topics.
-    const queuePolicy = statements(resolved(template, template.Resources.UpstreamQueuePolicy?.Properties.PolicyDocument ?? null));
+    const queuePolicy = statements(
+      resolved(template, template.Resources.UpstreamQueuePolicy?.Properties.PolicyDocument ?? null),
+    );
     expect(queuePolicy).toEqual([
       expect.objectContaining({
         Principal: { Service: 'sns.amazonaws.com' },
@@ -205,7 +224,10 @@ describe('infra/stack.yaml', () => {
         Resource: queue,
         Condition: {
           ArnEquals: {
-            'aws:SourceArn': [`arn:aws:sns:${REGION}:${ACCOUNT}:core_sales-prod-events`, `arn:aws:sns:${REGION}:${ACCOUNT}:crm-prod-events`],
+            'aws:SourceArn': [
+              `arn:aws:sns:${REGION}:${ACCOUNT}:core_sales-prod-events`,
+              `arn:aws:sns:${REGION}:${ACCOUNT}:crm-prod-events`,
+            ],
           },
         },
       }),
@@ -214,16 +236,19 @@ describe('infra/stack.yaml', () => {
 
   it("subscribes the queue to each parent's events topic, for that parent's product.completed only", async () => {
     const { template } = await renderStack({}, PARENTS);
-    const subscriptions = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::SNS::Subscription');
+    const subscriptions = Object.entries(template.Resources).filter(
+      ([, resource]) => resource.Type === 'AWS::SNS::Subscription',
+    );
     expect(subscriptions.map(([id]) => id)).toEqual(['UpstreamCoreSalesSubscription', 'UpstreamCrmSubscription']);
-    for (const [[, subscription], { name }] of subscriptions.map((entry, index) => [entry, PARENTS[index]] as const)) {
+    for (const [index, [, subscription]] of subscriptions.entries()) {
+      const name = PARENTS[index]?.name ?? '';
       expect(subscription.Properties).toMatchObject({
         Protocol: 'sqs',
         Endpoint: { 'Fn::GetAtt': ['UpstreamQueue', 'Arn'] },
         FilterPolicyScope: 'MessageAttributes',
         FilterPolicy: { product: [name], event_type: [PRODUCT_COMPLETED.eventType] },
       });
-      expect(subscription.Properties.FilterPolicy).toEqual(upstreamFilterPolicy(name ?? ''));
+      expect(subscription.Properties.FilterPolicy).toEqual(upstreamFilterPolicy(name));
     }
     // The known parent's topic is the parameter's default; the other one must be given.
     expect(template.Parameters.ParentCoreSalesEventsTopicArn?.Default).toBe(PARENTS[0]?.eventsTopicArn);
@@ -231,10 +256,12 @@ describe('infra/stack.yaml', () => {
     // A product without parents has a queue and nothing subscribed to it.
     const alone = (await renderStack()).template;
     expect(alone.Resources.UpstreamQueue).toBeDefined();
-    expect(Object.values(alone.Resources).filter((resource) => resource.Type.startsWith('AWS::SNS::Subscription'))).toEqual([]);
+    expect(
+      Object.values(alone.Resources).filter((resource) => resource.Type.startsWith('AWS::SNS::Subscription')),
+    ).toEqual([]);
   });
 
-  it("names the topics as dbt-product.yml does, and writes the Variables the DAG reads", async () => {
+  it('names the topics as dbt-product.yml does, and writes the Variables the DAG reads', async () => {
     const files = await planFiles({}, PARENTS);
     const { template } = await renderStack({}, PARENTS);
     const manifest = parse(files.get('dbt-product.yml') ?? '') as {
@@ -242,11 +269,22 @@ describe('infra/stack.yaml', () => {
     };
     for (const environment of ['dev', 'prod']) {
       const name = (id: string) =>
-        resolve(template.Resources[id]?.Properties.TopicName ?? null, template, { ...PARAMETERS, Environment: environment }, CONDITIONS);
-      expect(manifest.environments[environment]?.alerts?.topic_arn).toBe(`arn:aws:sns:REGION:ACCOUNT_ID:${name('AlertsTopic')}`);
-      expect(manifest.environments[environment]?.events?.topic_arn).toBe(`arn:aws:sns:REGION:ACCOUNT_ID:${name('EventsTopic')}`);
+        resolve(
+          template.Resources[id]?.Properties.TopicName ?? null,
+          template,
+          { ...PARAMETERS, Environment: environment },
+          CONDITIONS,
+        );
+      expect(manifest.environments[environment]?.alerts?.topic_arn).toBe(
+        `arn:aws:sns:REGION:ACCOUNT_ID:${name('AlertsTopic')}`,
+      );
+      expect(manifest.environments[environment]?.events?.topic_arn).toBe(
+        `arn:aws:sns:REGION:ACCOUNT_ID:${name('EventsTopic')}`,
+      );
     }
-    const secrets = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::SecretsManager::Secret');
+    const secrets = Object.values(template.Resources).filter(
+      (resource) => resource.Type === 'AWS::SecretsManager::Secret',
+    );
     const variables = airflowVariables('orders');
     expect(secrets.map((secret) => secret.Properties.Name).sort()).toEqual(
       Object.values(variables)
@@ -295,7 +333,9 @@ describe('infra/stack.yaml', () => {
           const where = `${JSON.stringify(variant)} ${id}`;
           expect(role(id)?.Condition, where).toBe('IsProd');
           expect(normal(roleStatements(template, id)), where).toEqual(normal(statements(json(policyFile))));
-          expect(resolved(template, role(id)?.Properties.AssumeRolePolicyDocument ?? null), where).toEqual(json(trustFile));
+          expect(resolved(template, role(id)?.Properties.AssumeRolePolicyDocument ?? null), where).toEqual(
+            json(trustFile),
+          );
         }
       }
     }

@@ -75,7 +75,7 @@ export interface Statement {
 }
 
 export function statements(document: Json): Statement[] {
-  return (document as { Statement: Statement[] }).Statement;
+  return (document as unknown as { Statement: Statement[] }).Statement;
 }
 
 export const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
