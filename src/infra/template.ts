@@ -16,6 +16,7 @@ import {
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JavaScript's.
 const ENV = '${Environment}';
+const SHOWN_ENV = '<environment>';
 
 export interface InfraTemplateFacts {
   /** The environments a stack may be for (dbt-product.yml's deployed ones). */
@@ -23,6 +24,8 @@ export interface InfraTemplateFacts {
   alertsTopic: string;
   eventsTopic: string;
   queue: string;
+  /** The same names as the README shows them, the environment written `<environment>`. */
+  shown: { alertsTopic: string; eventsTopic: string; queue: string; state: string };
   /** The prod names, for the MWAA Serverless files (its workflow runs as prod). */
   prod: { alertsTopic: string; eventsTopic: string; queue: string };
   variablesPrefix: string;
@@ -52,6 +55,12 @@ export function infraTemplateFacts(
     alertsTopic: topicName(product, ENV, 'alerts'),
     eventsTopic: topicName(product, ENV, 'events'),
     queue: upstreamQueueName(product, ENV),
+    shown: {
+      alertsTopic: topicName(product, SHOWN_ENV, 'alerts'),
+      eventsTopic: topicName(product, SHOWN_ENV, 'events'),
+      queue: upstreamQueueName(product, SHOWN_ENV),
+      state: s3Prefixes(product, SHOWN_ENV).state,
+    },
     prod: {
       alertsTopic: topicName(product, 'prod', 'alerts'),
       eventsTopic: topicName(product, 'prod', 'events'),

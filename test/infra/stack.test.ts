@@ -293,7 +293,12 @@ describe('infra/stack.yaml', () => {
     );
     const dag = files.get('dags/orders_dag.py') ?? '';
     for (const name of Object.values(variables)) expect(dag).toContain(name);
-    expect(files.get('infra/README.md')).toContain('aws cloudformation deploy');
+    const readme = files.get('infra/README.md') ?? '';
+    expect(readme).toContain('aws cloudformation deploy');
+    for (const name of [...Object.keys(template.Parameters), ...Object.values(variables)])
+      expect(readme).toContain(name);
+    // Names are shown with <environment>, not CloudFormation's substitution.
+    expect(readme).not.toMatch(/\$\{(Environment|AWS::)/);
     // Without MWAA there is no DAG: no Variables, no MWAA policy.
     const none = (await renderStack({ orchestrator: 'none' })).template;
     expect(Object.values(none.Resources).map((resource) => resource.Type)).not.toContain('AWS::SecretsManager::Secret');
