@@ -11,6 +11,8 @@ import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-fa
 import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
 import { KitError } from '../errors.js';
+import { topicName } from '../infra/facts.js';
+import { type InfraTemplateFacts, infraTemplateFacts } from '../infra/template.js';
 import { type MessageTemplates, messageTemplates } from '../messages/templates.js';
 import {
   airflowConstraintsUrl,
@@ -73,6 +75,8 @@ export interface TemplateContext {
   serverlessSchedule: string;
   /** What the orchestrators need to build the SNS documents as defined (src/messages). */
   messages: MessageTemplates;
+  /** The product's AWS stack (infra/stack.yaml): names, Airflow Variables, parents' subscriptions. */
+  infra: InfraTemplateFacts;
 }
 
 export function templateContext(
@@ -116,6 +120,7 @@ export function templateContext(
       schemaVariable: `DBT_UPSTREAM_${parent.name.toUpperCase()}_SCHEMA`,
     })),
     serverlessSchedule: offPeakCron(options.name),
+    infra: infraTemplateFacts(options.name, DEPLOYED_ENVIRONMENTS, parents),
   };
 }
 
@@ -125,13 +130,17 @@ export function offPeakCron(name: string): string {
   return `${(hash % 59) + 1} ${(Math.floor(hash / 59) % 6) + 1} * * *`;
 }
 
+/** The environments the scaffold writes besides `local`: each has its topics, and a stack of its own. */
+const DEPLOYED_ENVIRONMENTS = ['dev', 'prod'] as const;
+
 /** The product's manifest document, validated by its schema. */
 export function productManifest(
   options: ScaffoldOptions,
   parents: readonly ParentProduct[] = [],
   kit?: ProductManifest['kit'],
 ): ProductManifest {
-  const placeholder = (kind: string, env: string) => `arn:aws:sns:REGION:ACCOUNT_ID:${options.name}-${env}-${kind}`;
+  const placeholder = (kind: 'alerts' | 'events', env: string) =>
+    `arn:aws:sns:REGION:ACCOUNT_ID:${topicName(options.name, env, kind)}`;
   return productManifestSchema.parse({
     schema_version: PRODUCT_MANIFEST_VERSION,
     name: options.name,
@@ -141,16 +150,16 @@ export function productManifest(
     orchestrator: options.orchestrator,
     environments: {
       local: { target: 'local' },
-      dev: {
-        target: 'dev',
-        alerts: { topic_arn: placeholder('alerts', 'dev') },
-        events: { topic_arn: placeholder('events', 'dev') },
-      },
-      prod: {
-        target: 'prod',
-        alerts: { topic_arn: placeholder('alerts', 'prod') },
-        events: { topic_arn: placeholder('events', 'prod') },
-      },
+      ...Object.fromEntries(
+        DEPLOYED_ENVIRONMENTS.map((env) => [
+          env,
+          {
+            target: env,
+            alerts: { topic_arn: placeholder('alerts', env) },
+            events: { topic_arn: placeholder('events', env) },
+          },
+        ]),
+      ),
     },
     audit: { schema: DEFAULT_AUDIT_SCHEMA, table: AUDIT_TABLES.log.model },
     upstream: parents.map((parent) => ({

@@ -29,6 +29,8 @@ declare module 'vitest' {
     airflowPython: string;
     /** Python of the Airflow 2.10 venv (Cosmos, the Amazon provider). */
     airflow2Python: string;
+    /** Python of the lint venv (cfn-lint, parliament, boto3), for the product's AWS stack. */
+    lintPython: string;
   }
 }
 
@@ -46,6 +48,7 @@ export default async function setup(project: TestProject) {
     ensureVenv({ onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
+    ensureVenv({ requirementsFile: requirements('lint.txt'), name: 'lint', onProgress }),
     run.started(startPostgres()),
     run.started(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
   ]);
@@ -55,11 +58,12 @@ export default async function setup(project: TestProject) {
     await run.recordSetupError(failure.reason);
     throw failure.reason;
   }
-  const [venv, airflow, airflow2, postgres, moto] = settled;
+  const [venv, airflow, airflow2, lint, postgres, moto] = settled;
   project.provide('dbtPath', fulfilled(venv).bin('dbt'));
   project.provide('pythonPath', fulfilled(venv).bin('python'));
   project.provide('airflowPython', fulfilled(airflow).bin('python'));
   project.provide('airflow2Python', fulfilled(airflow2).bin('python'));
+  project.provide('lintPython', fulfilled(lint).bin('python'));
   project.provide('postgres', fulfilled(postgres).connection);
   project.provide('motoEndpoint', fulfilled(moto).endpoint);
   return () => run.close();
