@@ -13,6 +13,8 @@ export default defineConfig({
     // Vitest's default output, plus one plain summary line (and nothing false when the set-up fails).
     reporters: ['./test/harness/summary-reporter.ts'],
     maxWorkers: 2,
+    // Its PostgreSQL holds only throwaway schemas: commits need not wait for the disk.
+    provide: { throwawayPostgres: true },
     // The longest files first, so the two workers finish together (test/harness/sequencer.ts).
     sequence: { sequencer: LongestFirstSequencer },
   },

@@ -29,6 +29,8 @@ declare module 'vitest' {
     airflowPython: string;
     /** Python of the Airflow 2.10 venv (Cosmos, the Amazon provider). */
     airflow2Python: string;
+    /** Set by the suite's config (not the benchmarks'): PostgreSQL without fsync (test/harness/postgres.ts). */
+    throwawayPostgres?: boolean;
   }
 }
 
@@ -46,7 +48,7 @@ export default async function setup(project: TestProject) {
     ensureVenv({ onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
-    run.started(startPostgres()),
+    run.started(startPostgres({ durable: !project.getProvidedContext().throwawayPostgres })),
     run.started(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
   ]);
   const failure = settled.find((result) => result.status === 'rejected');
