@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/harness/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -12,5 +13,9 @@ export default defineConfig({
     // Vitest's default output, plus one plain summary line (and nothing false when the set-up fails).
     reporters: ['./test/harness/summary-reporter.ts'],
     maxWorkers: 2,
+    // Its PostgreSQL holds only throwaway schemas: commits need not wait for the disk.
+    provide: { throwawayPostgres: true },
+    // The longest files first, so the two workers finish together (test/harness/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

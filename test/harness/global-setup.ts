@@ -31,6 +31,8 @@ declare module 'vitest' {
     airflow2Python: string;
     /** Python of the lint venv (cfn-lint, parliament, boto3), for the product's AWS stack. */
     lintPython: string;
+    /** Set by the suite's config (not the benchmarks'): PostgreSQL without fsync (test/harness/postgres.ts). */
+    throwawayPostgres?: boolean;
   }
 }
 
@@ -49,7 +51,7 @@ export default async function setup(project: TestProject) {
     ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
     ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
     ensureVenv({ requirementsFile: requirements('lint.txt'), name: 'lint', onProgress }),
-    run.started(startPostgres()),
+    run.started(startPostgres({ durable: !project.getProvidedContext().throwawayPostgres })),
     run.started(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
   ]);
   const failure = settled.find((result) => result.status === 'rejected');

@@ -47,7 +47,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<RunningPostgres> {
+export interface PostgresOptions {
+  /**
+   * Whether commits wait for the disk (fsync). The suite's server holds only throwaway schemas
+   * and no test crashes it, so it runs without: every dbt run on it commits dozens of DDL
+   * statements. The benchmarks keep the server's defaults, so their figures stay comparable.
+   */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<RunningPostgres> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dbt-product-kit-pg-'));
   // mkdtemp makes the folder private to us; the unprivileged postgres user must reach its data dir inside.
   await chmod(dataDir, 0o755);
@@ -69,7 +78,13 @@ export async function startPostgres(): Promise<RunningPostgres> {
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     // dbt replaces a view by dropping the old one with CASCADE, which locks every view built on
     // it: 5,000 chained views (the benchmark) need more than the default 64 locks per transaction.
-    postgresFlags: ['-c', 'max_locks_per_transaction=1024'],
+    postgresFlags: [
+      '-c',
+      'max_locks_per_transaction=1024',
+      ...(options.durable === false
+        ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+        : []),
+    ],
     onLog: (line) => logs.push(String(line)),
     onError: (line) => logs.push(String(line)),
   });

@@ -1,0 +1,56 @@
+/**
+ * The order test files start in: the longest first, so that the two workers finish together
+ * rather than one running a three-minute Airflow file alone at the end.
+ *
+ * Vitest does this itself once it has timed a run (its cache in node_modules/.vite), but CI
+ * starts from a fresh clone, with no cache, where Vitest falls back to "larger files first",
+ * and file size says little here (a short file that runs a DAG twice takes minutes). So a file
+ * Vitest has no time for takes its time from the list below (seconds, from a CI run on the
+ * 2-core machine); a file in neither runs after those, in Vitest's own order. The list need
+ * only be roughly right: it decides the order, never what runs.
+ */
+import path from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/** Files over ~20 s in CI (2026-12-02, Node 20, 2 workers), in seconds. */
+const EXPECTED_SECONDS: Record<string, number> = {
+  'test/orchestration/mwaa-dag.test.ts': 222,
+  'test/orchestration/mwaa-dag-airflow2.test.ts': 179,
+  'test/run/compat.test.ts': 111,
+  'test/upstream/child-build.test.ts': 87,
+  'test/dbt/profiles.test.ts': 84,
+  'test/select/changed-since.test.ts': 83,
+  'test/scripts/packages.test.ts': 80,
+  'test/dbt/audit-escaping.test.ts': 80,
+  'test/toolchain/venv.test.ts': 73,
+  'test/run/cli.test.ts': 70,
+  'test/dbt/build.test.ts': 62,
+  'test/run/runner.test.ts': 55,
+  'test/orchestration/mwaa-serverless.test.ts': 52,
+  'test/scaffold/first-steps.test.ts': 48,
+  'test/alerts/sns.test.ts': 47,
+  'test/faults/signals-and-kills.test.ts': 47,
+  'test/faults/killed-runner.test.ts': 44,
+  'test/upstream/bump.test.ts': 43,
+  'test/alerts/outbox-sns.test.ts': 42,
+  'test/dbt/launch.test.ts': 41,
+  'test/faults/one-run-per-target.test.ts': 30,
+  'test/run/flush.test.ts': 25,
+  'test/audit/parity.test.ts': 22,
+};
+
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const base = await super.sort(files);
+    const expected = (spec: TestSpecification) => {
+      const file = path.relative(this.ctx.config.root, spec.moduleId).split(path.sep).join('/');
+      const timed = this.ctx.cache.getFileTestResults(`${spec.project.name}:${file}`);
+      return timed ? timed.duration / 1000 : (EXPECTED_SECONDS[file] ?? 0);
+    };
+    // A stable sort: files expected to take as long keep Vitest's order.
+    return base
+      .map((spec, index) => ({ spec, index, seconds: expected(spec) }))
+      .sort((a, b) => b.seconds - a.seconds || a.index - b.index)
+      .map(({ spec }) => spec);
+  }
+}
