@@ -53,11 +53,14 @@ export function argumentScript(inputs: readonly ActionFlagInput[]): string[] {
 
 const quoted = (text: string) => JSON.stringify(text);
 
+/** A GitHub expression, `${{ body }}` (made here: in a plain string it reads like a mistaken template). */
+const expression = (body: string) => `\${{ ${body} }}`;
+
 /** action.yml's text (pure). */
 export function kitActionYaml(kitVersion: string, inputs: readonly ActionFlagInput[] = dbtRunActionInputs()): string {
   const flagInputs = inputs.flatMap((input) => [
     `  ${input.name}:`,
-    `    description: ${quoted(`dbt-run ${input.flag}${input.kind === 'value' ? '' : input.kind === 'switch' ? ' ("true" to set)' : ' ("false" to set)'}: ${input.description}`)}`,
+    `    description: ${quoted(`dbt-run ${input.flag}${input.kind === 'value' ? '' : input.kind === 'switch' ? ' (when true)' : ' (when false)'}: ${input.description}`)}`,
     '    required: false',
     ...(input.kind === 'negated' ? ['    default: "true"'] : input.kind === 'switch' ? ['    default: "false"'] : []),
   ]);
@@ -67,7 +70,7 @@ export function kitActionYaml(kitVersion: string, inputs: readonly ActionFlagInp
     `    value: \${{ steps.run.outputs.${name} }}`,
   ]);
   const runEnv = [
-    'INPUT_COMMAND: ${{ inputs.command }}',
+    `INPUT_COMMAND: ${expression('inputs.command')}`,
     ...inputs.map((input) => `${envName(input.name)}: \${{ inputs.${input.name} }}`),
   ];
   return `${[
@@ -99,26 +102,26 @@ export function kitActionYaml(kitVersion: string, inputs: readonly ActionFlagInp
     '  steps:',
     `    - uses: ${usesPinned('setupNode')}`,
     '      with:',
-    '        node-version: ${{ inputs.node-version }}',
+    `        node-version: ${expression('inputs.node-version')}`,
     `    - uses: ${usesPinned('setupPython')}`,
     '      id: python',
     '      with:',
-    '        python-version: ${{ inputs.python-version }}',
+    `        python-version: ${expression('inputs.python-version')}`,
     '    - name: Install dbt-run',
     '      shell: bash',
     '      env:',
-    '        INPUT_KIT_TARBALLS: ${{ inputs.kit-tarballs }}',
+    `        INPUT_KIT_TARBALLS: ${expression('inputs.kit-tarballs')}`,
     '      run: |',
     '        set -euo pipefail',
     '        shopt -s nullglob',
     '        # The pattern is expanded here, in the workspace: a product vendors the kit this way.',
     '        tarballs=( $INPUT_KIT_TARBALLS )',
-    '        if [ ${#tarballs[@]} -eq 0 ]; then',
+    `        if [ \${#tarballs[@]} -eq 0 ]; then`,
     '          packed="$RUNNER_TEMP/dbt-product-kit-packed"',
     '          (cd "$GITHUB_ACTION_PATH" && npm ci --no-audit --no-fund && npm run pack -- "$packed")',
     '          tarballs=( "$packed"/*.tgz )',
     '        fi',
-    '        npm install --global --no-audit --no-fund "${tarballs[@]}"',
+    `        npm install --global --no-audit --no-fund "\${tarballs[@]}"`,
     `    - uses: ${usesPinned('cache')}`,
     '      with:',
     '        path: ~/.cache/dbt-product-kit',
@@ -135,6 +138,6 @@ export function kitActionYaml(kitVersion: string, inputs: readonly ActionFlagInp
     '        set -euo pipefail',
     '        args=()',
     ...argumentScript(inputs).map((line) => `        ${line}`),
-    '        dbt-run "$INPUT_COMMAND" "${args[@]}"',
+    `        dbt-run "$INPUT_COMMAND" "\${args[@]}"`,
   ].join('\n')}\n`;
 }
