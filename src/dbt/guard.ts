@@ -41,6 +41,8 @@ const { spawn } = require('node:child_process');
 const { closeSync, writeSync } = require('node:fs');
 const { signals } = require('node:os').constants;
 const [parentArg, graceArg, file, ...args] = process.argv.slice(1);
+// Ends the guard at once (pending timers and the watch included).
+const leave = process.exit;
 const parent = Number(parentArg);
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
@@ -49,7 +51,7 @@ if (${JSON.stringify(STASHED_NODE_OPTIONS)} in env) {
   delete env[${JSON.stringify(STASHED_NODE_OPTIONS)}];
 }
 // dbt-run died before dbt started: nobody would watch it.
-if (process.ppid !== parent) process.exit(1);
+if (process.ppid !== parent) leave(1);
 const dbt = spawn(file, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
 if (dbt.pid !== undefined) {
   try {
@@ -70,16 +72,16 @@ dbt.on('error', (error) => {
   if (ended) return;
   ended = true;
   process.stderr.write('dbt-run could not start ' + file + ': ' + error.message + '\\n');
-  process.exit(error.code === 'ENOENT' ? 127 : 126);
+  leave(error.code === 'ENOENT' ? 127 : 126);
 });
 dbt.on('exit', (code, signal) => {
   ended = true;
-  if (signal === null) process.exit(code ?? 1);
+  if (signal === null) leave(code ?? 1);
   // The same signal, with its default action restored; a signal Node keeps for itself
   // (SIGPIPE is ignored, SIGUSR1 starts the inspector) ends it as a shell reports one.
   for (const name of forwarded) process.removeAllListeners(name);
   if (signal !== 'SIGUSR1') process.kill(process.pid, signal);
-  setTimeout(() => process.exit(128 + (signals[signal] ?? 0)), 100);
+  setTimeout(() => leave(128 + (signals[signal] ?? 0)), 100);
 });
 `.trim();
 

@@ -44,7 +44,8 @@ export function processIo(): CliIo {
       try {
         writeSync(2, `${lastLine}\n`);
       } catch {} // stderr gone: the exit code still says it
-      process.exit(code);
+      const leave = process.exit;
+      leave(code);
     },
   };
 }

@@ -58,8 +58,9 @@ else process.exitCode = Number(how);
 /** Says which signal reached it, then ends with 10 + the signal's number. */
 const REPORTS_SIGNALS = `
 const { signals } = require('node:os').constants;
+const leave = process.exit;
 for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'])
-  process.on(name, () => { console.error('got ' + name); process.exit(10 + signals[name]); });
+  process.on(name, () => { console.error('got ' + name); leave(10 + signals[name]); });
 console.error('ready');
 setTimeout(() => {}, 20000);
 `;
