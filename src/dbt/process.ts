@@ -6,11 +6,11 @@
  * outright on a second signal. A dbt that cannot watch for dbt-run's death
  * itself runs under the orphan guard (guard.ts), which reports dbt's pid.
  */
-import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { lastLine } from '../errors.js';
 import { type DbtEvent, parseEventLine } from './events.js';
 import { guardedCommand, reportedPid } from './guard.js';
+import { readLines } from './lines.js';
 
 export interface DbtProcessOptions {
   /** The executable: dbt, or the Python that runs it (see launch.ts). */
@@ -22,6 +22,8 @@ export interface DbtProcessOptions {
   guarded?: boolean;
   /** Each JSON event, with the line it came in (kept as it is for recovery). */
   onEvent?: (event: DbtEvent, line: string) => void;
+  /** The events of one read of dbt's output have all been given to onEvent (a moment to write them out together). */
+  onEventsRead?: () => void;
   /**
    * The pid whose life means dbt runs, once it started: dbt's (or its Python's); under the
    * guard, the guard's at once, then dbt's own when the guard reports it.
@@ -93,23 +95,22 @@ export async function runDbtProcess(options: DbtProcessOptions): Promise<DbtProc
     );
   }
   if (child.stdout) {
-    const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
     readers.push(
-      (async () => {
-        for await (const line of lines) {
+      readLines(child.stdout, (lines) => {
+        for (const line of lines) {
           const event = parseEventLine(line);
           if (event) options.onEvent?.(event, line);
           else if (line.trim()) keep(line, 'stdout');
         }
-      })(),
+        options.onEventsRead?.();
+      }),
     );
   }
   if (child.stderr) {
-    const lines = createInterface({ input: child.stderr, crlfDelay: Number.POSITIVE_INFINITY });
     readers.push(
-      (async () => {
-        for await (const line of lines) if (line.trim()) keep(line, 'stderr');
-      })(),
+      readLines(child.stderr, (lines) => {
+        for (const line of lines) if (line.trim()) keep(line, 'stderr');
+      }),
     );
   }
   try {

@@ -82,6 +82,8 @@ export interface ExecutionWatcher {
   spawned?(pid: number): void;
   invocation?(invocationId: string): void;
   eventLine?(line: string): void;
+  /** The lines given to eventLine since the last call came in one read of dbt's output. */
+  eventsRead?(): void;
 }
 
 export async function executeDbt(
@@ -123,6 +125,7 @@ export async function executeDbt(
       }
       reporter.event(event, progress, applyEvent(progress, event));
     },
+    onEventsRead: () => watcher.eventsRead?.(),
     onOutput: (line) => reporter.output(line),
   });
   const outcome = outcomeOf(dbt.exitCode, dbt.interruptedBy);

@@ -106,6 +106,7 @@ async function runAndRecord(
       },
       invocation: (invocationId) => pending.update({ invocationId }),
       eventLine: (line) => pending.appendEvent(line),
+      eventsRead: () => pending.writeEvents(),
     },
   });
   late.dbtRunning = false;
