@@ -1,7 +1,8 @@
 /**
  * readKept against JSON.parse: for any JSON document and any chunk size, it
  * keeps exactly what JSON.parse then a projection would, and refuses what
- * JSON.parse refuses in the parts it reads (cut short, unbalanced).
+ * JSON.parse refuses in the parts it reads (cut short, unbalanced), whether
+ * it scans the file (large documents) or parses it whole (small ones).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +34,15 @@ function expected(document: Record<string, unknown>, keep: JsonKeep): Record<str
   return kept;
 }
 
+/** The `member.key` of each entry the hook should see (pure): entries of the members kept projected. */
+function hookedEntries(document: Record<string, unknown>, keep: JsonKeep): string[] {
+  return Object.entries(document).flatMap(([member, value]) =>
+    Array.isArray(keep[member]) && value !== null && typeof value === 'object'
+      ? Object.keys(value).map((key) => `${member}.${key}`)
+      : [],
+  );
+}
+
 const keys = ['metadata', 'nodes', 'results', 'other', 'a"b', 'é'];
 const keepOf = fc.record({
   metadata: fc.constantFrom(true as const, undefined),
@@ -43,7 +53,7 @@ const keepOf = fc.record({
 });
 
 describe('readKept', () => {
-  it('keeps what JSON.parse and a projection keep, for any document and chunk size (500 cases)', async () => {
+  it('keeps what JSON.parse and a projection keep, for any document and chunk size, scanned or whole (500 cases)', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'doc.json');
     await fc.assert(
@@ -52,14 +62,25 @@ describe('readKept', () => {
         keepOf,
         fc.integer({ min: 1, max: 64 }),
         fc.boolean(),
-        async (document, keep, chunkBytes, indent) => {
+        fc.boolean(),
+        async (document, keep, chunkBytes, indent, whole) => {
           await writeFile(file, JSON.stringify(document, null, indent ? 2 : undefined));
           const cleanKeep = Object.fromEntries(
             Object.entries(keep).filter(([, value]) => value !== undefined),
           ) as JsonKeep;
           // JSON.stringify of -0 and the like: compare as JSON.parse reads the same text.
           const parsed = JSON.parse(JSON.stringify(document)) as Record<string, unknown>;
-          expect(await readKept(file, cleanKeep, { chunkBytes })).toEqual(expected(parsed, cleanKeep));
+          const wholeParseBytes = whole ? Number.POSITIVE_INFINITY : 0;
+          // Each entry goes through the hook once, in order, with its key, and what it returns is kept.
+          const hooked: string[] = [];
+          const onEntry = (member: string, key: string | number, entry: unknown) => {
+            hooked.push(`${member}.${key}`);
+            return entry;
+          };
+          expect(await readKept(file, cleanKeep, { chunkBytes, wholeParseBytes, onEntry })).toEqual(
+            expected(parsed, cleanKeep),
+          );
+          expect(hooked).toEqual(hookedEntries(parsed, cleanKeep));
         },
       ),
       { numRuns: 500 },
@@ -70,11 +91,17 @@ describe('readKept', () => {
     const dir = await tempDir();
     const file = path.join(dir, 'doc.json');
     const whole = JSON.stringify({ metadata: { v: 1 }, nodes: { a: { name: 'x "}' } }, child_map: {} });
-    for (const text of [whole.slice(0, -1), whole.slice(0, 40), `${whole}]`, '{"nodes": [}', '', '[1, 2']) {
-      await writeFile(file, text);
-      await expect(readKept(file, { metadata: true, nodes: ['name'] }, { chunkBytes: 7 })).rejects.toThrow(SyntaxError);
+    for (const wholeParseBytes of [0, Number.POSITIVE_INFINITY]) {
+      for (const text of [whole.slice(0, -1), whole.slice(0, 40), `${whole}]`, '{"nodes": [}', '', '[1, 2']) {
+        await writeFile(file, text);
+        await expect(
+          readKept(file, { metadata: true, nodes: ['name'] }, { chunkBytes: 7, wholeParseBytes }),
+        ).rejects.toThrow(SyntaxError);
+      }
+      await writeFile(file, whole);
+      expect(await readKept(file, { nodes: ['name'] }, { chunkBytes: 3, wholeParseBytes })).toEqual({
+        nodes: { a: { name: 'x "}' } },
+      });
     }
-    await writeFile(file, whole);
-    expect(await readKept(file, { nodes: ['name'] }, { chunkBytes: 3 })).toEqual({ nodes: { a: { name: 'x "}' } } });
   });
 });
