@@ -23,3 +23,36 @@ export function quietWhenPipeCloses(stream: NodeJS.WriteStream): Writable {
     isTTY: stream.isTTY,
   };
 }
+
+/** Output gathered for a moment and written at once; flush() writes what waits (before the process ends). */
+export interface GatheredOutput {
+  write(text: string): void;
+  flush(): void;
+}
+
+/**
+ * Lines written within `intervalMs` of the first go out in one write. A run
+ * writes a line per node into a pipe (a CI log, `--json | jq`), and each
+ * write is a system call that wakes the reader: about 0.1 ms of the runner's
+ * CPU per node while dbt needs the cores (profiled on a 1,000-view build). A
+ * tenth of a second later is still live for whoever reads.
+ */
+export function gatheredOutput(target: Writable, intervalMs = 100): GatheredOutput {
+  let parts: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (parts.length === 0) return;
+    const text = parts.join('');
+    parts = [];
+    target.write(text);
+  };
+  return {
+    write: (text: string) => {
+      parts.push(text);
+      timer ??= setTimeout(flush, intervalMs);
+    },
+    flush,
+  };
+}

@@ -2,6 +2,8 @@
  * `dbt-run build|run|test|seed|snapshot|retry|compile [options] [-- dbt args]`:
  * dbt with live progress, the audit recorded after dbt exits.
  */
+
+import { type GatheredOutput, gatheredOutput } from '../../closed-pipe.js';
 import { DBT_COMMANDS, type DbtCommand } from '../../dbt/command.js';
 import { UsageError } from '../../errors.js';
 import { isGithubActions } from '../../github/actions.js';
@@ -34,11 +36,18 @@ const DBT_HELP = [
   "the lines that spare dbt's console logger formatting events it drops (see the README).",
 ].join('\n');
 
-function reporterFor(io: RunnerIo, json: boolean, command: string): RunReporter {
-  const write = (text: string) => void io.stdout.write(text);
-  const writeError = (text: string) => void io.stderr.write(text);
+/** Whether the run shows itself live in a terminal (listr2), rather than as lines into a pipe or file. */
+const liveInTerminal = (io: RunnerIo, json: boolean) => !json && Boolean(io.stdout.isTTY) && !io.env.CI;
+
+function reporterFor(io: RunnerIo, json: boolean, command: string, output: GatheredOutput): RunReporter {
+  const { write } = output;
+  // What waits on stdout goes first: in a log of both streams (CI), an error stays after the lines before it.
+  const writeError = (text: string) => {
+    output.flush();
+    io.stderr.write(text);
+  };
   if (json) return new JsonReporter(write);
-  if (io.stdout.isTTY && !io.env.CI) return new TtyReporter(write, writeError, command);
+  if (liveInTerminal(io, json)) return new TtyReporter(write, writeError, command);
   return new PlainReporter(write, writeError, isGithubActions(io.env));
 }
 
@@ -70,13 +79,23 @@ function dbtCommand(name: DbtCommand): CommandSpec<RunFlags> {
     run: async (input) => {
       const { flags, io } = input;
       const options = normaliseRunOptions(name, flags, extraDbtArgs(name, input), io.cwd);
-      const outcome = await runInvocation(options, {
-        env: io.env,
-        reporter: reporterFor(io, flags.json ?? false, name),
-        stdout: (text) => void io.stdout.write(text),
-        onInterrupt: io.onInterrupt,
-      });
-      return outcome.exitCode;
+      const json = flags.json ?? false;
+      // Lines into a pipe go out gathered; listr2 in a terminal writes to the same stream itself,
+      // so there everything is written at once, in order.
+      const output = liveInTerminal(io, json)
+        ? { write: (text: string) => void io.stdout.write(text), flush: () => {} }
+        : gatheredOutput(io.stdout);
+      try {
+        const outcome = await runInvocation(options, {
+          env: io.env,
+          reporter: reporterFor(io, json, name, output),
+          stdout: output.write,
+          onInterrupt: io.onInterrupt,
+        });
+        return outcome.exitCode;
+      } finally {
+        output.flush();
+      }
     },
   };
 }
