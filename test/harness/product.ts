@@ -79,13 +79,14 @@ export async function runDbt(product: TestProduct, args: string[], env: Record<s
 
 const DBT_RUN_BIN = new URL('../../packages/dbt-run/bin/dbt-run.js', import.meta.url).pathname;
 
-/** Runs the dbt-run CLI (the real bin, a child process) in the product directory, without a TTY. */
+/** Runs the dbt-run CLI (the real bin, a child process; on `node`, else this Node) in the product directory, without a TTY. */
 export async function runDbtRun(
   product: TestProduct,
   args: string[],
   env: Record<string, string> = {},
+  options: { node?: string } = {},
 ): Promise<DbtRun & { stdout: string; stderr: string }> {
-  const result = await execa(process.execPath, [DBT_RUN_BIN, ...args], {
+  const result = await execa(options.node ?? process.execPath, [DBT_RUN_BIN, ...args], {
     cwd: product.dir,
     env: { ...product.env, DBT_PATH: inject('dbtPath'), CI: 'true', GITHUB_ACTIONS: '', ...env },
     reject: false,

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProduct, normaliseOptions } from '../../src/scaffold/index.js';
 import { defaultCacheDir } from '../../src/toolchain/plan.js';
+import { nodeFromNpm } from '../harness/node.js';
 import { tempDir } from '../harness/product.js';
 
 const ROOT = path.resolve('.');
@@ -152,10 +153,4 @@ async function productReadmeInstallLine(dir: string, tarballs: string[]): Promis
   expect(dockerfile).toContain('COPY vendor/kit/ /tmp/kit/');
   expect(dockerfile).toContain('npm install --global /tmp/kit/*.tgz');
   return (line ?? '').replace(/#.*$/, '').trim();
-}
-
-/** The `node` binary of a Node line, installed from npm's `node` package (cached by npx). */
-async function nodeFromNpm(spec: string): Promise<string> {
-  const { stdout } = await execa('npx', ['--yes', '-p', spec, 'node', '-p', 'process.execPath']);
-  return stdout.trim();
 }
