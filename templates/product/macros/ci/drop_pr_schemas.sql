@@ -20,9 +20,8 @@
   {%- if base not in wanted -%}
     {%- do wanted.append(base) -%}
   {%- endif -%}
-  {%- set existing = adapter.list_schemas(target.database) | map('lower') | list -%}
   {%- for schema in wanted | sort -%}
-    {%- if schema | lower in existing -%}
+    {%- if adapter.check_schema_exists(target.database, schema) -%}
       {%- do adapter.drop_schema(api.Relation.create(database=target.database, schema=schema)) -%}
       {{ log('dropped schema ' ~ schema, info=true) }}
     {%- else -%}

