@@ -16,6 +16,7 @@ import { s3Prefixes } from '../../src/infra/facts.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { ensureVenv } from '../../src/toolchain/venv.js';
+import { ACCOUNT, type Json, list, renderStack, resolve, type Statement, statements } from '../infra/stack.js';
 import { onlyJob, parseWorkflow, plannedWorkflows, WORKFLOW_FILES, type Workflow } from './steps.js';
 
 const VARIANTS = [
@@ -148,4 +149,36 @@ it("every variable the workflows read is in the product README's day-one table",
     expect(used.size).toBeGreaterThan(4);
     for (const name of used) expect(day1, `${JSON.stringify(variant)} ${name}`).toContain(`\`${name}\``);
   }
+});
+
+it("the stack's run role reads the state ci.yml fetches, in dev as in prod; its deploy role writes what deploy.yml does", async () => {
+  const { template } = await renderStack({ orchestrator: 'mwaa' });
+  const prefixes = s3Prefixes('orders', 'prod');
+  const policy = (role: string, environment: string): Statement[] => {
+    const parameters = {
+      Environment: environment,
+      GitHubRepository: 'acme/orders',
+      GitHubOidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
+      ArtifactBucket: 'acme-artifacts',
+      ClusterIdentifier: 'analytics',
+      RedshiftSecretArn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:orders-AbCdEf`,
+      MwaaExecutionRoleName: '',
+    };
+    const conditions = { CreateOidcProvider: false, AttachToMwaaRole: false, HasAlertLambda: false };
+    const policies = (template.Resources[role]?.Properties.Policies ?? []) as { PolicyDocument: Json }[];
+    return policies.flatMap((one) => statements(resolve(one.PolicyDocument, template, parameters, conditions)));
+  };
+  const on = (found: Statement[], action: string) =>
+    found.filter((one) => list(one.Action).includes(action)).flatMap((one) => list(one.Resource as string));
+  for (const environment of ['dev', 'prod']) {
+    const run = policy('RunRole', environment);
+    expect(on(run, 's3:GetObject'), environment).toEqual([`arn:aws:s3:::acme-artifacts/${prefixes.state}*`]);
+    const listing = run.find((one) => list(one.Action).includes('s3:ListBucket'));
+    expect(listing?.Condition?.StringLike?.['s3:prefix']).toBe(`${prefixes.state}*`);
+  }
+  expect(on(policy('DeployRole', 'prod'), 's3:PutObject').sort()).toEqual(
+    [`${prefixes.project}*`, prefixes.dag, `${prefixes.state}*`]
+      .map((key) => `arn:aws:s3:::acme-artifacts/${key}`)
+      .sort(),
+  );
 });
