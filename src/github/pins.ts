@@ -13,6 +13,21 @@ export const ACTION_PINS = {
     version: 'v5.3.0',
   },
   cache: { repository: 'actions/cache', sha: '1bd1e32a3bdc45362d1e726936510720a7c30a57', version: 'v4.2.0' },
+  uploadArtifact: {
+    repository: 'actions/upload-artifact',
+    sha: 'ea165f8d65b6e75b540449e92b4886f43607fa02',
+    version: 'v4.6.2',
+  },
+  configureAwsCredentials: {
+    repository: 'aws-actions/configure-aws-credentials',
+    sha: 'e3dd6a429d7300a6a4c196c26e071d42e0343502',
+    version: 'v4.0.2',
+  },
+  amazonEcrLogin: {
+    repository: 'aws-actions/amazon-ecr-login',
+    sha: '062b18b96a7aff071d4dc91bc00c4c1a7945b076',
+    version: 'v2.0.1',
+  },
 } as const;
 
 export type PinnedAction = keyof typeof ACTION_PINS;
@@ -21,4 +36,11 @@ export type PinnedAction = keyof typeof ACTION_PINS;
 export function usesPinned(action: PinnedAction): string {
   const pin = ACTION_PINS[action];
   return `${pin.repository}@${pin.sha} # ${pin.version}`;
+}
+
+/** Every pinned action's `uses:` value, by name: what the product's workflow templates take. */
+export function pinnedUses(): Record<PinnedAction, string> {
+  return Object.fromEntries(
+    (Object.keys(ACTION_PINS) as PinnedAction[]).map((action) => [action, usesPinned(action)]),
+  ) as Record<PinnedAction, string>;
 }

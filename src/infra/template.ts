@@ -25,9 +25,9 @@ export interface InfraTemplateFacts {
   eventsTopic: string;
   queue: string;
   /** The same names as the README shows them, the environment written `<environment>`. */
-  shown: { alertsTopic: string; eventsTopic: string; queue: string; state: string };
-  /** The prod names, for the MWAA Serverless files (its workflow runs as prod). */
-  prod: { alertsTopic: string; eventsTopic: string; queue: string };
+  shown: { alertsTopic: string; eventsTopic: string; queue: string };
+  /** The prod names, for the MWAA Serverless files (its workflow runs as prod), and prod's state, which CI defers to. */
+  prod: { alertsTopic: string; eventsTopic: string; queue: string; state: string };
   variablesPrefix: string;
   /** The DAG's Airflow Variables: logical id, Variable name, the resource whose ARN or URL (Ref) it holds, and its output. */
   variables: { logical: string; name: string; resource: string; output: string }[];
@@ -59,12 +59,12 @@ export function infraTemplateFacts(
       alertsTopic: topicName(product, SHOWN_ENV, 'alerts'),
       eventsTopic: topicName(product, SHOWN_ENV, 'events'),
       queue: upstreamQueueName(product, SHOWN_ENV),
-      state: s3Prefixes(product, SHOWN_ENV).state,
     },
     prod: {
       alertsTopic: topicName(product, 'prod', 'alerts'),
       eventsTopic: topicName(product, 'prod', 'events'),
       queue: upstreamQueueName(product, 'prod'),
+      state: s3Prefixes(product, 'prod').state,
     },
     variablesPrefix: AIRFLOW_VARIABLES_PREFIX,
     variables: [

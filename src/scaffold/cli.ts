@@ -176,7 +176,8 @@ function nextSteps(dir: string, cwd: string, name: string): string {
     '  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt',
     '  .venv/bin/dbt build --profiles-dir .      # builds on local DuckDB and fills the audit log',
     '',
-    'See README.md in the product for the Postgres and Redshift targets.',
+    'See README.md in the product for the Postgres and Redshift targets, and its "Day one on GitHub and AWS"',
+    'for the AWS stack (infra/) and the workflows (.github/workflows/: pull request CI, deploy, prod runs).',
     '',
   ].join('\n');
 }

@@ -3,7 +3,8 @@
  * Templates are the files they become (create-vite style); only files named
  * `*.hbs` are rendered, `__name__` in a path becomes the product name, and
  * `_gitignore` becomes `.gitignore` (npm drops dotfiles named .gitignore from
- * published packages; `_airflowignore` likewise).
+ * published packages; `_airflowignore` likewise; the folder `_github` becomes
+ * `.github`, which a tool reading the kit's repository would take for its own).
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
@@ -11,6 +12,7 @@ import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-fa
 import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
 import { KitError } from '../errors.js';
+import { type WorkflowTemplateFacts, workflowTemplateFacts } from '../github/workflows.js';
 import { topicName } from '../infra/facts.js';
 import { type InfraTemplateFacts, infraTemplateFacts } from '../infra/template.js';
 import { type MessageTemplates, messageTemplates } from '../messages/templates.js';
@@ -44,6 +46,7 @@ export interface PlannedFile {
 }
 
 const RENAMES: Record<string, string> = {
+  _github: '.github',
   _gitignore: '.gitignore',
   _airflowignore: '.airflowignore',
   _dockerignore: '.dockerignore',
@@ -77,6 +80,8 @@ export interface TemplateContext {
   messages: MessageTemplates;
   /** The product's AWS stack (infra/stack.yaml): names, Airflow Variables, parents' subscriptions. */
   infra: InfraTemplateFacts;
+  /** The product's GitHub workflows (.github/workflows): pinned actions, S3 keys, state folder. */
+  github: WorkflowTemplateFacts;
 }
 
 export function templateContext(
@@ -121,6 +126,7 @@ export function templateContext(
     })),
     serverlessSchedule: offPeakCron(options.name),
     infra: infraTemplateFacts(options.name, DEPLOYED_ENVIRONMENTS, parents),
+    github: workflowTemplateFacts(options.name, kit.version, options.orchestrator),
   };
 }
 
@@ -189,6 +195,8 @@ function renderManifest(
 const handlebars = Handlebars.create();
 // Output is YAML, SQL and Markdown, never HTML: no entity escaping.
 handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
+// A GitHub Actions expression, `${{ body }}`: written by a helper, since `{{` is Handlebars' own.
+handlebars.registerHelper('gh', (body: string) => `\${{ ${body} }}`);
 // A multi-line value inside an indented block (a YAML block scalar): every line indented.
 handlebars.registerHelper('indent', (text: string, spaces: number) =>
   text
@@ -199,8 +207,10 @@ handlebars.registerHelper('indent', (text: string, spaces: number) =>
 
 export function renderTemplate(template: TemplateFile, context: TemplateContext): PlannedFile {
   const named = template.path.replaceAll('__name__', context.name);
-  const base = named.split('/').at(-1) ?? named;
-  const renamed = RENAMES[base] ? named.slice(0, -base.length) + RENAMES[base] : named;
+  const renamed = named
+    .split('/')
+    .map((part) => RENAMES[part] ?? part)
+    .join('/');
   if (!renamed.endsWith('.hbs')) return { path: renamed, content: template.content };
   const render = handlebars.compile(template.content, { noEscape: true, strict: true });
   return { path: renamed.slice(0, -'.hbs'.length), content: render(context) };

@@ -10,6 +10,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { usesPinned } from '../../src/github/pins.js';
 import { createProduct, kitFacts, kitTemplates } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import type { TemplateFile } from '../../src/scaffold/plan.js';
@@ -159,6 +160,33 @@ describe('upgradeProduct', () => {
       [[first?.path, 'updated']],
     );
     expect(await read(first?.path ?? '')).toBe(first?.content);
+  });
+
+  it("brings the workflows to the kit's current pins, keeping your own edit of them", async () => {
+    // As an older kit generated them: actions/checkout at an older release. ci.yml also has your edit.
+    const current = usesPinned('checkout');
+    const old = 'actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1';
+    const base = JSON.parse(await read('.dbt-product-kit/base.json'));
+    for (const workflow of ['ci.yml', 'deploy.yml']) {
+      const key = `.github/workflows/${workflow}`;
+      expect(base.files[key]).toContain(`uses: ${current}`);
+      base.files[key] = base.files[key].replaceAll(current, old);
+      await edit(key, (text) => text.replaceAll(current, old));
+    }
+    await writeFile(file('.dbt-product-kit/base.json'), JSON.stringify(base));
+    await edit('.github/workflows/ci.yml', (text) => text.replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-24.04'));
+
+    const result = await upgradeProduct({ projectDir: product, templates: kitTemplates, kit: await kitFacts() });
+    expect(result.files.filter((each) => each.action !== 'unchanged').map((each) => [each.path, each.action])).toEqual([
+      ['.github/workflows/ci.yml', 'merged'],
+      ['.github/workflows/deploy.yml', 'updated'],
+    ]);
+    for (const workflow of ['ci.yml', 'deploy.yml']) {
+      const text = await read(`.github/workflows/${workflow}`);
+      expect(text).toContain(`uses: ${current}`);
+      expect(text).not.toContain(old);
+    }
+    expect(await read('.github/workflows/ci.yml')).toContain('runs-on: ubuntu-24.04');
   });
 });
 
