@@ -129,6 +129,7 @@ async function runAndRecord(
     await report.reportUnreadableResults(deps.reporter, execution);
     throw new KitError((error as Error).message, { cause: error, exitCode: 2 });
   }
+  timings.step('collected');
   for (const note of collected.notes ?? []) deps.reporter.warn(note);
   // The manifest this dbt wrote, indexed while the audit is written, so the next --changed-since starts warm.
   const indexed = import('../select/manifest-index.js').then((index) => index.refreshSelectionIndex(plan.targetDir));
@@ -147,9 +148,11 @@ async function runAndRecord(
         dataApiOptions: deps.aws?.dataApi,
       })
     : record.NOT_RECORDED;
+  timings.step('recorded');
   // Recorded, spooled, or not to be recorded (--no-audit): nothing left to recover.
   await pending.finish();
   if (options.audit && recorded.location) await sendEarlierUploads(plan, options, deps);
+  timings.step('earlier_uploads');
 
   const notifications = await notify.sendNotifications(
     collected.batch,
@@ -163,6 +166,7 @@ async function runAndRecord(
     { manifest: product.manifest, flags: options, env: deps.env, sns: deps.aws?.sns },
   );
 
+  timings.step('notified');
   const outcome = await report.reportRun(
     {
       product: plan.projectName,
@@ -179,6 +183,8 @@ async function runAndRecord(
     },
     deps,
   );
+  timings.step('reported');
   await indexed;
+  timings.step('indexed');
   return outcome;
 }

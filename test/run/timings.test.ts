@@ -9,12 +9,19 @@ const mark = (at: number, cpuSeconds: number) => ({ at, cpu: { user: cpuSeconds 
 
 describe('timingsLine', () => {
   it('splits the run into before dbt, the runner CPU while dbt ran, and after dbt', () => {
-    expect(timingsLine({ dbtStarted: mark(0.4, 0.3), dbtEnded: mark(10.4, 0.5), end: mark(10.7, 0.75) })).toEqual({
+    const steps: [string, ReturnType<typeof mark>][] = [
+      ['collected', mark(10.5, 0.6)],
+      ['recorded', mark(10.65, 0.7)],
+    ];
+    expect(
+      timingsLine({ dbtStarted: mark(0.4, 0.3), dbtEnded: mark(10.4, 0.5), steps, end: mark(10.7, 0.75) }),
+    ).toEqual({
       before_dbt_s: 0.4,
       runner_cpu_during_dbt_s: expect.closeTo(0.2, 9),
       after_dbt_s: expect.closeTo(0.3, 9),
       total_s: 10.7,
       runner_cpu_s: 0.75,
+      after_dbt_steps_s: { collected: expect.closeTo(0.1, 9), recorded: expect.closeTo(0.25, 9) },
     });
   });
 
