@@ -16,7 +16,8 @@
  * Builds of 1,000 views vary by seconds from run to run, more than the goal, so
  * the runner's own share is also measured exactly: its wall time minus dbt's
  * (the --json summary's elapsedSeconds), and its recording phase in-process.
- * Builds run with --threads BENCH_THREADS (default 4). The first
+ * dbt-run runs on BENCH_NODE (default node@22 from npm: a Node line the kit supports; `system`
+ * for the bench's own). Builds run with --threads BENCH_THREADS (default 4). The first
  * BENCH_BUSY_ROUNDS rounds (default: half, rounded down) run beside a
  * CPU-bound neighbour process the bench starts (a CI runner is rarely idle):
  * the summary gives what the runner adds in quiet and in busy rounds apart.
@@ -46,6 +47,7 @@ import { TIMINGS_ENV } from '../src/run/timings.js';
 import { projectChangesSince, selectChanged } from '../src/select/changed.js';
 import { readSelectionManifestIndexed, selectionIndexPath } from '../src/select/manifest-index.js';
 import { kitVersion } from '../src/version.js';
+import { nodeFromNpm } from '../test/harness/node.js';
 import { queryPostgres, runDbt, runDbtRun, type TestProduct } from '../test/harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
 import { syntheticProduct } from './synthetic.js';
@@ -54,6 +56,11 @@ const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number
 const roundsFor = (models: number) =>
   Number(process.env.BENCH_REPEATS ?? (models >= 5000 ? 1 : models >= 1000 ? 2 : 3));
 const THREADS = Number(process.env.BENCH_THREADS ?? 4);
+/**
+ * The Node that runs dbt-run: BENCH_NODE, default node@22 from npm (the kit supports 22 and 24,
+ * where Node's compile cache applies); `system` for the Node running the bench.
+ */
+const RUNNER_NODE = { spec: process.env.BENCH_NODE ?? 'node@22', path: process.execPath, version: process.version };
 const busyRoundsOf = (rounds: number) => Number(process.env.BENCH_BUSY_ROUNDS ?? Math.floor(rounds / 2));
 
 /** A neighbour that keeps one core busy (pure JavaScript spinning) until stopped. */
@@ -213,16 +220,32 @@ function summarise(
     runner_before_dbt_s: median(samples.before_dbt),
     runner_after_dbt_s: median(samples.after_dbt),
     runner_cpu_during_dbt_s: median(samples.cpu_during_dbt),
+    // The most the runner can add when the cores are saturated (a busy CI runner): all it does in
+    // series, plus all its CPU while dbt runs. Exact per round, unlike the noisy wall-time differences.
+    runner_accounted_s: samples.before_dbt.length
+      ? median(
+          samples.before_dbt.map(
+            (before, round) =>
+              before + (samples.after_dbt[round] ?? Number.NaN) + (samples.cpu_during_dbt[round] ?? Number.NaN),
+          ),
+        )
+      : null,
+    runner_node: RUNNER_NODE.version,
     samples,
   };
 }
 
 it('measures what recording adds to dbt build, and --changed-since against dbt ls', async () => {
+  if (RUNNER_NODE.spec !== 'system') {
+    RUNNER_NODE.path = await nodeFromNpm(RUNNER_NODE.spec);
+    RUNNER_NODE.version = (await execa(RUNNER_NODE.path, ['--version'])).stdout.trim();
+  }
   const report: Record<string, unknown> = {
     benchmark: 'runner',
     kit_version: kitVersion(),
     measured_at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, node: process.version },
+    runner_node: RUNNER_NODE.version,
     goals: {
       added_s_at_1000: 0.5,
       added_s_at_5000: 2,
@@ -268,6 +291,8 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
           cpu_during_dbt: [],
         } as Record<Variant | Measure, number[]>;
         const timingsFile = path.join(product.dir, 'target', 'bench-timings.jsonl');
+        // Each runner round's steps after dbt (collected, recorded, ...: seconds since dbt ended).
+        const afterDbtSteps: Record<string, number>[] = [];
         const run: Record<Variant, () => Promise<number>> = {
           bare: () => seconds(async () => expectExit(await runDbt(product, build, hookOff))),
           json: () =>
@@ -303,7 +328,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
                 models.join(' '),
                 '--json',
               ];
-              const result = await runDbtRun(product, args, { [TIMINGS_ENV]: timingsFile });
+              const result = await runDbtRun(product, args, { [TIMINGS_ENV]: timingsFile }, { node: RUNNER_NODE.path });
               expectExit(result);
               dbtSeconds = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}').elapsedSeconds;
             });
@@ -312,6 +337,7 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
             samples.before_dbt.push(timings.before_dbt_s);
             samples.after_dbt.push(timings.after_dbt_s);
             samples.cpu_during_dbt.push(timings.runner_cpu_during_dbt_s);
+            afterDbtSteps.push(timings.after_dbt_steps_s ?? {});
             return wall;
           },
         };
@@ -331,7 +357,14 @@ it('measures what recording adds to dbt build, and --changed-since against dbt l
           }
           await stopNeighbour?.();
         }
-        const entry = summarise(size, warehouse, samples, busyRounds);
+        const stepNames = [...new Set(afterDbtSteps.flatMap((steps) => Object.keys(steps)))];
+        const entry = {
+          ...summarise(size, warehouse, samples, busyRounds),
+          // Medians of seconds from dbt's end to the end of each step (DBT_PRODUCT_KIT_TIMINGS).
+          runner_after_dbt_steps_s: Object.fromEntries(
+            stepNames.map((name) => [name, median(afterDbtSteps.map((steps) => steps[name] ?? Number.NaN))]),
+          ),
+        };
         builds.push(entry);
         console.log(JSON.stringify({ ...entry, samples: undefined }));
         await save();
