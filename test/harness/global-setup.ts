@@ -29,7 +29,7 @@ declare module 'vitest' {
     airflowPython: string;
     /** Python of the Airflow 2.10 venv (Cosmos, the Amazon provider). */
     airflow2Python: string;
-    /** Python of the lint venv (cfn-lint, parliament, boto3), for the product's AWS stack. */
+    /** Python of the lint venv (cfn-lint, parliament, boto3, the AWS CLI, shellcheck): the AWS stack, the workflows. */
     lintPython: string;
     /** Set by the suite's config (not the benchmarks'): PostgreSQL without fsync (test/harness/postgres.ts). */
     throwawayPostgres?: boolean;

@@ -2,7 +2,7 @@
  * The run: steps of a product's workflows, run in order on this machine as a
  * runner would (test/workflows/steps.ts): run.yml builds prod, deploy.yml
  * publishes, ci.yml builds a pull request, pr-cleanup.yml drops its schemas.
- * The real AWS CLI (PyPI, test/requirements/workflows.txt) talks to moto's
+ * The real AWS CLI (PyPI, test/requirements/lint.txt) talks to moto's
  * S3 and Secrets Manager; dbt-run (this checkout's bin) and the kit's dbt
  * build on the test Postgres. The `uses:` steps are not run; the test gives
  * their effect: each job starts in a fresh clone (checkout), dbt-run on PATH
@@ -23,7 +23,7 @@ import { DBT_RUN_BIN, queryPostgres, scaffoldTestProduct, type TestProduct } fro
 import { MOTO_REGION } from '../harness/sns-sqs.js';
 import { type Contexts, type JobRun, onlyJob, parseWorkflow, runJob, stepNamed, type WorkflowJob } from './steps.js';
 
-const REQUIREMENTS = new URL('../requirements/workflows.txt', import.meta.url).pathname;
+const REQUIREMENTS = new URL('../requirements/lint.txt', import.meta.url).pathname;
 const PASSWORD = `p@ss ${randomBytes(6).toString('hex')}`;
 
 let product: TestProduct;
@@ -83,7 +83,7 @@ const schemasNamed = async (pattern: string) =>
   ).map((row) => row.name);
 
 beforeAll(async () => {
-  const venv = await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'workflows' });
+  const venv = await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'lint' });
   product = await scaffoldTestProduct({ name: `wf${randomBytes(3).toString('hex')}`, orchestrator: 'mwaa' });
   root = path.dirname(product.dir);
   const moto = inject('motoEndpoint');

@@ -31,10 +31,10 @@ const VARIANTS = [
   { orchestrator: 'mwaa-serverless', auth: 'iam', warehouse: 'redshift-serverless' },
 ] as const;
 
-const REQUIREMENTS = fileURLToPath(new URL('../requirements/workflows.txt', import.meta.url));
+const REQUIREMENTS = fileURLToPath(new URL('../requirements/lint.txt', import.meta.url));
 let shellcheck: string;
 beforeAll(async () => {
-  shellcheck = (await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'workflows' })).bin('shellcheck');
+  shellcheck = (await ensureVenv({ requirementsFile: REQUIREMENTS, name: 'lint' })).bin('shellcheck');
 }, 300_000);
 
 const steps = (workflow: Workflow) => Object.values(workflow.jobs).flatMap((job) => job.steps);
