@@ -17,6 +17,9 @@ const EXPECTED_SECONDS: Record<string, number> = {
   'test/orchestration/mwaa-dag.test.ts': 222,
   'test/orchestration/mwaa-dag-airflow2.test.ts': 179,
   'test/run/compat.test.ts': 111,
+  // test/workflows: from the helper's runs beside other files (session 10), until a CI run times them.
+  'test/workflows/run-steps.test.ts': 100,
+  'test/workflows/drop-pr-schemas.test.ts': 30,
   'test/upstream/child-build.test.ts': 87,
   'test/dbt/profiles.test.ts': 84,
   'test/select/changed-since.test.ts': 83,

@@ -91,7 +91,16 @@ describe('infra/stack.yaml, linted', () => {
       all: true,
     });
     const findings = run.all.split('\n').filter(Boolean);
-    expect(findings.filter((line) => !line.startsWith('control:'))).toEqual([]);
+    // Parliament's IAM database (its 1.6.4, the last release) predates MWAA Serverless (2025): it
+    // knows no airflow-serverless prefix. That finding, and only it, is expected, once for each
+    // MWAA Serverless variant's deploy role (cfn-lint's current policy data knows the service).
+    const newerThanParliament = (line: string) => /UNKNOWN_PREFIX .*airflow-serverless/.test(line);
+    expect(findings.filter(newerThanParliament).map((line) => line.split(' ')[0])).toEqual(
+      VARIANTS.filter((variant) => variant.orchestrator === 'mwaa-serverless').map(
+        (variant) => `${Object.values(variant).join('-')}`,
+      ),
+    );
+    expect(findings.filter((line) => !line.startsWith('control:') && !newerThanParliament(line))).toEqual([]);
     expect(findings.filter((line) => line.startsWith('control:'))).toHaveLength(1);
   });
 });
