@@ -110,7 +110,7 @@ export function githubSettings(variant: SettingsVariant): GitHubSetting[] {
   if (variant.orchestrator === 'mwaa-serverless') {
     settings.push({
       name: 'MWAA_SERVERLESS_WORKFLOW_ARN',
-      what: 'the MWAA Serverless workflow, once created (add it by hand): the deploy then updates it',
+      what: 'the MWAA Serverless workflow, once created, for the deploy to update it',
       required: false,
     });
   }
