@@ -333,5 +333,7 @@ describe("a product's workflows, run step by step", () => {
     expectAllRan(cleanup);
     expect(await schemasNamed(`pr\\_7\\_${name}%`)).toEqual([]);
     expect(await schemasNamed(name)).toEqual([name]);
-  });
+    // Four workflows, six dbt runs and an AWS CLI call per S3 object: about 100 s on a quiet machine,
+    // three times that when the machine's two cores are shared.
+  }, 600_000);
 });
