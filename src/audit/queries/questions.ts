@@ -1,0 +1,386 @@
+/**
+ * The questions `dbt-run audit` answers, defined once: each one's SQL
+ * (written once against placeholders, like the analyst views), its result
+ * columns with their types, and what to say when nothing matched. The CLI
+ * plans them per dialect with bound parameters (plan.ts); the README's "For
+ * analysts" SQL is rendered from the same definitions (analystSql).
+ */
+import { FAILED_STATUSES } from '../tables.js';
+
+/** A result column's type, which decides how each driver's value is read back (decode.ts). */
+export type ResultType = 'text' | 'integer' | 'float' | 'timestamp';
+
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: ResultType;
+  /** Floats: decimals kept (durations to the millisecond), so every warehouse gives the same figure. */
+  readonly digits?: number;
+  readonly description: string;
+  /** Not selected by the SQL: the shell fills it in (failures' compiled_path, from the manifest). */
+  readonly derived?: boolean;
+}
+
+/** What a question's SQL refers to, spelled for one warehouse (bound parameters) or for the README. */
+export interface QuerySources {
+  /** The audit log and invocation tables, as FROM names them. */
+  log: string;
+  invocations: string;
+  /** audit_latest_status: the view, or its definition inline where the view is missing. */
+  latestStatus: string;
+  /** Start of the window, and of the window before it (SQL timestamp expressions). */
+  since: string;
+  previousSince: string;
+  /** `--product` / `--env` conditions on the scanned table (`\n  and product_name = ...`), or ''. */
+  filters: string;
+  /** The node `audit history` asks about (a text expression). */
+  node: string;
+  /** `--top`, a validated whole number. */
+  top: number;
+  /** A timestamp column as the result shows it, named `alias` (`<expression> as <alias>`). */
+  time(expression: string, alias: string): string;
+}
+
+/** The table whose absence stops a question, and what its rows are called in "no ... recorded". */
+export type QuestionTable = 'log' | 'invocations';
+
+export interface QuestionDefinition<Columns extends readonly ResultColumn[] = readonly ResultColumn[]> {
+  readonly name: string;
+  readonly summary: string;
+  /** The README's question, the heading of its ready SQL. */
+  readonly question: string;
+  readonly table: QuestionTable;
+  /** Whether the SQL reads audit_latest_status (a view; inlined when missing). */
+  readonly usesLatestStatus?: boolean;
+  /** "no <this> recorded in ... since ...". */
+  readonly nothing: string;
+  readonly columns: Columns;
+  sql(sources: QuerySources): string;
+}
+
+const failed = FAILED_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/** Nodes whose run time `audit slowest` ranks: what builds a relation, as dbt timed it. */
+export const TIMED_RESOURCE_TYPES = ['model', 'seed', 'snapshot'] as const;
+/** Nodes `audit flaky` follows. */
+export const TESTED_RESOURCE_TYPES = ['test', 'unit_test'] as const;
+const list = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
+
+const RUNS_COLUMNS = [
+  { name: 'started_at', type: 'timestamp', description: 'When dbt started (UTC).' },
+  { name: 'invocation_id', type: 'text', description: 'dbt invocation id.' },
+  { name: 'product_name', type: 'text', description: 'Data product.' },
+  { name: 'target_name', type: 'text', description: 'dbt target.' },
+  { name: 'command', type: 'text', description: 'dbt command.' },
+  { name: 'status', type: 'text', description: 'success, failed, error or interrupted.' },
+  { name: 'exit_code', type: 'integer', description: 'Exit code of dbt-run.' },
+  { name: 'elapsed_seconds', type: 'float', digits: 3, description: 'Wall time of dbt.' },
+  { name: 'nodes_total', type: 'integer', description: 'Nodes that ran.' },
+  { name: 'nodes_failed', type: 'integer', description: 'Nodes in error and failed tests.' },
+  { name: 'nodes_skipped', type: 'integer', description: 'Nodes skipped.' },
+  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+] as const satisfies readonly ResultColumn[];
+
+const FAILURES_COLUMNS = [
+  { name: 'started_at', type: 'timestamp', description: 'When the run started (UTC).' },
+  { name: 'invocation_id', type: 'text', description: 'dbt invocation id.' },
+  { name: 'product_name', type: 'text', description: 'Data product.' },
+  { name: 'target_name', type: 'text', description: 'dbt target.' },
+  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the node.' },
+  { name: 'resource_type', type: 'text', description: 'model, test, seed...' },
+  { name: 'status', type: 'text', description: 'error, fail or runtime error.' },
+  { name: 'failures', type: 'integer', description: 'Failing rows of a test.' },
+  { name: 'message', type: 'text', description: "dbt's message." },
+  {
+    name: 'compiled_path',
+    type: 'text',
+    derived: true,
+    description: "The node's compiled SQL, from the project's target/manifest.json, when it has the node.",
+  },
+  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+] as const satisfies readonly ResultColumn[];
+
+const SLOWEST_COLUMNS = [
+  { name: 'product_name', type: 'text', description: 'Data product.' },
+  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the node.' },
+  { name: 'runs', type: 'integer', description: 'Successful runs in the window.' },
+  { name: 'median_seconds', type: 'float', digits: 3, description: 'Median run time in the window.' },
+  { name: 'p95_seconds', type: 'float', digits: 3, description: '95th percentile run time in the window.' },
+  {
+    name: 'previous_median_seconds',
+    type: 'float',
+    digits: 3,
+    description: 'Median run time in the window before (as long), when it ran then.',
+  },
+  {
+    name: 'change_percent',
+    type: 'float',
+    digits: 1,
+    description: 'Median against the window before, in percent (+ is slower).',
+  },
+] as const satisfies readonly ResultColumn[];
+
+const HISTORY_COLUMNS = [
+  { name: 'started_at', type: 'timestamp', description: 'When the run started (UTC).' },
+  { name: 'invocation_id', type: 'text', description: 'dbt invocation id.' },
+  { name: 'target_name', type: 'text', description: 'dbt target.' },
+  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the node.' },
+  { name: 'status', type: 'text', description: "The node's status." },
+  { name: 'execution_seconds', type: 'float', digits: 3, description: 'Seconds dbt spent on it.' },
+  { name: 'rows_affected', type: 'integer', description: 'Rows the adapter reported.' },
+  { name: 'failures', type: 'integer', description: 'Failing rows (tests).' },
+  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+] as const satisfies readonly ResultColumn[];
+
+const FLAKY_COLUMNS = [
+  { name: 'product_name', type: 'text', description: 'Data product.' },
+  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the test.' },
+  { name: 'runs', type: 'integer', description: 'Runs in the window (skipped ones left out).' },
+  { name: 'flips', type: 'integer', description: 'Times its status changed from one run to the next.' },
+  { name: 'flip_rate', type: 'float', digits: 3, description: 'flips / (runs - 1).' },
+  { name: 'last_status', type: 'text', description: 'Its status in the latest run.' },
+  { name: 'last_run_at', type: 'timestamp', description: 'When the latest run started (UTC).' },
+] as const satisfies readonly ResultColumn[];
+
+const FRESHNESS_COLUMNS = [
+  { name: 'product_name', type: 'text', description: 'Data product.' },
+  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the source table.' },
+  { name: 'status', type: 'text', description: "dbt's freshness status: pass, warn, error or runtime error." },
+  { name: 'checked_at', type: 'timestamp', description: 'When the latest check ran (UTC).' },
+  { name: 'target_name', type: 'text', description: 'dbt target of that check.' },
+  { name: 'message', type: 'text', description: "dbt's message." },
+  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+] as const satisfies readonly ResultColumn[];
+
+export const RUNS: QuestionDefinition<typeof RUNS_COLUMNS> = {
+  name: 'runs',
+  summary: 'recent invocations: status, duration, nodes, run link',
+  question: 'Which runs happened lately, and how did they end?',
+  table: 'invocations',
+  nothing: 'runs',
+  columns: RUNS_COLUMNS,
+  sql: ({ invocations, since, filters, time }) => `select
+    ${time('started_at', 'started_at')},
+    invocation_id,
+    product_name,
+    target_name,
+    command,
+    status,
+    exit_code,
+    elapsed_seconds,
+    nodes_total,
+    coalesce(nodes_error, 0) + coalesce(nodes_fail, 0) as nodes_failed,
+    nodes_skipped,
+    run_url
+from ${invocations} as invocation
+where started_at >= ${since}${filters}
+order by invocation.started_at desc, invocation_id`,
+};
+
+export const FAILURES: QuestionDefinition<typeof FAILURES_COLUMNS> = {
+  name: 'failures',
+  summary: 'nodes that failed: message, compiled SQL path, run link',
+  question: 'What failed, and why?',
+  table: 'log',
+  nothing: 'failures',
+  columns: FAILURES_COLUMNS,
+  sql: ({ log, since, filters, time }) => `select
+    ${time('invocation_started_at', 'started_at')},
+    invocation_id,
+    product_name,
+    target_name,
+    unique_id,
+    resource_type,
+    status,
+    failures,
+    message,
+    run_url
+from ${log}
+where status in (${failed})
+  and invocation_started_at >= ${since}${filters}
+order by invocation_started_at desc, unique_id`,
+};
+
+/**
+ * Median and 95th percentile per node in the window and the window before,
+ * in one pass: a row belongs to one of the two, and the two are joined.
+ * percentile_cont runs on all three warehouses (Redshift asks that every
+ * such call in a query sorts by the same column: it does).
+ */
+export const SLOWEST: QuestionDefinition<typeof SLOWEST_COLUMNS> = {
+  name: 'slowest',
+  summary: 'the slowest models: median and p95 run time, and the trend against the window before',
+  question: 'Which models are slowest, and are they getting slower?',
+  table: 'log',
+  nothing: `successful ${TIMED_RESOURCE_TYPES.join(', ')} runs`,
+  columns: SLOWEST_COLUMNS,
+  sql: ({ log, since, previousSince, filters, top }) => `with timed as (
+    select
+        coalesce(product_name, '') as product_name,
+        unique_id,
+        execution_time,
+        case when invocation_started_at >= ${since} then 1 else 0 end as in_window
+    from ${log}
+    where resource_type in (${list(TIMED_RESOURCE_TYPES)})
+      and status = 'success'
+      and execution_time is not null
+      and invocation_started_at >= ${previousSince}${filters}
+),
+
+per_window as (
+    select
+        product_name,
+        unique_id,
+        in_window,
+        count(*) as runs,
+        percentile_cont(0.5) within group (order by execution_time) as median_seconds,
+        percentile_cont(0.95) within group (order by execution_time) as p95_seconds
+    from timed
+    group by product_name, unique_id, in_window
+)
+
+select
+    latest.product_name,
+    latest.unique_id,
+    latest.runs,
+    latest.median_seconds,
+    latest.p95_seconds,
+    earlier.median_seconds as previous_median_seconds,
+    case
+        when earlier.median_seconds > 0
+            then 100 * (latest.median_seconds - earlier.median_seconds) / earlier.median_seconds
+    end as change_percent
+from per_window as latest
+left join per_window as earlier
+    on earlier.product_name = latest.product_name
+    and earlier.unique_id = latest.unique_id
+    and earlier.in_window = 0
+where latest.in_window = 1
+order by latest.median_seconds desc, latest.unique_id
+limit ${top}`,
+};
+
+export const HISTORY: QuestionDefinition<typeof HISTORY_COLUMNS> = {
+  name: 'history',
+  summary: "one node's runs: status, run time, rows",
+  question: 'How has one node run lately?',
+  table: 'log',
+  nothing: 'runs of the node',
+  columns: HISTORY_COLUMNS,
+  sql: ({ log, since, filters, node, time }) => `select
+    ${time('invocation_started_at', 'started_at')},
+    invocation_id,
+    target_name,
+    unique_id,
+    status,
+    execution_time as execution_seconds,
+    rows_affected,
+    failures,
+    run_url
+from ${log}
+where (unique_id = ${node} or name = ${node})
+  and invocation_started_at >= ${since}${filters}
+order by invocation_started_at desc, invocation_id, unique_id`,
+};
+
+/**
+ * A test is flaky when its status changes from one run to the next within
+ * the window (skipped runs say nothing about the test and are left out).
+ */
+export const FLAKY: QuestionDefinition<typeof FLAKY_COLUMNS> = {
+  name: 'flaky',
+  summary: 'tests whose status flipped between runs, with their flip rate',
+  question: 'Which tests flip between passing and failing?',
+  table: 'log',
+  nothing: 'test that changed status',
+  columns: FLAKY_COLUMNS,
+  sql: ({ log, since, filters, time }) => `with test_runs as (
+    select
+        coalesce(product_name, '') as product_name,
+        unique_id,
+        status,
+        invocation_started_at,
+        lag(status) over (
+            partition by coalesce(product_name, ''), unique_id
+            order by invocation_started_at, invocation_id
+        ) as previous_status,
+        row_number() over (
+            partition by coalesce(product_name, ''), unique_id
+            order by invocation_started_at desc, invocation_id desc
+        ) as recency
+    from ${log}
+    where resource_type in (${list(TESTED_RESOURCE_TYPES)})
+      and status <> 'skipped'
+      and invocation_started_at >= ${since}${filters}
+),
+
+per_test as (
+    select
+        product_name,
+        unique_id,
+        count(*) as runs,
+        sum(case when status <> previous_status then 1 else 0 end) as flips,
+        max(case when recency = 1 then status end) as last_status,
+        max(invocation_started_at) as last_run_at
+    from test_runs
+    group by product_name, unique_id
+)
+
+select
+    product_name,
+    unique_id,
+    runs,
+    flips,
+    cast(flips as float8) / (runs - 1) as flip_rate,
+    last_status,
+    ${time('last_run_at', 'last_run_at')}
+from per_test
+where flips > 0
+order by flip_rate desc, flips desc, unique_id`,
+};
+
+/**
+ * Each source's latest freshness check, from audit_latest_status: a source's
+ * rows are those dbt's freshness results give (resource_type `source`,
+ * status pass, warn, error or runtime error).
+ */
+export const FRESHNESS: QuestionDefinition<typeof FRESHNESS_COLUMNS> = {
+  name: 'freshness',
+  summary: "each source's latest freshness check (stale ones first)",
+  question: 'How fresh is each source?',
+  table: 'log',
+  usesLatestStatus: true,
+  nothing: 'source freshness checks',
+  columns: FRESHNESS_COLUMNS,
+  sql: ({ latestStatus, since, filters, time }) => `select
+    product_name,
+    unique_id,
+    status,
+    ${time('invocation_started_at', 'checked_at')},
+    target_name,
+    message,
+    run_url
+from ${latestStatus} as latest_status
+where resource_type = 'source'
+  and invocation_started_at >= ${since}${filters}
+order by
+    case when status in (${failed}) then 0 when status = 'warn' then 1 else 2 end,
+    unique_id`,
+};
+
+export const QUESTIONS = [RUNS, FAILURES, SLOWEST, HISTORY, FLAKY, FRESHNESS] as const;
+
+export type QuestionName = (typeof QUESTIONS)[number]['name'];
+
+type ValueOf<T extends ResultType> = T extends 'integer' | 'float' ? number : string;
+
+/** One result row of a question, typed by its columns; any value may be null. */
+export type ResultRow<Columns extends readonly ResultColumn[]> = {
+  [C in Columns[number] as C['name']]: ValueOf<C['type']> | null;
+};
+
+export type RunsRow = ResultRow<typeof RUNS_COLUMNS>;
+export type FailuresRow = ResultRow<typeof FAILURES_COLUMNS>;
+export type SlowestRow = ResultRow<typeof SLOWEST_COLUMNS>;
+export type HistoryRow = ResultRow<typeof HISTORY_COLUMNS>;
+export type FlakyRow = ResultRow<typeof FLAKY_COLUMNS>;
+export type FreshnessRow = ResultRow<typeof FRESHNESS_COLUMNS>;
