@@ -55,7 +55,7 @@ const FLUSH: CommandSpec<AuditFlags> = {
 };
 
 /** `dbt-run audit <command>`: a new audit command is one more spec in this list. */
-export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [...AUDIT_QUESTION_COMMANDS, FLUSH];
+export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [FLUSH, ...AUDIT_QUESTION_COMMANDS];
 
 const BUMP: CommandSpec<UpstreamsBumpFlags> = {
   name: 'bump',
