@@ -412,7 +412,6 @@ describe.each(BACKENDS)('dbt-run audit on $label', (backend) => {
   });
 });
 
-
 describe('dbt-run audit output formats and flags (DuckDB)', () => {
   const duckdb = BACKENDS[0] as Backend;
 
