@@ -86,7 +86,10 @@ describe('planning', () => {
     const sql = (dialect: 'duckdb' | 'postgres' | 'redshift') =>
       planQuestion(FLAKY, { since: '7d', now }, { dialect, tables, latestStatusView: true }).sql;
     expect(sql('duckdb')).toContain("strftime(last_run_at, '%Y-%m-%d %H:%M:%S') as last_run_at");
-    expect(sql('redshift')).toContain("to_char(last_run_at, 'YYYY-MM-DD HH24:MI:SS') as last_run_at");
+    expect(sql('postgres')).toContain("to_char(last_run_at, 'YYYY-MM-DD HH24:MI:SS') as last_run_at");
+    // No colon in a Redshift literal: the Data API reads `:name` as a parameter.
+    expect(sql('redshift')).toContain('cast(last_run_at as varchar) as last_run_at');
+    expect(sql('redshift')).not.toMatch(/'[^']*:[^']*'/);
     expect(analystSql(FLAKY)).toContain('    last_run_at\nfrom per_test');
     expect(analystSql(FLAKY)).toContain("invocation_started_at >= current_timestamp - interval '7 days'");
   });

@@ -45,11 +45,16 @@ export interface QueryTarget {
 
 const LATEST_STATUS = AUDIT_VIEWS.find((view) => view.name === 'audit_latest_status') as (typeof AUDIT_VIEWS)[number];
 
-/** Timestamps as text the same on every warehouse (UTC, to the second); decode.ts makes them ISO 8601. */
+/**
+ * Timestamps as text the same on every warehouse (UTC, to the second: decode.ts keeps the first 19
+ * characters and makes them ISO 8601). On Redshift a plain cast (ISO text under its default
+ * DATESTYLE): a format string's colons (`HH24:MI:SS`) would sit beside the `:name` parameters
+ * the Data API parses, and no literal should look like one.
+ */
 const TIME_TEXT: Record<SqlDialect, (expression: string, alias: string) => string> = {
   duckdb: (expression, alias) => `strftime(${expression}, '%Y-%m-%d %H:%M:%S') as ${alias}`,
   postgres: (expression, alias) => `to_char(${expression}, 'YYYY-MM-DD HH24:MI:SS') as ${alias}`,
-  redshift: (expression, alias) => `to_char(${expression}, 'YYYY-MM-DD HH24:MI:SS') as ${alias}`,
+  redshift: (expression, alias) => `cast(${expression} as varchar) as ${alias}`,
 };
 
 /** The columns a question's SQL selects (the derived ones are filled in after). */
