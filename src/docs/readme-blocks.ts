@@ -6,6 +6,7 @@
  */
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../audit/columns.js';
 import { columnsMarkdown } from '../audit/product-facts.js';
+import { analystQueriesMarkdown } from '../audit/queries/analyst.js';
 import { KitError } from '../errors.js';
 import { messagesMarkdown } from '../schemas/readme.js';
 
@@ -14,6 +15,8 @@ export type BlockRenderers = Readonly<Record<string, () => string>>;
 export const README_BLOCKS: BlockRenderers = {
   'audit-columns': () => columnsMarkdown(AUDIT_COLUMNS),
   'invocation-columns': () => columnsMarkdown(INVOCATION_COLUMNS),
+  // Blank lines around it: the block starts with text and holds headings.
+  'audit-queries': () => analystQueriesMarkdown(),
   // Blank lines around it: the block starts with a heading.
   messages: () => `\n${messagesMarkdown()}\n`,
 };

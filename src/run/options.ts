@@ -31,6 +31,16 @@ export interface DoctorFlags extends ProjectFlags, AuditRedshiftFlags {
   dbtPath?: string;
 }
 
+/** `dbt-run audit runs|failures|slowest|history|flaky|freshness`: which warehouse, which window, which rows. */
+export interface AuditQueryFlags extends ProjectFlags, AuditRedshiftFlags {
+  since: string;
+  product?: string;
+  env?: string;
+  format: string;
+  /** `audit slowest`. */
+  top?: string;
+}
+
 /** `dbt-run audit flush`: the target comes from each spooled upload. */
 export interface AuditFlags extends Omit<ProjectFlags, 'target'>, AuditRedshiftFlags {}
 

@@ -39,6 +39,8 @@ const EXPECTED_SECONDS: Record<string, number> = {
   'test/dbt/launch.test.ts': 41,
   'test/faults/one-run-per-target.test.ts': 30,
   'test/run/flush.test.ts': 25,
+  // Timed by the helper beside a full npm test (issue 17), until a CI run times it.
+  'test/run/audit-queries.test.ts': 45,
   'test/audit/parity.test.ts': 22,
 };
 

@@ -54,6 +54,13 @@ describe('each command has its own --help, with only its own options', () => {
       ['--project-dir', '--profiles-dir', '--audit-workgroup'],
       ['--target', '--select', '--dbt-path'],
     ],
+    [
+      'audit slowest',
+      ['audit', 'slowest'],
+      ['--since', '--product', '--env', '--top', '--format', '--target', '--audit-cluster'],
+      ['--select', '--dbt-path'],
+    ],
+    ['audit history', ['audit', 'history'], ['--since', '--format', '--target'], ['--top', '--select']],
     ['upstreams bump', ['upstreams', 'bump'], ['--to', '--target', '--dbt-path'], ['--select', '--audit-cluster']],
     ['test', ['test'], ['--select', '--full-refresh', '--no-audit', '--json'], ['--to']],
     ['setup', ['setup'], ['--help'], ['--project-dir', '--target']],
@@ -94,6 +101,10 @@ describe('a group without its command', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(new RegExp(`^Usage: dbt-run ${group} <command>`));
     expect(result.stderr).toMatch(new RegExp(`^Commands:\\n {2}${subcommand} `, 'm'));
+    // Not `unknown audit command ""`: the help names every command of the group.
+    if (group === 'audit')
+      for (const name of ['runs', 'failures', 'slowest', 'history', 'flaky', 'freshness'])
+        expect(result.stderr).toMatch(new RegExp(`^ {2}${name} \\[options\\]`, 'm'));
   });
 
   it('dbt-run audit --help prints the same help on stdout, exit 0', async () => {
@@ -101,12 +112,25 @@ describe('a group without its command', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^Usage: dbt-run audit <command>/);
     expect(result.stdout).toContain('flush [options]');
+    // Every question, with its one line.
+    for (const line of [
+      /^ {2}runs \[options\] +recent invocations/m,
+      /^ {2}failures \[options\] +nodes that failed/m,
+      /^ {2}slowest \[options\] +the slowest models/m,
+      /^ {2}history \[options\] <node> +one node's runs/m,
+      /^ {2}flaky \[options\] +tests whose status flipped/m,
+      /^ {2}freshness \[options\] +each source's latest freshness/m,
+    ])
+      expect(result.stdout).toMatch(line);
   });
 });
 
 describe('unknown commands: one line naming the known ones, exit 2', () => {
   it('of a group', async () => {
-    await expectOneLineError(['audit', 'nope'], 'unknown command "nope": use flush (see dbt-run audit --help)');
+    await expectOneLineError(
+      ['audit', 'nope'],
+      'unknown command "nope": use one of flush, runs, failures, slowest, history, flaky, freshness (see dbt-run audit --help)',
+    );
     await expectOneLineError(['upstreams', 'move'], 'unknown command "move": use bump (see dbt-run upstreams --help)');
   });
 

@@ -2,7 +2,15 @@
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AuditColumn, bigintOf, fitText, maxBytesOf } from '../columns.js';
 import type { TableRef } from '../sql.js';
-import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
+import {
+  type AuditBatch,
+  AuditReadError,
+  type AuditReadQuery,
+  type AuditReadRow,
+  type AuditSink,
+  type AuditTables,
+  AuditWriteError,
+} from './types.js';
 import { writeBatch } from './write.js';
 
 /**
@@ -15,12 +23,18 @@ export const DUCKDB_LOCK_WAIT_MS = 60_000;
 
 const isLockConflict = (error: unknown) => /could not set lock on file/i.test((error as Error).message ?? '');
 
+/** A table, view or schema the SQL names is not there (or, read-only, not even the file). */
+const isMissingRelation = (error: unknown) =>
+  /Catalog Error: .*does not exist|database does not exist|Cannot open database .* read-only/i.test(
+    (error as Error).message ?? '',
+  );
+
 /** Opens the file, waiting (up to `waitMs`) while another process holds its lock. */
-async function openWhenFree(file: string, waitMs: number): Promise<DuckDBInstance> {
+async function openWhenFree(file: string, waitMs: number, readOnly = false): Promise<DuckDBInstance> {
   const giveUpAt = Date.now() + waitMs;
   for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
     try {
-      return await DuckDBInstance.create(file);
+      return await DuckDBInstance.create(file, readOnly ? { access_mode: 'READ_ONLY' } : undefined);
     } catch (error) {
       if (!isLockConflict(error) || Date.now() + pause > giveUpAt) throw error;
       await new Promise((resolve) => setTimeout(resolve, pause));
@@ -30,6 +44,7 @@ async function openWhenFree(file: string, waitMs: number): Promise<DuckDBInstanc
 
 export class DuckDbAuditSink implements AuditSink {
   readonly kind = 'duckdb';
+  readonly dialect = 'duckdb';
   readonly location: string;
 
   constructor(
@@ -64,6 +79,30 @@ export class DuckDbAuditSink implements AuditSink {
     } catch (cause) {
       throw new AuditWriteError(`writing the audit to DuckDB ${this.file} failed: ${(cause as Error).message}`, {
         sink: this.kind,
+        cause,
+      });
+    } finally {
+      instance?.closeSync();
+    }
+  }
+
+  /** A read-only query, the file opened read-only: a run writing it meanwhile makes it wait, as uploads do. */
+  async read(query: AuditReadQuery): Promise<AuditReadRow[]> {
+    let instance: DuckDBInstance | undefined;
+    try {
+      instance = await openWhenFree(this.file, this.lockWaitMs, true);
+      const connection = await instance.connect();
+      try {
+        const prepared = await connection.prepare(query.sql);
+        if (query.parameters.length) prepared.bind(query.parameters.map((parameter) => parameter.value));
+        return (await prepared.runAndReadAll()).getRowsJson() as AuditReadRow[];
+      } finally {
+        connection.closeSync();
+      }
+    } catch (cause) {
+      throw new AuditReadError(`reading the audit from DuckDB ${this.file} failed: ${(cause as Error).message}`, {
+        sink: this.kind,
+        missingRelation: isMissingRelation(cause),
         cause,
       });
     } finally {

@@ -26,8 +26,15 @@ export {
   spooledIds,
   spoolPath,
 } from './spool.js';
-export type { AuditBatch, AuditDestination, AuditSink, AuditTables } from './types.js';
-export { AuditWriteError } from './types.js';
+export type {
+  AuditBatch,
+  AuditDestination,
+  AuditReadQuery,
+  AuditReadRow,
+  AuditSink,
+  AuditTables,
+} from './types.js';
+export { AuditReadError, AuditWriteError } from './types.js';
 
 /** The Postgres connection a dbt Postgres target describes (holds the password: never log it). */
 export function postgresConnectionOf(target: ResolvedTarget): PostgresConnectionOptions {

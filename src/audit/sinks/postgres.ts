@@ -1,7 +1,15 @@
 /** Audit sink for a Postgres target, through the pg client with the profile's connection. */
 import pg from 'pg';
 import type { TableRef } from '../sql.js';
-import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
+import {
+  type AuditBatch,
+  AuditReadError,
+  type AuditReadQuery,
+  type AuditReadRow,
+  type AuditSink,
+  type AuditTables,
+  AuditWriteError,
+} from './types.js';
 import { writeBatch } from './write.js';
 
 export interface PostgresConnectionOptions {
@@ -20,6 +28,7 @@ export function auditLockKey(tables: AuditTables): string {
 
 export class PostgresAuditSink implements AuditSink {
   readonly kind = 'postgres';
+  readonly dialect = 'postgres';
   readonly location: string;
 
   constructor(
@@ -61,6 +70,30 @@ export class PostgresAuditSink implements AuditSink {
     } catch (cause) {
       throw new AuditWriteError(`writing the audit to ${this.location} failed: ${(cause as Error).message}`, {
         sink: this.kind,
+        cause,
+      });
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** A read-only query (rows as arrays: bigint and numeric come as text, decoded by the caller). */
+  async read(query: AuditReadQuery): Promise<AuditReadRow[]> {
+    const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...this.connection });
+    try {
+      await client.connect();
+      const result = await client.query<unknown[]>({
+        text: query.sql,
+        values: query.parameters.map((parameter) => parameter.value),
+        rowMode: 'array',
+      });
+      return result.rows as AuditReadRow[];
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      throw new AuditReadError(`reading the audit from ${this.location} failed: ${(cause as Error).message}`, {
+        sink: this.kind,
+        // undefined_table, invalid_schema_name
+        missingRelation: code === '42P01' || code === '3F000',
         cause,
       });
     } finally {

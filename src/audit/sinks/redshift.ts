@@ -13,7 +13,15 @@ import { DATA_API_LIMITS, DataApi, type DataApiOptions, dataApiErrorLine } from 
 import { type DataApiTarget, describeDataApiTarget } from '../../redshift/target.js';
 import { type TableRef, tableSql } from '../sql.js';
 import { AUDIT_VIEWS, viewRef } from '../views.js';
-import { type AuditBatch, type AuditSink, type AuditTables, AuditWriteError } from './types.js';
+import {
+  type AuditBatch,
+  AuditReadError,
+  type AuditReadQuery,
+  type AuditReadRow,
+  type AuditSink,
+  type AuditTables,
+  AuditWriteError,
+} from './types.js';
 import { planBatch } from './write.js';
 
 /** Statements in groups of at most `size`, in order (pure). */
@@ -66,6 +74,7 @@ export function* withTableLocks(
 
 export class RedshiftAuditSink implements AuditSink {
   readonly kind = 'redshift-data';
+  readonly dialect = 'redshift';
   readonly location: string;
   readonly api: DataApi;
 
@@ -125,6 +134,33 @@ export class RedshiftAuditSink implements AuditSink {
       await this.api.query('select 1');
     } catch (cause) {
       throw new AuditWriteError(dataApiErrorLine(cause, this.target), { sink: this.kind, cause });
+    }
+  }
+
+  /**
+   * A read-only query: one ExecuteStatement with named parameters, then
+   * GetStatementResult page by page (DataApi.query); each field as its type.
+   */
+  async read(query: AuditReadQuery): Promise<AuditReadRow[]> {
+    try {
+      const parameters = Object.fromEntries(query.parameters.map((parameter) => [parameter.name, parameter.value]));
+      const records = await this.api.query(query.sql, parameters);
+      return records.map((fields) =>
+        fields.map((field) =>
+          field.isNull
+            ? null
+            : (field.stringValue ?? field.longValue ?? field.doubleValue ?? field.booleanValue ?? null),
+        ),
+      );
+    } catch (cause) {
+      throw new AuditReadError(
+        `reading the audit from ${this.kind} ${this.location} failed: ${dataApiErrorLine(cause, this.target)}`,
+        {
+          sink: this.kind,
+          missingRelation: /(relation|schema) "[^"]*" does not exist/i.test((cause as Error).message ?? ''),
+          cause,
+        },
+      );
     }
   }
 

@@ -1,6 +1,6 @@
 import { KitError } from '../../errors.js';
 import type { AuditRow, InvocationRow } from '../columns.js';
-import type { TableRef } from '../sql.js';
+import type { SqlDialect, TableRef } from '../sql.js';
 
 /** Everything one invocation writes to the audit tables. */
 export interface AuditBatch {
@@ -33,6 +33,35 @@ export interface AuditSink {
   write(batch: AuditBatch): Promise<void>;
   /** Asks the sink's service something trivial (dbt-run doctor); throws one line when it cannot. */
   check?(): Promise<void>;
+  /** The SQL it speaks, for the questions read back through it (`dbt-run audit runs`...). */
+  readonly dialect: SqlDialect;
+  /** Runs one read-only query with bound parameters; throws AuditReadError. */
+  read(query: AuditReadQuery): Promise<AuditReadRow[]>;
+}
+
+/**
+ * A read-only query and its parameters, in the placeholders of the sink's
+ * dialect (`$1` on DuckDB and Postgres, `:name` on the Data API): always
+ * non-empty strings, cast in the SQL, as the Data API takes no other kind.
+ */
+export interface AuditReadQuery {
+  sql: string;
+  parameters: readonly { name: string; value: string }[];
+}
+
+/** One result row's values in the query's column order, as the driver gives them. */
+export type AuditReadRow = readonly (string | number | bigint | boolean | null)[];
+
+/** A read that failed; `missingRelation` when a table, view or schema it names does not exist. */
+export class AuditReadError extends KitError {
+  readonly sink: string;
+  readonly missingRelation: boolean;
+
+  constructor(message: string, options: { sink: string; missingRelation: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause, exitCode: 2 });
+    this.sink = options.sink;
+    this.missingRelation = options.missingRelation;
+  }
 }
 
 /**

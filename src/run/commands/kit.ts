@@ -3,6 +3,7 @@
  * `audit` and `upstreams`. Each runs code it imports only when chosen.
  */
 import type { AuditFlags, DoctorFlags, UpstreamsBumpFlags } from '../options.js';
+import { AUDIT_QUESTION_COMMANDS } from './audit.js';
 import { auditRedshiftOptions, dbtPathOption, projectOptions } from './flags.js';
 import type { AnyCommandSpec, CommandSpec } from './spec.js';
 
@@ -54,7 +55,7 @@ const FLUSH: CommandSpec<AuditFlags> = {
 };
 
 /** `dbt-run audit <command>`: a new audit command is one more spec in this list. */
-export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [FLUSH];
+export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [FLUSH, ...AUDIT_QUESTION_COMMANDS];
 
 const BUMP: CommandSpec<UpstreamsBumpFlags> = {
   name: 'bump',
