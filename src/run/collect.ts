@@ -208,6 +208,8 @@ export async function failureReport(
   dirs: { projectDir: string; targetDir: string },
 ): Promise<FailureReport> {
   const report = planFailures(rows, manifest?.nodes, path.relative(dirs.projectDir, dirs.targetDir) || 'target');
+  // A row rebuilt from dbt's events has no message of dbt's: dbt's own error lines then say why.
+  for (const failure of report.failures) if (failure.message === FROM_EVENTS_MESSAGE) failure.message = null;
   const texts = new Map<string, Promise<string | undefined>>();
   const read = (file: string) => {
     if (!texts.has(file)) {
