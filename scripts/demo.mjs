@@ -46,7 +46,11 @@ console.log(`\nAudit log of invocation ${invocationId} (${rows.length} rows, ${w
 console.log(formatAuditTable(rows));
 const [invocation] = await queryDuckDb(
   warehouse,
-  `select command, status, exit_code, nodes_total, elapsed_seconds from orders_audit.dbt_audit_invocations
+  // BIGINT columns come back from DuckDB's reader as strings (they may pass 2^53): the counts are
+  // small, so they are cast to integers and the line shows numbers, as the invocation row holds them.
+  `select command, status, exit_code::integer as exit_code, nodes_total::integer as nodes_total,
+          git_sha, git_dirty::integer as git_dirty, elapsed_seconds
+   from orders_audit.dbt_audit_invocations
    where invocation_id = '${invocationId}'`,
 );
 console.log(`\nInvocation: ${JSON.stringify(invocation)}`);

@@ -28,6 +28,14 @@ export const EVENT_SCHEMA = PRODUCT_COMPLETED.schemaId;
 /** SNS takes 262,144 bytes with attributes; the rest is headroom for the envelope. */
 export const MAX_MESSAGE_BYTES = 256_000;
 
+/** What the run knows of a failed node beyond its audit row (src/run/failures.ts plans it). */
+export interface FailureFacts {
+  uniqueId: string;
+  compiledPath: string | null;
+  failingRowsQuery: string | null;
+  skipped: readonly { uniqueId: string; name: string; resourceType: string }[];
+}
+
 export interface MessageContext {
   product: string;
   environment: string;
@@ -35,6 +43,8 @@ export interface MessageContext {
   auditTable: TableRef;
   /** Also alert on tests that only warn. */
   includeWarnings: boolean;
+  /** Each failure's compiled SQL, failing rows and skipped nodes, when the run knows them. */
+  failureFacts?: readonly FailureFacts[] | undefined;
 }
 
 export interface PlannedMessage<Document extends RunFailed | ProductCompleted = RunFailed | ProductCompleted> {
@@ -120,6 +130,21 @@ function auditQuery(table: TableRef, invocationId: string): string {
   return `select unique_id, status, message from ${quoteIdentifier(table.schema)}.${quoteIdentifier(table.table)} where invocation_id = '${invocationId.replaceAll("'", "''")}' order by started_at;`;
 }
 
+const SHOWN_SKIPPED = 5;
+
+/** The lines under a failure in the alert's text: where its SQL is, its failing rows, what it skipped. */
+function actionLines(facts: FailureFacts | undefined): string[] {
+  if (!facts) return [];
+  const { skipped } = facts;
+  const names = skipped.slice(0, SHOWN_SKIPPED).map((node) => `${node.resourceType} ${node.name}`);
+  const more = skipped.length > names.length ? ` and ${skipped.length - names.length} more` : '';
+  return [
+    ...(facts.compiledPath ? [`  compiled SQL: ${facts.compiledPath}`] : []),
+    ...(facts.failingRowsQuery ? [`  failing rows: ${trimmed(said(facts.failingRowsQuery), 500)}`] : []),
+    ...(skipped.length ? [`  skipped because of it (${skipped.length}): ${names.join(', ')}${more}`] : []),
+  ];
+}
+
 function structured(text: string, document: RunFailed | ProductCompleted): string {
   const json = JSON.stringify(document);
   return JSON.stringify({
@@ -155,6 +180,8 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
     message: said(node.message),
   }));
   if (failing.length === 0 && invocation.status !== 'error') return undefined;
+  const facts = new Map((context.failureFacts ?? []).map((fact) => [fact.uniqueId, fact]));
+  const factsOf = (node: AuditRow) => (node.unique_id ? facts.get(node.unique_id) : undefined);
   const command = String(invocation.command ?? 'build');
   const summary = failureSummary(failing, invocation);
   const subject = snsSubject(`[${context.product}][${context.environment}] dbt ${command} failed: ${summary}`);
@@ -204,6 +231,9 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
         status: String(node.status),
         relation_name: node.relation_name ?? null,
         message: trimmed(node.message, 2000),
+        compiled_path: factsOf(node)?.compiledPath ?? null,
+        failing_rows_query: factsOf(node)?.failingRowsQuery ?? null,
+        skipped_count: factsOf(node)?.skipped.length ?? null,
         task_id: null,
       })),
       failures_not_listed: more,
@@ -217,10 +247,10 @@ export function planFailureAlert(batch: AuditBatch, context: MessageContext): Pl
       `Nodes: ${invocation.nodes_total ?? 0} total, ${invocation.nodes_error ?? 0} errors, ${invocation.nodes_fail ?? 0} test failures, ${invocation.nodes_warn ?? 0} warnings, ${invocation.nodes_skipped ?? 0} skipped.`,
       '',
       ...(listed.length ? ['What failed:'] : []),
-      ...listed.map(
-        (node) =>
-          `- ${node.unique_id} (${node.resource_type}, ${node.status}): ${trimmed(node.message, 500) || 'no message'}`,
-      ),
+      ...listed.flatMap((node) => [
+        `- ${node.unique_id} (${node.resource_type}, ${node.status}): ${trimmed(node.message, 500) || 'no message'}`,
+        ...actionLines(factsOf(node)),
+      ]),
       ...(more > 0 ? [`- and ${more} more`] : []),
       ...(invocation.error_message ? ['', `dbt said: ${trimmed(invocation.error_message, 1000)}`] : []),
       '',

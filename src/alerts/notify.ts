@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import type { TableRef } from '../audit/sql.js';
 import { environmentForTarget, isPlaceholderArn, type ProductManifest } from '../product/manifest.js';
-import { type PlannedMessage, planCompletionEvent, planFailureAlert } from './message.js';
+import { type FailureFacts, type PlannedMessage, planCompletionEvent, planFailureAlert } from './message.js';
 import { keepInOutbox, outboxEntry } from './outbox.js';
 import { PublishError, type Publisher } from './publish.js';
 
@@ -114,7 +114,12 @@ export interface PlannedNotification {
 /** What a run's batch publishes to its topics (pure): the failure alert when it failed, the completion event. */
 export function plannedNotifications(
   batch: AuditBatch,
-  context: { product: string; topics: Pick<Topics, 'environment' | 'alerts' | 'events'>; auditTable: TableRef },
+  context: {
+    product: string;
+    topics: Pick<Topics, 'environment' | 'alerts' | 'events'>;
+    auditTable: TableRef;
+    failureFacts?: readonly FailureFacts[] | undefined;
+  },
 ): PlannedNotification[] {
   const { topics } = context;
   const plans: PlannedNotification[] = [];
@@ -125,6 +130,7 @@ export function plannedNotifications(
       environment: topics.environment,
       auditTable: context.auditTable,
       includeWarnings: topics.alerts.includeWarnings,
+      failureFacts: context.failureFacts,
     });
   if (topics.alerts && alert) plans.push({ what: 'failure alert topic', arn: topics.alerts.arn, planned: alert });
   const event =
@@ -154,7 +160,13 @@ export async function keepUnpublished(
 
 export async function notifyRun(
   batch: AuditBatch,
-  context: { product: string; topics: Topics; auditTable: TableRef; outbox?: OutboxPlace | undefined },
+  context: {
+    product: string;
+    topics: Topics;
+    auditTable: TableRef;
+    outbox?: OutboxPlace | undefined;
+    failureFacts?: readonly FailureFacts[] | undefined;
+  },
   publisher: Publisher,
 ): Promise<Notified> {
   const notified: Notified = { sent: [], failed: [] };

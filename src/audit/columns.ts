@@ -124,6 +124,12 @@ export const INVOCATION_COLUMNS = [
   { name: 'run_url', type: 'short_text', description: 'Link to the CI run, when known.' },
   { name: 'repository', type: 'short_text', description: 'Repository (owner/name) of the product, when known.' },
   { name: 'git_sha', type: 'short_text', description: 'Commit that ran.' },
+  {
+    name: 'git_dirty',
+    type: 'bigint',
+    description:
+      "1 when the product's files had uncommitted or untracked changes (git_sha alone is not what ran), 0 when clean, null when unknown (no checkout, or git_sha set by an orchestrator).",
+  },
   { name: 'git_ref', type: 'short_text', description: 'Branch or tag that ran.' },
   {
     name: 'actor',

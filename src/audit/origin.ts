@@ -22,6 +22,12 @@ export interface RunOrigin {
   run_url: string | null;
   repository: string | null;
   git_sha: string | null;
+  /**
+   * Whether the product's files differed from `git_sha` when it ran (uncommitted or untracked
+   * changes): then git_sha alone does not say what ran. Null when unknown: no local checkout,
+   * or git_sha names another commit than the checkout's HEAD (set by an orchestrator).
+   */
+  git_dirty: boolean | null;
   git_ref: string | null;
   actor: string | null;
 }
@@ -30,10 +36,12 @@ export interface RunOrigin {
 export interface LocalFacts {
   gitSha?: string | null;
   gitRef?: string | null;
+  /** The working tree differs from HEAD (workTreeDirty). */
+  dirty?: boolean | null;
   user?: string | null;
 }
 
-function detected(env: NodeJS.ProcessEnv, local: LocalFacts): RunOrigin {
+function detected(env: NodeJS.ProcessEnv, local: LocalFacts): Omit<RunOrigin, 'git_dirty'> {
   const value = (name: string) => env[name] || null;
   if (env.GITHUB_ACTIONS === 'true') {
     const server = env.GITHUB_SERVER_URL || 'https://github.com';
@@ -69,17 +77,20 @@ function detected(env: NodeJS.ProcessEnv, local: LocalFacts): RunOrigin {
 /** Reads the run's origin from the environment (pure); `local` supplies what git and the OS know. */
 export function runOrigin(env: NodeJS.ProcessEnv, local: LocalFacts = {}): RunOrigin {
   const origin = detected(env, local);
+  const gitSha = env[RUN_ORIGIN_ENV.gitSha] || origin.git_sha;
   return {
     ...origin,
     run_source: env[RUN_ORIGIN_ENV.source] || origin.run_source,
     run_url: env[RUN_ORIGIN_ENV.url] || origin.run_url,
-    git_sha: env[RUN_ORIGIN_ENV.gitSha] || origin.git_sha,
+    git_sha: gitSha,
+    // The checkout's state says something of git_sha only when git_sha is the checkout's HEAD.
+    git_dirty: local.gitSha && gitSha === local.gitSha ? (local.dirty ?? null) : null,
   };
 }
 
 /** Where the run came from: the environment, else the local git commit and user. */
 export async function runOriginFor(projectDir: string, env: NodeJS.ProcessEnv): Promise<RunOrigin> {
-  const { headInfo } = await import('../git/index.js');
-  const head = await headInfo(projectDir);
-  return runOrigin(env, { gitSha: head.sha, gitRef: head.ref, user: os.userInfo().username });
+  const { headInfo, workTreeDirty } = await import('../git/index.js');
+  const [head, dirty] = await Promise.all([headInfo(projectDir), workTreeDirty(projectDir)]);
+  return runOrigin(env, { gitSha: head.sha, gitRef: head.ref, dirty, user: os.userInfo().username });
 }

@@ -178,6 +178,7 @@ export function invocationRow(
     run_url: context.origin.run_url,
     repository: context.origin.repository,
     git_sha: context.origin.git_sha,
+    git_dirty: context.origin.git_dirty == null ? null : Number(context.origin.git_dirty),
     git_ref: context.origin.git_ref,
     actor: context.origin.actor,
     recorded_at: auditTimestamp(context.recordedAt),

@@ -8,7 +8,7 @@
  */
 import { AUDIT_COLUMNS } from './columns.js';
 import { quoteIdentifier, type SqlDialect, type TableRef, tableSql } from './sql.js';
-import { FAILED_STATUSES } from './tables.js';
+import { AUDIT_TABLES, FAILED_STATUSES } from './tables.js';
 
 /** How long audit_recent_failures looks back (the dbt var `audit_failure_days` defaults to this). */
 export const AUDIT_FAILURE_DAYS = 7;
@@ -17,6 +17,8 @@ export const AUDIT_FAILURE_DAYS = 7;
 export interface ViewSources {
   /** The audit log table, as FROM names it. */
   log: string;
+  /** The invocation log table (dbt-run's rows, one per invocation), as FROM names it. */
+  invocations: string;
   /** The audit log's columns, comma separated, one per line. */
   columns: string;
   /** The earliest invocation_started_at that still counts as recent. */
@@ -32,8 +34,12 @@ export interface AuditView {
 export const AUDIT_VIEWS: readonly AuditView[] = [
   {
     name: 'audit_latest_status',
-    description: 'The latest audit row of every node (per product and unique_id).',
-    sql: ({ log, columns }) => `with ranked as (
+    description:
+      "The latest audit row of every node (per product and unique_id) that is still in the product: a node that the product's latest full `dbt-run build` (no selection, not errored or interrupted) did not run was deleted, renamed or disabled, and is left out. On-run-start/end hooks (resource_type operation) are not nodes and are left out too.",
+    // Which nodes the project still has is known from the invocation log: a full build runs every
+    // node, so a node whose latest row is older than the latest full build is no longer there.
+    // A product with no full build recorded (hook-only runs, selections only) keeps every node.
+    sql: ({ log, invocations, columns }) => `with ranked as (
     select
         audit_log.*,
         row_number() over (
@@ -41,12 +47,38 @@ export const AUDIT_VIEWS: readonly AuditView[] = [
             order by invocation_started_at desc, completed_at desc
         ) as recency
     from ${log} as audit_log
+    where coalesce(resource_type, '') <> 'operation'
+),
+
+full_builds as (
+    select
+        product_name,
+        invocation_id,
+        started_at,
+        row_number() over (partition by product_name order by started_at desc) as recency
+    from ${invocations}
+    where command = 'build'
+      and selection is null
+      and status in ('success', 'failed')
+),
+
+kept as (
+    select ranked.*
+    from ranked
+    left join full_builds as latest_build
+        on latest_build.product_name = ranked.product_name
+        and latest_build.recency = 1
+    where ranked.recency = 1
+      and (
+          latest_build.invocation_id is null
+          or ranked.invocation_id = latest_build.invocation_id
+          or ranked.invocation_started_at >= latest_build.started_at
+      )
 )
 
 select
 ${columns}
-from ranked
-where recency = 1`,
+from kept`,
   },
   {
     name: 'audit_recent_failures',
@@ -93,7 +125,8 @@ from daily`,
  * audit log first), the audit_columns() macro, dbt.dateadd and the var.
  */
 export const dbtViewSources = (project: string): ViewSources => ({
-  log: `{{ ref('${project}', 'dbt_audit_log') }}`,
+  log: `{{ ref('${project}', '${AUDIT_TABLES.log.model}') }}`,
+  invocations: `{{ ref('${project}', '${AUDIT_TABLES.invocations.model}') }}`,
   columns: `{%- for column in audit_columns() %}
     {{ column.name }}{{ ',' if not loop.last }}
 {%- endfor %}`,
@@ -107,10 +140,18 @@ const NOW: Record<SqlDialect, string> = {
   duckdb: 'current_timestamp',
 };
 
+/** The invocation log beside an audit log, where the sinks put it when nothing else says. */
+const invocationsBeside = (log: TableRef): TableRef => ({ schema: log.schema, table: AUDIT_TABLES.invocations.model });
+
 /** The sources of the views next to an audit log table, for one warehouse (pure). */
-export function warehouseViewSources(log: TableRef, dialect: SqlDialect): ViewSources {
+export function warehouseViewSources(
+  log: TableRef,
+  dialect: SqlDialect,
+  invocations: TableRef = invocationsBeside(log),
+): ViewSources {
   return {
     log: tableSql(log),
+    invocations: tableSql(invocations),
     columns: AUDIT_COLUMNS.map((column) => `    ${quoteIdentifier(column.name)}`).join(',\n'),
     failuresSince: `${NOW[dialect]} - interval '${AUDIT_FAILURE_DAYS} days'`,
   };
@@ -122,6 +163,11 @@ export function viewRef(log: TableRef, view: AuditView): TableRef {
 }
 
 /** CREATE VIEW for one view next to `log` (pure; callers create only the missing ones). */
-export function createViewSql(log: TableRef, view: AuditView, dialect: SqlDialect): string {
-  return `create view ${tableSql(viewRef(log, view))} as\n${view.sql(warehouseViewSources(log, dialect))}`;
+export function createViewSql(
+  log: TableRef,
+  view: AuditView,
+  dialect: SqlDialect,
+  invocations: TableRef = invocationsBeside(log),
+): string {
+  return `create view ${tableSql(viewRef(log, view))} as\n${view.sql(warehouseViewSources(log, dialect, invocations))}`;
 }

@@ -56,7 +56,7 @@ const runResults = z.looseObject({
 export type RunResult = z.infer<typeof runResult>;
 export type RunResults = z.infer<typeof runResults>;
 
-/** A node as a run reads it: the audit row's columns, where the audit models went, the file for annotations. */
+/** A node as a run reads it: the audit row's columns, where the audit models went, what a failure needs to be acted on. */
 const manifestNode = z.object({
   unique_id: z.string(),
   name: z.string(),
@@ -67,6 +67,14 @@ const manifestNode = z.object({
   alias: z.string().nullish(),
   relation_name: z.string().nullish(),
   original_file_path: z.string().nullish(),
+  /** The node's path within its resource folder; a generic test's is its own (not its YAML file's). */
+  path: z.string().nullish(),
+  /** What a failure skipped, and the compiled path of tests (failures.ts). */
+  depends_on: z.object({ nodes: z.array(z.string()).default([]) }).default({ nodes: [] }),
+  /** A generic test: the YAML entry (`models.stg_orders`), column and test that declare it, for annotations' lines. */
+  file_key_name: z.string().nullish(),
+  column_name: z.string().nullish(),
+  test_metadata: z.object({ name: z.string(), namespace: z.string().nullish() }).nullish(),
   tags: z.array(z.string()).default([]),
   meta: z.record(z.string(), z.unknown()).default({}),
   // z.object, not looseObject: dropping the other keys of config (dozens per node) halves the

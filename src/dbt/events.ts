@@ -24,6 +24,8 @@ export interface DbtEvent {
   msg: string;
   ts: string;
   invocationId: string | null;
+  /** dbt's thread that logged it ("Thread-2 (worker)"; MainThread for the run's own events). */
+  thread: string | null;
   data: Record<string, unknown>;
   node: DbtNodeInfo | undefined;
 }
@@ -64,6 +66,7 @@ export function parseEventLine(line: string): DbtEvent | undefined {
     msg: stripVTControlCharacters(String(info.msg ?? '')),
     ts: String(info.ts ?? ''),
     invocationId: text(info.invocation_id),
+    thread: text(info.thread),
     data,
     node:
       nodeInfo && typeof nodeInfo.unique_id === 'string'

@@ -71,18 +71,36 @@ export async function readProjectFile(
   };
 }
 
-function renderer(env: NodeJS.ProcessEnv): nunjucks.Environment {
+/**
+ * A Jinja environment for profiles.yml. An env_var() without a value or a
+ * default is noted in `missing` and renders empty, so that one pass names
+ * every variable to set rather than the first (missingVariablesError).
+ */
+function renderer(env: NodeJS.ProcessEnv, missing: Set<string>): nunjucks.Environment {
   const jinja = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
   jinja.addGlobal('env_var', (name: string, fallback?: unknown) => {
     const value = env[name];
     if (value !== undefined) return value;
-    if (fallback === undefined)
-      throw new ProfileError(`environment variable ${name} is required by the profile but not set`);
+    if (fallback === undefined) {
+      missing.add(name);
+      return '';
+    }
     return fallback;
   });
   for (const filter of ['as_number', 'as_bool', 'as_text', 'as_native'])
     jinja.addFilter(filter, (value: unknown) => value);
   return jinja;
+}
+
+/** The error naming every environment variable the profile needs and the environment lacks, if any. */
+function missingVariablesError(missing: ReadonlySet<string>): ProfileError | undefined {
+  const names = [...missing];
+  if (names.length === 0) return undefined;
+  return new ProfileError(
+    names.length === 1
+      ? `environment variable ${names[0]} is required by the profile but not set`
+      : `environment variables ${names.join(', ')} are required by the profile but not set`,
+  );
 }
 
 /** Renders the Jinja in every string of a value, then restores numbers and booleans as dbt's as_* filters do. */
@@ -113,9 +131,12 @@ export async function resolveTarget(options: ResolveTargetOptions): Promise<Reso
   }
   const profile = profiles[project.profile];
   if (!profile?.outputs) throw new ProfileError(`profile "${project.profile}" not found in ${profilesFile}`);
-  const jinja = renderer(env);
+  const missing = new Set<string>();
+  const jinja = renderer(env, missing);
   try {
     const targetName = String(options.target ?? env.DBT_TARGET ?? renderValue(profile.target ?? 'default', jinja));
+    const unnamed = missingVariablesError(missing);
+    if (unnamed) throw unnamed;
     const output = profile.outputs[targetName];
     if (!output) {
       throw new ProfileError(
@@ -123,16 +144,15 @@ export async function resolveTarget(options: ResolveTargetOptions): Promise<Reso
       );
     }
     const fields = renderValue(output, jinja) as Record<string, unknown>;
+    const unset = missingVariablesError(missing);
+    if (unset) throw unset;
     if (typeof fields.type !== 'string')
       throw new ProfileError(`target "${targetName}" in ${profilesFile} has no type`);
     return { profileName: project.profile, targetName, type: fields.type, fields, profilesFile };
   } catch (error) {
     if (error instanceof ProfileError) throw error;
-    // nunjucks wraps errors thrown by env_var; surface ours, keep others' first line.
+    // A template error (nunjucks's message): its first line.
     const message = (error as Error).message;
-    const required = /environment variable \S+ is required by the profile but not set/.exec(message);
-    throw new ProfileError(required ? required[0] : `cannot render ${profilesFile}: ${message.split('\n')[0]}`, {
-      cause: error,
-    });
+    throw new ProfileError(`cannot render ${profilesFile}: ${message.split('\n')[0]}`, { cause: error });
   }
 }

@@ -8,5 +8,5 @@
 export { filesChangedSince } from './changes.js';
 export { GitError, GitRepositoryError, type RepositoryProblem } from './errors.js';
 export { cloneBare, isRemoteRef, listFiles, remoteRefs, resolveCommit, showFile } from './remote.js';
-export { type HeadInfo, headInfo, initialCommit, isInsideWorkTree } from './repository.js';
+export { type HeadInfo, headInfo, initialCommit, isInsideWorkTree, workTreeDirty } from './repository.js';
 export { diffTexts, type MergedText, mergeTexts, relabelDiff } from './texts.js';

@@ -29,6 +29,21 @@ export async function headInfo(dir: string): Promise<HeadInfo> {
 }
 
 /**
+ * Whether `dir`'s part of the working tree differs from HEAD: a change to a tracked file, staged
+ * or not, or an untracked file git does not ignore (a new model runs as much as a changed one).
+ * Null when git cannot tell (not a repository, no git). Only `dir` is looked at: a product in a
+ * monorepo is not made dirty by another folder.
+ */
+export async function workTreeDirty(dir: string): Promise<boolean | null> {
+  try {
+    const { stdout } = await runGit(dir, ['status', '--porcelain', '--untracked-files=normal', '--', '.']);
+    return stdout.trim() !== '';
+  } catch {
+    return null;
+  }
+}
+
+/**
  * `git init` (when needed), add everything, commit; returns the commit's
  * abbreviated sha, as git prints it. Falls back to a neutral author when the machine has no git identity
  * (fresh CI runners), rather than failing the scaffold.

@@ -8,6 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { isFailedStatus } from '../audit/tables.js';
 
+/** A node named in a summary (what a failure skipped). */
+export interface SummaryNodeRef {
+  uniqueId: string;
+  name: string;
+  resourceType: string;
+}
+
 export interface SummaryNode {
   uniqueId: string;
   name: string;
@@ -17,6 +24,14 @@ export interface SummaryNode {
   message: string | null;
   /** Path of the node's file relative to the repository root, for annotations. */
   file: string | null;
+  /** The line of `file` a failure points at (where a YAML file declares a test; 1 for a SQL file). */
+  line?: number | null | undefined;
+  /** A failure's compiled SQL, relative to the project. */
+  compiledPath?: string | null | undefined;
+  /** A failed test's `select` of its stored failing rows. */
+  failingRowsQuery?: string | null | undefined;
+  /** What dbt skipped because this node failed. */
+  skipped?: readonly SummaryNodeRef[] | undefined;
 }
 
 export interface RunSummary {
@@ -27,8 +42,12 @@ export interface RunSummary {
   status: string;
   exitCode: number;
   invocationId: string;
+  /** Nodes by status; on-run-start/end hooks in `hooks`. */
   counts: Record<string, number>;
+  hooks?: Record<string, number> | undefined;
   nodes: SummaryNode[];
+  /** Skipped nodes no failure of the run explains. */
+  skippedUnexplained?: readonly SummaryNodeRef[] | undefined;
   auditRows: number;
   auditLocation: string | null;
   auditError: string | null;
@@ -56,6 +75,24 @@ export function failedNodes(summary: RunSummary): SummaryNode[] {
   return summary.nodes.filter((node) => isFailedStatus(node.status));
 }
 
+const SHOWN_SKIPPED = 20;
+
+function refText(node: SummaryNodeRef): string {
+  return `${node.resourceType} ${node.name}`;
+}
+
+/** What a person acts on beside dbt's message: the compiled SQL, the failing rows, what it skipped. */
+function actionLines(node: SummaryNode): string[] {
+  const skipped = node.skipped ?? [];
+  const shown = skipped.slice(0, SHOWN_SKIPPED).map(refText).join(', ');
+  const more = skipped.length > SHOWN_SKIPPED ? ` and ${skipped.length - SHOWN_SKIPPED} more` : '';
+  return [
+    ...(node.compiledPath ? [`compiled SQL: ${node.compiledPath}`] : []),
+    ...(node.failingRowsQuery ? [`failing rows: ${node.failingRowsQuery}`] : []),
+    ...(skipped.length ? [`skipped because of it (${skipped.length}): ${shown}${more}`] : []),
+  ];
+}
+
 function cellText(text: string): string {
   return text.replaceAll('|', '\\|').replace(/\s+/g, ' ');
 }
@@ -74,11 +111,19 @@ export function summaryMarkdown(summary: RunSummary): string {
       .map(([status, count]) => `| ${status} | ${count} |`),
     '',
   ];
+  const hooks = Object.entries(summary.hooks ?? {}).filter(([, count]) => count > 0);
+  if (hooks.length > 0) {
+    lines.push(
+      `On-run-start/end hooks (not counted as nodes): ${hooks.map(([status, count]) => `${count} ${status}`).join(', ')}.`,
+      '',
+    );
+  }
   const failed = failedNodes(summary);
   if (failed.length > 0) {
     lines.push('### Failed nodes', '');
     for (const node of failed) {
-      lines.push(`- **${node.resourceType} ${node.name}** (${node.status})${node.file ? ` in \`${node.file}\`` : ''}`);
+      const where = node.file ? `${node.file}${node.line && node.line > 1 ? `:${node.line}` : ''}` : null;
+      lines.push(`- **${node.resourceType} ${node.name}** (${node.status})${where ? ` in \`${where}\`` : ''}`);
       lines.push(
         '',
         '  ```',
@@ -88,7 +133,21 @@ export function summaryMarkdown(summary: RunSummary): string {
         '  ```',
         '',
       );
+      const compiled = node.compiledPath ? [`  Compiled SQL: \`${node.compiledPath}\``] : [];
+      const rows = node.failingRowsQuery ? [`  Failing rows: \`${cellText(node.failingRowsQuery)}\``] : [];
+      if (compiled.length || rows.length) lines.push(...compiled, ...rows, '');
     }
+  }
+  // Each skipped node, with the failure that skipped it: a skip is a consequence, named.
+  const skippedBy = failed.flatMap((node) => (node.skipped ?? []).map((skipped) => ({ skipped, by: node })));
+  const unexplained = summary.skippedUnexplained ?? [];
+  if (skippedBy.length > 0 || unexplained.length > 0) {
+    lines.push('### Skipped nodes', '', '| node | skipped because of |', '|---|---|');
+    for (const { skipped, by } of skippedBy) {
+      lines.push(`| ${cellText(refText(skipped))} | ${cellText(`${refText(by)} (${by.status})`)} |`);
+    }
+    for (const skipped of unexplained) lines.push(`| ${cellText(refText(skipped))} | no failure of this run |`);
+    lines.push('');
   }
   const slowest = [...summary.nodes]
     .filter((node) => node.seconds !== null)
@@ -104,19 +163,26 @@ export function summaryMarkdown(summary: RunSummary): string {
     lines.push('');
   }
   if (summary.auditError) lines.push(`> ⚠️ The audit log was not written: ${cellText(summary.auditError)}`, '');
+  else if (summary.auditLocation && summary.auditRows === 0)
+    lines.push(`Audit: the invocation row written to ${summary.auditLocation} (no node ran).`, '');
   else if (summary.auditLocation)
-    lines.push(`Audit: ${summary.auditRows} rows written to ${summary.auditLocation}.`, '');
+    lines.push(`Audit: ${summary.auditRows} rows written to ${summary.auditLocation}, with the invocation row.`, '');
   return `${lines.join('\n')}\n`;
 }
 
-/** One `::error` command per failed node, pointing at its file when known. */
+/**
+ * One `::error` command per failed node, at its file and line when known
+ * (see SummaryNode.line), with what to act on after dbt's message.
+ */
 export function annotations(summary: RunSummary): string[] {
   return failedNodes(summary).map((node) => {
     const properties = [
       ...(node.file ? [`file=${escapeProperty(node.file)}`] : []),
+      ...(node.file && node.line ? [`line=${node.line}`] : []),
       `title=${escapeProperty(`dbt ${node.resourceType} ${node.name} ${node.status}`)}`,
     ];
-    return `::error ${properties.join(',')}::${escapeData(trimmed(node.message) || `${node.name} ${node.status}`)}`;
+    const message = [trimmed(node.message) || `${node.name} ${node.status}`, ...actionLines(node)].join('\n');
+    return `::error ${properties.join(',')}::${escapeData(message)}`;
   });
 }
 

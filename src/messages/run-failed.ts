@@ -33,6 +33,21 @@ export const runFailedFailure = z.object({
     .string()
     .nullable()
     .describe("dbt's message, trimmed to 2,000 characters; null when only a task is known."),
+  compiled_path: z
+    .string()
+    .nullable()
+    .describe(
+      'The SQL dbt ran for the node, relative to the project (target/compiled/...); null for nodes without SQL (seeds) and from an orchestrator.',
+    ),
+  failing_rows_query: z
+    .string()
+    .nullable()
+    .describe(
+      "A ready `select` of a failed test's failing rows, where dbt stored them (store_failures); null when they were not stored.",
+    ),
+  skipped_count: count
+    .nullable()
+    .describe('Nodes dbt skipped because this one failed; null when not known (an orchestrator, a recovered run).'),
   task_id: z.string().nullable().describe('The Airflow task that failed; null from dbt-run.'),
 });
 

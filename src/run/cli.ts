@@ -14,6 +14,7 @@ import { DBT_COMMANDS } from '../dbt/command.js';
 import { formatError, KitError } from '../errors.js';
 import { kitVersion } from '../version.js';
 import { DBT_COMMAND_SPECS, EXIT_CODES_HELP } from './commands/dbt.js';
+import { DEPS } from './commands/deps.js';
 import { AUDIT_COMMANDS, DOCTOR, SETUP, UPSTREAMS_COMMANDS } from './commands/kit.js';
 import { addCommands, addGroup, type ProgramContext } from './commands/spec.js';
 import { processIo, type RunnerIo } from './io.js';
@@ -57,7 +58,7 @@ function program(context: ProgramContext): Command {
     .configureOutput(commanderOutput(context.io));
   rejectUnknownCommands(root);
   root.commandsGroup('dbt commands:');
-  addCommands(root, DBT_COMMAND_SPECS, context);
+  addCommands(root, [...DBT_COMMAND_SPECS, DEPS], context);
   root.commandsGroup('Kit commands:');
   addCommands(root, [SETUP, DOCTOR], context);
   addGroup(root, { name: 'audit', summary: 'the audit log', commands: AUDIT_COMMANDS }, context);
@@ -90,6 +91,7 @@ function program(context: ProgramContext): Command {
       '  dbt-run                                   # dbt build, audit recorded',
       '  dbt-run build --changed-since origin/main # what a pull request changed, plus downstream',
       '  dbt-run test -s tag:nightly --target prod -- --fail-fast',
+      '  dbt-run deps                              # dbt deps with the same dbt (packages.yml, package-lock.yml)',
       '  dbt-run audit flush                       # send the audit rows a failed write left spooled',
       '  dbt-run audit failures --since 24h        # what failed in the last day, and why',
     ].join('\n');

@@ -4,7 +4,7 @@
  * the audit batch: one row per node and the invocation row.
  */
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunOrigin } from '../audit/origin.js';
 import { auditRows, type InvocationContext, invocationRow } from '../audit/rows.js';
@@ -20,6 +20,7 @@ import {
   runResultsVersionWarning,
 } from '../dbt/artifacts.js';
 import type { Execution } from './execute.js';
+import { type FailureReport, planFailures, yamlTestLine, yamlTestLocation } from './failures.js';
 import type { Progress } from './progress.js';
 
 /** What a node dbt started but never finished is recorded as, when dbt was stopped or killed. */
@@ -172,6 +173,8 @@ export interface Collected {
   auditModels: Record<string, ManifestNode>;
   /** Each recorded node's file (original_file_path), for annotations. */
   nodeFiles: ReadonlyMap<string, string>;
+  /** The failures, with what a person needs to act on each, and what they skipped. */
+  failures: FailureReport;
 }
 
 /** What a Collected keeps of the manifest (pure). */
@@ -194,16 +197,57 @@ export function manifestFacts(
   return { auditModels, nodeFiles };
 }
 
+/**
+ * The failures of the batch (failures.ts), with the line of each generic test
+ * in the YAML file that declares it, read from the project's files. A file
+ * that cannot be read or parsed leaves the line unknown.
+ */
+export async function failureReport(
+  rows: AuditBatch['nodes'],
+  manifest: Manifest | undefined,
+  dirs: { projectDir: string; targetDir: string },
+): Promise<FailureReport> {
+  const report = planFailures(rows, manifest?.nodes, path.relative(dirs.projectDir, dirs.targetDir) || 'target');
+  // A row rebuilt from dbt's events has no message of dbt's: dbt's own error lines then say why.
+  for (const failure of report.failures) if (failure.message === FROM_EVENTS_MESSAGE) failure.message = null;
+  const texts = new Map<string, Promise<string | undefined>>();
+  const read = (file: string) => {
+    if (!texts.has(file)) {
+      texts.set(
+        file,
+        readFile(path.join(dirs.projectDir, file), 'utf8').catch(() => undefined),
+      );
+    }
+    return texts.get(file) as Promise<string | undefined>;
+  };
+  await Promise.all(
+    report.failures.map(async (failure) => {
+      const location = yamlTestLocation(manifest?.nodes[failure.uniqueId]);
+      if (failure.line !== null || !failure.file || !location) return;
+      const text = await read(failure.file);
+      if (text !== undefined) failure.line = yamlTestLine(text, location);
+    }),
+  );
+  return report;
+}
+
 export async function collectResults(
   targetDir: string,
   execution: Execution,
   facts: Omit<BatchFacts, 'recordedAt'>,
   now: () => Date,
+  projectDir = path.dirname(targetDir),
 ): Promise<Collected> {
   const artifacts = await readRunArtifacts(targetDir, execution.progress, execution.startedAt, execution.manifestRead, {
     interrupted: execution.interrupted,
     killed: execution.killed,
   });
   const batch = auditBatch(execution, artifacts, { ...facts, recordedAt: now() });
-  return { batch, notes: artifacts.notes, ...manifestFacts(artifacts.manifest, batch.nodes, facts.productName) };
+  const failures = await failureReport(batch.nodes, artifacts.manifest, { projectDir, targetDir });
+  return {
+    batch,
+    notes: artifacts.notes,
+    failures,
+    ...manifestFacts(artifacts.manifest, batch.nodes, facts.productName),
+  };
 }

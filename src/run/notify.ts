@@ -6,6 +6,7 @@
  * (target/dbt-product-kit/outbox) for `dbt-run audit flush`.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { FailureFacts } from '../alerts/message.js';
 import { notifyRun, type TopicFlags, topicsFor } from '../alerts/notify.js';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import type { TableRef } from '../audit/sql.js';
@@ -19,7 +20,15 @@ export interface Notifications {
 
 export async function sendNotifications(
   batch: AuditBatch,
-  where: { product: string; targetName: string; auditTable: TableRef; targetDir: string; projectDir: string },
+  where: {
+    product: string;
+    targetName: string;
+    auditTable: TableRef;
+    targetDir: string;
+    projectDir: string;
+    /** Each failure's compiled SQL, failing rows and skipped nodes (failures.ts). */
+    failureFacts?: readonly FailureFacts[] | undefined;
+  },
   config: {
     manifest: ProductManifest | undefined;
     flags: TopicFlags;
@@ -38,6 +47,7 @@ export async function sendNotifications(
       topics,
       auditTable: where.auditTable,
       outbox: { targetDir: where.targetDir, projectDir: where.projectDir },
+      failureFacts: where.failureFacts,
     },
     snsPublisher(config.env, config.sns),
   );

@@ -7,7 +7,7 @@ import type { DataApiOverrides } from '../redshift/target.js';
 import type { RunOptions } from './types.js';
 
 /** dbt-run's top-level commands (src/run/cli.ts builds them). */
-export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'setup', 'doctor', 'audit', 'upstreams'] as const;
+export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'deps', 'setup', 'doctor', 'audit', 'upstreams'] as const;
 export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];
 
 /** --project-dir, --profiles-dir and (for the commands that take it) --target. */
@@ -88,13 +88,24 @@ export function auditRedshiftFlags(flags: AuditRedshiftFlags): DataApiOverrides 
   return Object.values(overrides).some((value) => value !== undefined) ? overrides : undefined;
 }
 
+/**
+ * The yaml library's message in one line: its first line ends "at line 1, column 8:" before a
+ * snippet on the lines below, which a one-line error would cut to a dangling colon. The text
+ * itself is quoted instead (the flag's value is short, and the user typed it).
+ */
+function yamlProblem(error: Error, text: string): string {
+  const first = (error.message.split('\n')[0] ?? '').replace(/:\s*$/, '');
+  const shown = text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  return `${first} of ${JSON.stringify(shown)}`;
+}
+
 export function parseVars(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   let value: unknown;
   try {
     value = parseYaml(text);
   } catch (cause) {
-    throw new UsageError(`--vars is not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { cause });
+    throw new UsageError(`--vars is not valid YAML: ${yamlProblem(cause as Error, text)}`, { cause });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError('--vars must be a YAML mapping, e.g. --vars "{start_date: 2026-01-01}"');

@@ -32,6 +32,8 @@ export const PendingRunSchema = z.object({
       run_url: z.string().nullable(),
       repository: z.string().nullable(),
       git_sha: z.string().nullable(),
+      // Absent from the records of runs an older dbt-run left.
+      git_dirty: z.boolean().nullable().default(null),
       git_ref: z.string().nullable(),
       actor: z.string().nullable(),
     })

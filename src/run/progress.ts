@@ -66,21 +66,38 @@ export function applyEvent(progress: Progress, event: DbtEvent): FinishedNode | 
     path: event.node.path,
     startedAt: event.node.startedAt,
     finishedAt: event.node.finishedAt,
-    thread: null,
+    thread: event.thread,
   };
   progress.finished.push(finished);
   progress.counts[status] = (progress.counts[status] ?? 0) + 1;
   return finished;
 }
 
-/** "12/24 done, 1 failed; running: a, b" */
+/** The finished nodes by what they mean to a reader: ok (success, pass, no-op), warned, failed, skipped. */
+export function nodeTally(nodes: readonly { status: string }[]): string[] {
+  const tally = { ok: 0, warned: 0, failed: 0, skipped: 0 };
+  for (const { status } of nodes) {
+    if (isFailedStatus(status)) tally.failed++;
+    else if (status === 'skipped') tally.skipped++;
+    else if (status === 'warn') tally.warned++;
+    else tally.ok++;
+  }
+  return Object.entries(tally)
+    .filter(([, count]) => count > 0)
+    .map(([what, count]) => `${count} ${what}`);
+}
+
+/**
+ * "12 of 24 nodes finished (10 ok, 1 failed, 1 skipped); running a, b": a
+ * skipped node is finished but not done, so the tally says how each ended.
+ */
 export function progressLine(progress: Progress, command: string): string {
-  const done = progress.finished.length;
-  const failed = progress.finished.filter((node) => isFailedStatus(node.status)).length;
+  const finished = progress.finished.length;
+  const tally = nodeTally(progress.finished);
   const running = [...progress.running.values()];
   return [
-    `dbt ${command}: ${done}${progress.total === null ? '' : `/${progress.total}`} done`,
-    failed ? `, ${failed} failed` : '',
+    `dbt ${command}: ${finished}${progress.total === null ? '' : ` of ${progress.total}`} node${(progress.total ?? finished) === 1 ? '' : 's'} finished`,
+    tally.length ? ` (${tally.join(', ')})` : '',
     running.length
       ? `; running ${running.slice(0, 4).join(', ')}${running.length > 4 ? ` +${running.length - 4}` : ''}`
       : '',

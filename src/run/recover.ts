@@ -38,6 +38,7 @@ const UNKNOWN_ORIGIN: RunOrigin = {
   run_url: null,
   repository: null,
   git_sha: null,
+  git_dirty: null,
   git_ref: null,
   actor: null,
 };

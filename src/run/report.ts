@@ -8,10 +8,11 @@
 import { annotations, escapeData, isGithubActions, writeGithubFiles } from '../github/actions.js';
 import type { Collected } from './collect.js';
 import type { Execution } from './execute.js';
+import { NO_FAILURES } from './failures.js';
 import type { Notifications } from './notify.js';
 import type { Recorded } from './record-audit.js';
 import type { RunReporter } from './reporters.js';
-import { runSummary, statusCounts } from './summary.js';
+import { nodeAndHookCounts, runSummary } from './summary.js';
 import type { RunOutcome } from './types.js';
 
 export interface RunReport {
@@ -71,6 +72,7 @@ export async function reportRun(report: RunReport, output: ReportOutput): Promis
       collected.batch.nodes,
       collected.nodeFiles,
       { projectDir: report.projectDir, repositoryRoot: env.GITHUB_WORKSPACE ?? report.projectDir },
+      collected.failures,
     );
     for (const line of annotations(summary)) output.stdout(`${line}\n`);
     if (recorded.error) output.stdout(`::warning title=dbt-run audit::${escapeData(recorded.error)}\n`);
@@ -82,7 +84,8 @@ export async function reportRun(report: RunReport, output: ReportOutput): Promis
     exitCode,
     status: execution.status,
     invocationId,
-    counts: statusCounts(collected.batch.nodes),
+    ...nodeAndHookCounts(collected.batch.nodes),
+    failures: collected.failures,
     auditRows: recorded.rows,
     auditLocation: recorded.location,
     auditError: recorded.error,
@@ -98,6 +101,8 @@ export async function reportUnreadableResults(reporter: RunReporter, execution: 
     status: 'error',
     invocationId: execution.progress.invocationId ?? 'unknown',
     counts: {},
+    hooks: {},
+    failures: NO_FAILURES,
     auditRows: 0,
     auditLocation: null,
     auditError: null,

@@ -6,13 +6,20 @@
 
 import { isFailedStatus } from '../audit/tables.js';
 import type { DbtEvent } from '../dbt/events.js';
+import type { FailureReport } from './failures.js';
 import { type FinishedNode, type Progress, progressLine } from './progress.js';
+import { auditText, failureReportLines, finalText } from './report-text.js';
 
 export interface RunReport {
   exitCode: number;
   status: string;
   invocationId: string;
+  /** Nodes by status; dbt's on-run-start/end hooks are counted apart, in `hooks`. */
   counts: Record<string, number>;
+  hooks: Record<string, number>;
+  /** What failed, with what to act on, and what it skipped. */
+  failures: FailureReport;
+  /** Rows written to the audit log (nodes and hooks; the invocation row apart). */
   auditRows: number;
   auditLocation: string | null;
   auditError: string | null;
@@ -40,29 +47,49 @@ function nodeLine(node: FinishedNode): string {
   return `${mark} ${node.status.padEnd(7)} ${node.resourceType} ${node.name}${seconds}`;
 }
 
-function finalLine(report: RunReport): string {
-  const counts = Object.entries(report.counts)
-    .map(([status, count]) => `${status}=${count}`)
-    .join(' ');
-  return `dbt-run: ${report.status} (exit ${report.exitCode}) in ${report.elapsedSeconds.toFixed(1)}s; ${counts || 'no nodes'}; invocation ${report.invocationId}`;
+function auditLine(report: RunReport): string | undefined {
+  return auditText({
+    rows: report.auditRows,
+    location: report.auditLocation,
+    error: report.auditError,
+    nodes: report.counts,
+    hooks: report.hooks,
+  });
 }
 
-function auditLine(report: RunReport): string | undefined {
-  if (report.auditError) return `audit: NOT written: ${report.auditError}`;
-  if (report.auditLocation) return `audit: ${report.auditRows} rows written to ${report.auditLocation}`;
-  return undefined;
+/** One of dbt's own error messages, and the node it is about, if any. */
+interface DbtErrorLine {
+  message: string;
+  uniqueId: string | null;
 }
 
 /** dbt's own error messages (why a node failed, why dbt stopped): node results have their own line. */
-function dbtError(event: DbtEvent, finished: FinishedNode | undefined): string | undefined {
-  return !finished && event.level === 'error' && event.msg.trim() ? event.msg : undefined;
+function dbtError(event: DbtEvent, finished: FinishedNode | undefined): DbtErrorLine | undefined {
+  return !finished && event.level === 'error' && event.msg.trim()
+    ? { message: event.msg, uniqueId: event.node?.uniqueId ?? null }
+    : undefined;
+}
+
+/**
+ * What a run ends with on stderr: each failure's block, then dbt's error
+ * messages that no block already says (dbt's summary repeats each node's
+ * error; a block has it from run_results.json, with the compiled SQL).
+ */
+function closingErrors(errors: readonly DbtErrorLine[], report: RunReport): string[] {
+  const explained = new Set(
+    report.failures.failures.filter((failure) => failure.message).map((failure) => failure.uniqueId),
+  );
+  return [
+    ...failureReportLines(report.failures),
+    ...errors.filter((error) => !error.uniqueId || !explained.has(error.uniqueId)).map((error) => error.message),
+  ];
 }
 
 /** One line per finished node; GitHub log groups fold dbt's part. */
 export class PlainReporter implements RunReporter {
   private grouped = false;
   /** Shown after the run, outside any log group, so they are never folded away. */
-  private readonly errors: string[] = [];
+  private readonly errors: DbtErrorLine[] = [];
 
   constructor(
     private readonly write: Write,
@@ -101,10 +128,10 @@ export class PlainReporter implements RunReporter {
 
   async finish(report: RunReport): Promise<void> {
     if (this.grouped) this.write('::endgroup::\n');
-    for (const error of this.errors) this.writeError(`${error}\n`);
+    for (const line of closingErrors(this.errors, report)) this.writeError(`${line}\n`);
     const audit = auditLine(report);
     if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
-    this.write(`${finalLine(report)}\n`);
+    this.write(`${finalText(report)}\n`);
   }
 }
 
@@ -135,15 +162,28 @@ export class JsonReporter implements RunReporter {
   event(event: DbtEvent, _progress: Progress, finished: FinishedNode | undefined): void {
     if (finished) this.emit({ type: 'node', ...finished });
     const error = dbtError(event, finished);
-    if (error) this.emit({ type: 'dbt_error', code: event.code, message: error });
+    if (error) this.emit({ type: 'dbt_error', code: event.code, uniqueId: error.uniqueId, message: error.message });
   }
 
   output(line: string): void {
     this.emit({ type: 'output', line });
   }
 
+  /**
+   * A `failure` per failed node (from run_results.json: dbt's message, file
+   * and line, compiled SQL, failing rows, what it skipped), then the summary.
+   * `node` events come live, before dbt has said why a node failed.
+   */
   async finish(report: RunReport): Promise<void> {
-    this.emit({ type: 'summary', ...report });
+    const { failures, ...summary } = report;
+    for (const failure of failures.failures) {
+      this.emit({ type: 'failure', ...failure, skipped: failure.skipped.map((node) => node.uniqueId) });
+    }
+    this.emit({
+      type: 'summary',
+      ...summary,
+      skippedUnexplained: failures.skippedUnexplained.map((node) => node.uniqueId),
+    });
   }
 }
 
@@ -153,10 +193,12 @@ export class TtyReporter implements RunReporter {
   /** Failure lines written before listr2 was ready. */
   private pending: string[] = [];
   private complete: (() => void) | undefined;
-  private ended = false;
+  private fail: ((error: Error) => void) | undefined;
+  /** How the run ended, once it has: listr2 shows ✔ for a resolved task, ✖ for a rejected one. */
+  private ended: { failed: boolean } | undefined;
   private rendering: Promise<unknown> | undefined;
   private progress: Progress | undefined;
-  private readonly errors: string[] = [];
+  private readonly errors: DbtErrorLine[] = [];
 
   constructor(
     private readonly write: Write,
@@ -175,7 +217,7 @@ export class TtyReporter implements RunReporter {
         {
           title,
           task: (_context, task) =>
-            new Promise<void>((resolve) => {
+            new Promise<void>((resolve, reject) => {
               // Each output line is one entry of listr2's bottom bar: give it only new lines.
               this.update = (line) => {
                 if (this.progress) task.title = progressLine(this.progress, this.command);
@@ -183,8 +225,13 @@ export class TtyReporter implements RunReporter {
               };
               for (const line of this.pending.splice(0)) this.update(line);
               this.complete = resolve;
+              // The task's error is what listr2 shows after ✖: the final progress line.
+              this.fail = (error) => {
+                task.title = error.message;
+                reject(error);
+              };
               // The run may end before listr2 has even loaded.
-              if (this.ended) resolve();
+              if (this.ended) this.settle();
             }),
           rendererOptions: { persistentOutput: true, bottomBar: 10 },
         },
@@ -225,14 +272,21 @@ export class TtyReporter implements RunReporter {
     this.show(line);
   }
 
+  /** Ends the listr2 task as the run ended: a green tick only for a run that passed. */
+  private settle(): void {
+    if (!this.ended?.failed) this.complete?.();
+    else
+      this.fail?.(new Error(this.progress ? progressLine(this.progress, this.command) : `dbt ${this.command} failed`));
+  }
+
   async finish(report: RunReport): Promise<void> {
-    this.ended = true;
+    this.ended = { failed: report.exitCode !== 0 };
     this.update?.();
-    this.complete?.();
+    this.settle();
     await this.rendering;
-    for (const error of this.errors) this.writeError(`${error}\n`);
+    for (const line of closingErrors(this.errors, report)) this.writeError(`${line}\n`);
     const audit = auditLine(report);
     if (audit) (report.auditError ? this.writeError : this.write)(`${audit}\n`);
-    this.write(`${finalLine(report)}\n`);
+    this.write(`${finalText(report)}\n`);
   }
 }

@@ -123,7 +123,7 @@ async function runAndRecord(
       selection,
       origin: await alongside.origin,
     };
-    collected = await collect.collectResults(plan.targetDir, execution, facts, now);
+    collected = await collect.collectResults(plan.targetDir, execution, facts, now, plan.projectDir);
   } catch (error) {
     // A corrupt run_results.json: record nothing rather than a partial audit.
     await report.reportUnreadableResults(deps.reporter, execution);
@@ -162,6 +162,7 @@ async function runAndRecord(
       auditTable: tables.log,
       targetDir: plan.targetDir,
       projectDir: plan.projectDir,
+      failureFacts: collected.failures.failures,
     },
     { manifest: product.manifest, flags: options, env: deps.env, sns: deps.aws?.sns },
   );

@@ -65,7 +65,7 @@ export function revisionMismatches(
 ): string[] {
   if (pinned.length === 0) return [];
   if (lockText === undefined) {
-    return [`no package-lock.yml: run dbt deps to install ${pinned.map((parent) => parent.name).join(', ')}`];
+    return [`no package-lock.yml: run dbt-run deps to install ${pinned.map((parent) => parent.name).join(', ')}`];
   }
   const locked = ((parseYaml(lockText) as { packages?: unknown } | null)?.packages ?? []) as {
     name?: string;
@@ -75,10 +75,10 @@ export function revisionMismatches(
   const problems: string[] = [];
   for (const parent of pinned) {
     const entry = locked.find((item) => item.name === parent.name || item.git === parent.git);
-    if (!entry) problems.push(`${parent.name} is not installed: run dbt deps`);
+    if (!entry) problems.push(`${parent.name} is not installed: run dbt-run deps`);
     else if (entry.revision !== parent.revision) {
       problems.push(
-        `${parent.name} is installed at ${entry.revision}, dbt-product.yml pins ${parent.revision}: run dbt deps (or dbt-run upstreams bump)`,
+        `${parent.name} is installed at ${entry.revision}, dbt-product.yml pins ${parent.revision}: run dbt-run deps (or dbt-run upstreams bump)`,
       );
     }
   }

@@ -66,6 +66,65 @@ describe('failure alert', () => {
     ).toBe('warning');
   });
 
+  it("names each failure's compiled SQL, stored failing rows and the nodes it skipped, in the text and the document", () => {
+    const test = {
+      ...node(2, 'fail', 'Got 1 result, configured to fail if != 0'),
+      unique_id: 'test.orders.accepted_values_m_1_id',
+      resource_type: 'test',
+    } as AuditRow;
+    const batch = { invocationId: 'inv-1', invocation, nodes: [node(1, 'error'), test] };
+    const failureFacts = [
+      {
+        uniqueId: 'model.orders.m_1',
+        compiledPath: 'target/compiled/orders/models/m_1.sql',
+        failingRowsQuery: null,
+        skipped: Array.from({ length: 7 }, (_, index) => ({
+          uniqueId: `model.orders.child_${index}`,
+          name: `child_${index}`,
+          resourceType: 'model',
+        })),
+      },
+      {
+        uniqueId: 'test.orders.accepted_values_m_1_id',
+        compiledPath: 'target/compiled/orders/models/_models.yml/accepted_values_m_1_id.sql',
+        failingRowsQuery: 'select * from "dev"."orders_dbt_test__audit"."accepted_values_m_1_id"',
+        skipped: [],
+      },
+    ];
+    const alert = planFailureAlert(batch, { ...context, failureFacts });
+    expect(alert?.document.failures).toEqual([
+      expect.objectContaining({
+        unique_id: 'model.orders.m_1',
+        compiled_path: 'target/compiled/orders/models/m_1.sql',
+        failing_rows_query: null,
+        skipped_count: 7,
+      }),
+      expect.objectContaining({
+        unique_id: 'test.orders.accepted_values_m_1_id',
+        compiled_path: 'target/compiled/orders/models/_models.yml/accepted_values_m_1_id.sql',
+        failing_rows_query: 'select * from "dev"."orders_dbt_test__audit"."accepted_values_m_1_id"',
+        skipped_count: 0,
+      }),
+    ]);
+    const text = JSON.parse(alert?.message ?? '{}').default as string;
+    expect(text).toContain(
+      [
+        '- model.orders.m_1 (model, error): boom 1',
+        '  compiled SQL: target/compiled/orders/models/m_1.sql',
+        '  skipped because of it (7): model child_0, model child_1, model child_2, model child_3, model child_4 and 2 more',
+        '- test.orders.accepted_values_m_1_id (test, fail): Got 1 result, configured to fail if != 0',
+        '  compiled SQL: target/compiled/orders/models/_models.yml/accepted_values_m_1_id.sql',
+        '  failing rows: select * from "dev"."orders_dbt_test__audit"."accepted_values_m_1_id"',
+      ].join('\n'),
+    );
+    // Without the run's facts (a recovered run), nothing is guessed.
+    expect(planFailureAlert(batch, context)?.document.failures[0]).toMatchObject({
+      compiled_path: null,
+      failing_rows_query: null,
+      skipped_count: null,
+    });
+  });
+
   it('a dbt crash with no failed node still alerts', () => {
     const crashed = {
       ...invocation,

@@ -75,6 +75,14 @@ describe('alerts and events through SNS (moto)', () => {
         .sort(),
     ).toEqual(['model.orders.broken', 'test.orders.no_big_spenders']);
     expect(document.failures.find((failure: { status: string }) => failure.status === 'error').message).toMatch(/\S/);
+    // What to act on: the SQL dbt ran, and what the failure skipped.
+    expect(
+      document.failures.find((failure: { unique_id: string }) => failure.unique_id === 'model.orders.broken'),
+    ).toMatchObject({
+      compiled_path: 'target/compiled/orders/models/failing/broken.sql',
+      failing_rows_query: null,
+      skipped_count: 1,
+    });
     expect(document.audit_query).toContain(`where invocation_id = '${document.invocation_id}'`);
     expect(await receive(events.queueUrl)).toEqual([]);
   });

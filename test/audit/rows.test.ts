@@ -1,7 +1,11 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runOrigin } from '../../src/audit/origin.js';
+import { runOrigin, runOriginFor } from '../../src/audit/origin.js';
 import { auditRows, auditTimestamp, invocationRow } from '../../src/audit/rows.js';
 import { parseRunResults, runResultsVersionWarning } from '../../src/dbt/artifacts.js';
+import { commitAll } from '../harness/git.js';
+import { tempDir } from '../harness/product.js';
 
 describe('auditTimestamp', () => {
   it.each([
@@ -35,6 +39,57 @@ describe('runOrigin', () => {
       git_sha: 'l',
       actor: 'me',
     });
+  });
+});
+
+describe('git_dirty: whether git_sha is what ran', () => {
+  it("is the checkout's state only when git_sha is the checkout's HEAD", () => {
+    expect(runOrigin({}, { gitSha: 'l', dirty: true })).toMatchObject({ git_sha: 'l', git_dirty: true });
+    expect(runOrigin({}, { gitSha: 'l', dirty: false })).toMatchObject({ git_sha: 'l', git_dirty: false });
+    // An orchestrator named another commit: the checkout says nothing of it.
+    expect(runOrigin({ DBT_PRODUCT_GIT_SHA: 'o' }, { gitSha: 'l', dirty: true })).toMatchObject({
+      git_sha: 'o',
+      git_dirty: null,
+    });
+    expect(runOrigin({})).toMatchObject({ git_sha: null, git_dirty: null });
+  });
+
+  it('reads a real checkout: clean after a commit; dirty with a changed or an untracked file of the product', async () => {
+    const repository = await tempDir();
+    const product = path.join(repository, 'products', 'shop');
+    await mkdir(path.join(product, 'models'), { recursive: true });
+    await writeFile(path.join(product, 'models', 'a.sql'), 'select 1\n');
+    await writeFile(path.join(repository, 'README.md'), 'monorepo\n');
+    const sha = await commitAll(repository, 'first');
+    expect(await runOriginFor(product, {})).toMatchObject({ git_sha: sha, git_dirty: false });
+    // Another folder of the repository: not this product's files.
+    await writeFile(path.join(repository, 'README.md'), 'changed\n');
+    expect(await runOriginFor(product, {})).toMatchObject({ git_dirty: false });
+    await writeFile(path.join(product, 'models', 'b.sql'), 'select 2\n');
+    expect(await runOriginFor(product, {})).toMatchObject({ git_sha: sha, git_dirty: true });
+    // Not a repository: unknown.
+    expect(await runOriginFor(await tempDir(), {})).toMatchObject({ git_sha: null, git_dirty: null });
+  });
+
+  it('is 1, 0 or null in the invocation row, next to git_sha', () => {
+    const context = {
+      productName: 'shop',
+      targetName: 'local',
+      command: 'build',
+      selection: '',
+      dbtVersion: null,
+      startedAt: new Date('2026-11-21T00:00:00Z'),
+      completedAt: new Date('2026-11-21T00:00:02Z'),
+      recordedAt: new Date('2026-11-21T00:00:03Z'),
+    };
+    const outcome = { status: 'success', exitCode: 0, errorMessage: null } as const;
+    const row = (dirty: boolean | null) =>
+      invocationRow('inv', undefined, { ...context, origin: runOrigin({}, { gitSha: 's', dirty }) }, outcome);
+    expect(row(true)).toMatchObject({ git_sha: 's', git_dirty: 1 });
+    expect(row(false)).toMatchObject({ git_sha: 's', git_dirty: 0 });
+    expect(row(null)).toMatchObject({ git_sha: 's', git_dirty: null });
+    const keys = Object.keys(row(true));
+    expect(keys.indexOf('git_dirty')).toBe(keys.indexOf('git_sha') + 1);
   });
 });
 

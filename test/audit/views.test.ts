@@ -156,6 +156,44 @@ describe.each(Object.entries(WAREHOUSES))('audit views on %s', (_label, warehous
     expect(Number(counts[0]?.n)).toBe(3);
   });
 
+  it('audit_latest_status keeps only the nodes the latest full build ran, and no hooks', async () => {
+    const tables = freshTables();
+    const { schema } = tables.log;
+    /** A build at `time` of the nodes m_<index>, with a selection or none. */
+    const build = (time: string, indexes: number[], selection: string | null, status = 'success') => {
+      const batch = syntheticBatch(Math.max(...indexes) + 1);
+      batch.nodes = batch.nodes.filter((_row, index) => indexes.includes(index));
+      for (const row of batch.nodes) Object.assign(row, { invocation_started_at: `${time}.000100`, started_at: time });
+      Object.assign(batch.invocation, { started_at: `${time}.000000`, selection, status });
+      return batch;
+    };
+    const first = build('2026-11-20 05:00:00', [0, 1, 2], null);
+    // The on-run-end hook's own result, as run_results.json has it.
+    first.nodes.push({
+      ...(first.nodes[0] as (typeof first.nodes)[number]),
+      load_id: `${first.invocationId}.operation.orders.orders-on-run-end-0`,
+      unique_id: 'operation.orders.orders-on-run-end-0',
+      name: 'orders-on-run-end-0',
+      resource_type: 'operation',
+    });
+    await warehouse.sink(tables).write(first);
+    // m_2 deleted: the next full build runs m_0 and m_1 only; then a selection runs m_0, and a new m_3.
+    await warehouse.sink(tables).write(build('2026-11-21 05:00:00', [0, 1], null));
+    await warehouse.sink(tables).write(build('2026-11-21 06:00:00', [0, 3], '--select m_0 m_3'));
+    // Neither a build that errored nor a selection says what the project has.
+    await warehouse.sink(tables).write(build('2026-11-21 07:00:00', [1], null, 'error'));
+    await warehouse.sink(tables).write(build('2026-11-21 08:00:00', [1], '--select m_1'));
+
+    const latest = await warehouse.query(
+      `select unique_id, cast(invocation_started_at as varchar) as started from "${schema}"."audit_latest_status" order by unique_id`,
+    );
+    expect(latest.map((row) => [row.unique_id, String(row.started).slice(0, 19)])).toEqual([
+      ['model.orders.m_0', '2026-11-21 06:00:00'],
+      ['model.orders.m_1', '2026-11-21 08:00:00'],
+      ['model.orders.m_3', '2026-11-21 06:00:00'],
+    ]);
+  });
+
   it('that exist already (dbt built them) are left as they are', async () => {
     const tables = freshTables();
     const { schema } = tables.log;

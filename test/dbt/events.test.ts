@@ -19,7 +19,10 @@ function event(text: string) {
   return parsed;
 }
 const line = (name: string, data: object, level = 'info') =>
-  JSON.stringify({ info: { name, code: 'X', level, msg: 'for people', ts: 't', invocation_id: 'inv-1' }, data });
+  JSON.stringify({
+    info: { name, code: 'X', level, msg: 'for people', ts: 't', invocation_id: 'inv-1', thread: 'Thread-2 (worker)' },
+    data,
+  });
 
 describe('dbt JSON log events', () => {
   it('parses events and ignores other lines', () => {
@@ -39,14 +42,37 @@ describe('dbt JSON log events', () => {
   it('folds start and result events into progress', () => {
     const progress = emptyProgress();
     applyEvent(progress, event(line('LogStartLine', { total: 3, node_info: nodeInfo('started') })));
-    expect(progressLine(progress, 'build')).toBe('dbt build: 0/3 done; running stg_orders');
+    expect(progressLine(progress, 'build')).toBe('dbt build: 0 of 3 nodes finished; running stg_orders');
     const finished = applyEvent(
       progress,
       event(line('LogModelResult', { status: 'ERROR', node_info: nodeInfo('error'), execution_time: 0.5 })),
     );
-    expect(finished).toMatchObject({ uniqueId: 'model.shop.stg_orders', status: 'error', seconds: 0.5 });
+    // The thread that ran it, as run_results.json's thread_id names it.
+    expect(finished).toMatchObject({
+      uniqueId: 'model.shop.stg_orders',
+      status: 'error',
+      seconds: 0.5,
+      thread: 'Thread-2 (worker)',
+    });
     expect(progress.invocationId).toBe('inv-1');
-    expect(progressLine(progress, 'build')).toBe('dbt build: 1/3 done, 1 failed');
+    expect(progressLine(progress, 'build')).toBe('dbt build: 1 of 3 nodes finished (1 failed)');
+  });
+
+  it('says how the finished nodes ended: a skipped node is not a done one', () => {
+    const progress = emptyProgress();
+    progress.total = 25;
+    const statuses = [...Array(10).fill('success'), 'pass', 'error', ...Array(13).fill('skipped')];
+    statuses.forEach((status, index) => {
+      applyEvent(
+        progress,
+        event(
+          line(status === 'skipped' ? 'SkippingDetails' : 'LogModelResult', {
+            node_info: nodeInfo(status, { unique_id: `model.shop.m_${index}`, node_name: `m_${index}` }),
+          }),
+        ),
+      );
+    });
+    expect(progressLine(progress, 'build')).toBe('dbt build: 25 of 25 nodes finished (11 ok, 1 failed, 13 skipped)');
   });
 });
 

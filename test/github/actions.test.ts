@@ -7,6 +7,8 @@ import { annotations, escapeData, escapeProperty, outputLines, type RunSummary }
 import { readRunResults, runDbtRun, scaffoldTestProduct } from '../harness/product.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
+/** A failing generic test with store_failures, in a YAML file, whose model's child is skipped because of it. */
+const STORED_FAILURES = fileURLToPath(new URL('../fixtures/runner-store-failures', import.meta.url));
 
 /** Reads GITHUB_OUTPUT's `name<<DELIMITER` blocks back into values. */
 function parseOutputs(text: string): Record<string, string> {
@@ -66,6 +68,7 @@ describe('dbt-run under GitHub Actions (real dbt on DuckDB)', () => {
     const product = await scaffoldTestProduct({ name: 'shop' });
     try {
       await cp(FAILURES, product.dir, { recursive: true });
+      await cp(STORED_FAILURES, product.dir, { recursive: true });
       const workspace = path.dirname(product.dir);
       const outputFile = path.join(workspace, 'github-output');
       const summaryFile = path.join(workspace, 'github-summary.md');
@@ -89,25 +92,43 @@ describe('dbt-run under GitHub Actions (real dbt on DuckDB)', () => {
       expect(outputs).toEqual({
         status: 'failed',
         invocation_id: metadata.invocation_id,
-        failed: 'model.shop.broken,test.shop.no_big_spenders',
+        failed: results
+          .filter((result) => ['error', 'fail'].includes(result.status))
+          .map((result) => result.unique_id)
+          .join(','),
         audit_rows: String(results.length),
       });
+      expect(outputs.failed).toContain('model.shop.broken');
 
       const summary = await readFile(summaryFile, 'utf8');
       expect(summary).toContain('## ❌ dbt build: shop on local (failed)');
       expect(summary).toContain(`Invocation \`${metadata.invocation_id}\`, exit code 1`);
       expect(summary).toMatch(/\| error \| 1 \|/);
-      expect(summary).toMatch(/\| fail \| 1 \|/);
+      expect(summary).toMatch(/\| fail \| 2 \|/);
       expect(summary).toContain('- **model broken** (error) in `shop/models/failing/broken.sql`');
       expect(summary).toContain('no_such_column');
+      expect(summary).toContain('  Compiled SQL: `target/compiled/shop/models/failing/broken.sql`');
+      expect(summary).toContain(
+        '- **test accepted_values_checked_id__1** (fail) in `shop/models/stored/_stored.yml:11`',
+      );
+      // The on-run-end hook is not a node; each skipped node is named with the failure that skipped it.
+      expect(summary).toContain('On-run-start/end hooks (not counted as nodes): 1 success.');
+      expect(summary).toContain('### Skipped nodes\n\n| node | skipped because of |\n|---|---|\n');
+      expect(summary).toContain('| model after_checked | test accepted_values_checked_id__1 (fail) |\n');
+      expect(summary).toContain('| model after_broken | model broken (error) |\n');
       expect(summary).toContain('### Slowest nodes');
       expect(summary).toContain(`Audit: ${results.length} rows written to duckdb`);
 
+      // At the file's first line (a SQL file's errors are numbered in the compiled SQL), with what to act on.
       expect(run.stdout).toMatch(
-        /^::error file=shop\/models\/failing\/broken\.sql,title=dbt model broken error::.*no_such_column/m,
+        /^::error file=shop\/models\/failing\/broken\.sql,line=1,title=dbt model broken error::.*no_such_column.*%0Acompiled SQL: target\/compiled\/shop\/models\/failing\/broken\.sql%0Askipped because of it \(1\): model after_broken$/m,
       );
       expect(run.stdout).toMatch(
-        /^::error file=shop\/tests\/no_big_spenders\.sql,title=dbt test no_big_spenders fail::/m,
+        /^::error file=shop\/tests\/no_big_spenders\.sql,line=1,title=dbt test no_big_spenders fail::Got \d+ results?, configured to fail if != 0%0Acompiled SQL: target\/compiled\/shop\/tests\/no_big_spenders\.sql$/m,
+      );
+      // A YAML test is annotated at the line that declares it.
+      expect(run.stdout).toMatch(
+        /^::error file=shop\/models\/stored\/_stored\.yml,line=11,title=dbt test accepted_values_checked_id__1 fail::.*%0Afailing rows: select \* from "[^"]+"\."[^"]+_dbt_test__audit"\."accepted_values_checked_id__1"%0Askipped because of it \(1\): model after_checked$/m,
       );
       expect(run.stdout).toMatch(/^::group::dbt build on local/m);
       expect(run.stdout).toMatch(/^::endgroup::$/m);
@@ -124,6 +145,8 @@ describe('dbt-run under GitHub Actions (real dbt on DuckDB)', () => {
         run_url: 'https://github.com/acme/shop/actions/runs/4242',
         repository: 'acme/shop',
         git_sha: 'abc123',
+        // Not a git checkout here: whether it differed from abc123 is unknown.
+        git_dirty: null,
         git_ref: 'main',
         actor: 'ana',
       });

@@ -29,6 +29,8 @@ const EXPECTED_SECONDS: Record<string, number> = {
   'test/run/cli.test.ts': 70,
   'test/dbt/build.test.ts': 62,
   'test/run/runner.test.ts': 55,
+  // Three failing builds (lines, --json, a terminal): from a helper's run beside the full suite, halved.
+  'test/run/actionable-output.test.ts': 60,
   'test/orchestration/mwaa-serverless.test.ts': 52,
   'test/scaffold/first-steps.test.ts': 48,
   'test/alerts/sns.test.ts': 47,

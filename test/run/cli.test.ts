@@ -28,6 +28,12 @@ describe('dbt-run --json', () => {
       expect(nodes.filter((node) => node.resourceType === 'test').every((node) => node.status === 'pass')).toBe(true);
       expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 0, status: 'success' });
       expect(events.at(-1).auditRows).toBe(nodes.length + 1); // + the on-run-end hook's own result
+      // The hook is counted apart from the nodes; each node names the dbt thread that ran it.
+      expect(events.at(-1).hooks).toEqual({ success: 1 });
+      expect(Object.values(events.at(-1).counts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(
+        nodes.length,
+      );
+      expect(nodes.every((node) => /^Thread-\d+/.test(node.thread))).toBe(true);
     } finally {
       await product.cleanup();
     }
@@ -48,7 +54,8 @@ describe('dbt-run in a terminal', () => {
       });
       const screen = stripVTControlCharacters(run.stdout);
       expect(run.exitCode, screen).toBe(0);
-      expect(screen).toMatch(/dbt build: \d+\/\d+ done/);
+      // A run that passed ends on a green tick, its nodes counted by how they ended.
+      expect(screen).toMatch(/✔ dbt build: (\d+) of \1 nodes finished \(\1 ok\)/);
       expect(screen).toMatch(/audit: \d+ rows written to duckdb/);
       expect(screen).toMatch(/dbt-run: success \(exit 0\)/);
       // No per-node lines: those are for logs, not terminals.
@@ -98,7 +105,12 @@ describe('dbt-run doctor', () => {
     try {
       const run = await runDbtRun(product, ['doctor', '--target', 'postgres'], { DBT_POSTGRES_PORT: '1' });
       expect(run.exitCode).toBe(1);
-      expect(run.stdout).toContain('✗ connection');
+      // dbt's reason, in words and without its colours.
+      expect(run.stdout).not.toContain('\u001b');
+      expect(run.stdout).toMatch(
+        /^✗ connection: dbt debug failed: connection to server at .*port 1 failed: Connection refused$/m,
+      );
+      expect(run.stdout).toContain('  dbt: Is the server running on that host and accepting TCP/IP connections?');
       expect(run.stdout).toContain('✗ audit sink');
       expect(run.stdout).toContain('fix: check DBT_POSTGRES_* settings');
       expect(run.stdout).toMatch(/2 problems found/);
@@ -123,6 +135,27 @@ describe('dbt-run doctor', () => {
       expect(run.stdout).not.toContain('x\n');
       expect(run.stdout).toContain(
         '✗ audit sink: cannot tell the Redshift cluster or workgroup from host "127.0.0.1": set --audit-cluster',
+      );
+      // The scaffold's topic ARNs for dev are placeholders: a run would send nothing.
+      expect(run.stdout).toContain(
+        '✗ SNS topics: environment dev (target dev) has placeholder topic ARNs: nothing would be sent',
+      );
+      expect(run.stdout).toContain(
+        "  failure alerts for dev not sent: replace REGION and ACCOUNT_ID in dbt-product.yml's topic ARN",
+      );
+    } finally {
+      await product.cleanup();
+    }
+  });
+
+  it('names every environment variable the profile lacks, not only the first', async () => {
+    const product = await scaffoldTestProduct({ name: 'shop' });
+    try {
+      // Neither is set in the tests' environment (the AWS test above sets both for its own run).
+      const run = await runDbtRun(product, ['doctor', '--target', 'dev']);
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain(
+        '✗ project and profile: environment variables DBT_REDSHIFT_HOST, DBT_ENV_SECRET_REDSHIFT_PASSWORD are required by the profile but not set',
       );
     } finally {
       await product.cleanup();

@@ -64,6 +64,7 @@ describe('each command has its own --help, with only its own options', () => {
     ['upstreams bump', ['upstreams', 'bump'], ['--to', '--target', '--dbt-path'], ['--select', '--audit-cluster']],
     ['test', ['test'], ['--select', '--full-refresh', '--no-audit', '--json'], ['--to']],
     ['setup', ['setup'], ['--help'], ['--project-dir', '--target']],
+    ['deps', ['deps'], ['--target', '--project-dir', '--profiles-dir', '--dbt-path'], ['--select', '--no-audit']],
   ])('%s --help', async (name, words, present, absent) => {
     const result = await dbtRun([...words, '--help']);
     expect(result.exitCode).toBe(0);
@@ -77,7 +78,7 @@ describe('each command has its own --help, with only its own options', () => {
   it("the root help lists every command, and the dbt commands' options", async () => {
     const result = await dbtRun(['--help']);
     expect(result.exitCode).toBe(0);
-    for (const command of ['build', 'compile', 'setup', 'doctor', 'audit', 'upstreams']) {
+    for (const command of ['build', 'compile', 'deps', 'setup', 'doctor', 'audit', 'upstreams']) {
       expect(result.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
     }
     expect(result.stdout).toContain('Options of build, run, test, seed, snapshot, retry, compile');
@@ -137,7 +138,7 @@ describe('unknown commands: one line naming the known ones, exit 2', () => {
   it('at the top', async () => {
     await expectOneLineError(
       ['deploy'],
-      'unknown command "deploy": use one of build, run, test, seed, snapshot, retry, compile, setup, doctor, audit, upstreams (see dbt-run --help)',
+      'unknown command "deploy": use one of build, run, test, seed, snapshot, retry, compile, deps, setup, doctor, audit, upstreams (see dbt-run --help)',
     );
   });
 

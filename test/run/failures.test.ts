@@ -126,6 +126,10 @@ describe('dbt-run when dbt stops before running any node (real dbt on DuckDB)', 
       expect(result.exitCode, result.output).toBe(2);
       expect(result.stderr).toContain('Compilation Error in model stg_broken (models/staging/stg_broken.sql)');
       expect(result.stdout).toMatch(/dbt-run: error \(exit 2\) .*; no nodes; invocation /);
+      // No node row, but the invocation row was written: the audit line says so, not "0 rows".
+      expect(result.stdout).toContain(
+        `audit: the invocation row written to duckdb ${product.duckdbPath} (no node ran)`,
+      );
 
       const audit = `${product.schema}_audit`;
       const invocations = await duckdb.query(

@@ -34,6 +34,8 @@ describe('TtyReporter', () => {
         status: 'success',
         invocationId: 'i-1',
         counts: {},
+        hooks: {},
+        failures: { failures: [], skippedUnexplained: [] },
         auditRows: 0,
         auditLocation: null,
         auditError: null,

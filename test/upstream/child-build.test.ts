@@ -128,7 +128,7 @@ describe.each(WAREHOUSES)('a child product on $label', (warehouse) => {
     const stale = await runDbtRun(child, ['build', '--target', warehouse.target, '--no-events']);
     expect(stale.exitCode).toBe(2);
     expect(stale.stderr).toContain(
-      `error: shop is installed at ${sha}, dbt-product.yml pins ${'f'.repeat(40)}: run dbt deps (or dbt-run upstreams bump)`,
+      `error: shop is installed at ${sha}, dbt-product.yml pins ${'f'.repeat(40)}: run dbt-run deps (or dbt-run upstreams bump)`,
     );
     await writeFile(manifestFile, pinned);
   });

@@ -74,7 +74,7 @@ export async function planBatch(
   // is built; whichever comes first, dbt replaces them and the sink leaves existing ones alone.
   for (const view of AUDIT_VIEWS) {
     if ((await executor.columns(viewRef(tables.log, view))).size === 0) {
-      ddl.push(createViewSql(tables.log, view, dialect));
+      ddl.push(createViewSql(tables.log, view, dialect, tables.invocations));
     }
   }
   // Both tables are keyed by invocation: an upload replaces one invocation's rows.
