@@ -35,10 +35,11 @@ export const AUDIT_VIEWS: readonly AuditView[] = [
   {
     name: 'audit_latest_status',
     description:
-      "The latest audit row of every node (per product and unique_id) that is still in the product: a node that the product's latest full `dbt-run build` (no selection, not errored or interrupted) did not run was deleted, renamed or disabled, and is left out. On-run-start/end hooks (resource_type operation) are not nodes and are left out too.",
+      "The latest audit row of every node (per product and unique_id) that is still in the product: a node that the product's latest full `dbt-run build` (no selection, not errored or interrupted) did not run was deleted, renamed or disabled, and is left out. On-run-start/end hooks (resource_type operation) are not nodes and are left out too. A source's latest freshness check stays (builds do not check sources).",
     // Which nodes the project still has is known from the invocation log: a full build runs every
     // node, so a node whose latest row is older than the latest full build is no longer there.
     // A product with no full build recorded (hook-only runs, selections only) keeps every node.
+    // Sources are checked by `dbt-run source freshness`, never by a build: their latest check stays.
     sql: ({ log, invocations, columns }) => `with ranked as (
     select
         audit_log.*,
@@ -71,6 +72,7 @@ kept as (
     where ranked.recency = 1
       and (
           latest_build.invocation_id is null
+          or ranked.resource_type = 'source'
           or ranked.invocation_id = latest_build.invocation_id
           or ranked.invocation_started_at >= latest_build.started_at
       )
