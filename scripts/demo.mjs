@@ -54,5 +54,15 @@ const [invocation] = await queryDuckDb(
    where invocation_id = '${invocationId}'`,
 );
 console.log(`\nInvocation: ${JSON.stringify(invocation)}`);
-console.log(`\nExplore: ${path.relative(root, product.dir)}  (dbt-run exit code ${build.exitCode})`);
+
+// What an analyst asks next, through dbt-run's own audit questions.
+console.log('\ndbt-run audit runs:\n');
+await execa(process.execPath, [dbtRun, 'audit', 'runs'], { cwd: product.dir, env, stdio: 'inherit', reject: false });
+const productDir = path.relative(root, product.dir);
+console.log(
+  `\nExplore (dbt-run exit code ${build.exitCode}): cd ${productDir} && export DBT_PRODUCT_DUCKDB_PATH=${path.relative(product.dir, warehouse)}`,
+);
+console.log(
+  'then: npx dbt-run audit runs | failures | slowest | history <node> | flaky | freshness (--format json|csv)',
+);
 process.exitCode = build.exitCode;
