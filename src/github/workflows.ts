@@ -6,8 +6,16 @@
  * local folder the prod manifest is fetched into, and the per-PR schema.
  */
 import { s3Prefixes } from '../infra/facts.js';
-import type { Orchestrator } from '../product/manifest.js';
 import { type PinnedAction, pinnedUses } from './pins.js';
+import {
+  type GitHubSetting,
+  githubSettings,
+  type SettingsVariant,
+  settingsCommand,
+  settingsFile,
+  settingsOutputValue,
+  settingsStep,
+} from './settings.js';
 
 /** Where CI puts the prod manifest for --state: kept apart from target/, which dbt rewrites. */
 export const STATE_DIR = '.state';
@@ -41,6 +49,14 @@ export interface WorkflowTemplateFacts {
   setupSteps: string;
   /** The step that reads the database password from Secrets Manager (password sign-in only). */
   passwordStep: string;
+  /** What the workflows read from infra/github-<environment>.env (./settings.ts), for the README. */
+  settings: (GitHubSetting & { fromStack: boolean })[];
+  /** Each environment's settings file, and the step that loads it (first after checkout). */
+  settingsFiles: { ci: string; prod: string };
+  settingsSteps: { ci: string; prod: string };
+  /** The stack output `GitHubSettings` (CloudFormation JSON), and the commands that write each file from it. */
+  settingsOutput: unknown;
+  settingsCommands: { ci: string; prod: string };
 }
 
 /** A GitHub Actions expression, `${{ body }}` (made here: in a plain string it reads like a mistaken template). */
@@ -118,10 +134,11 @@ export function passwordStep(): string {
 export function workflowTemplateFacts(
   product: string,
   kitVersion: string,
-  orchestrator: Orchestrator,
+  variant: SettingsVariant,
 ): WorkflowTemplateFacts {
+  const settings = githubSettings(variant);
   return {
-    scheduled: orchestrator === 'none',
+    scheduled: variant.orchestrator === 'none',
     uses: pinnedUses(),
     nodeVersion: WORKFLOW_NODE_VERSION,
     pythonVersion: WORKFLOW_PYTHON_VERSION,
@@ -131,5 +148,13 @@ export function workflowTemplateFacts(
     prefixes: s3Prefixes(product, PROD_ENVIRONMENT),
     setupSteps: setupSteps(kitVersion),
     passwordStep: passwordStep(),
+    settings: settings.map((setting) => ({ ...setting, fromStack: setting.stackValue !== undefined })),
+    settingsFiles: { ci: settingsFile(CI_ENVIRONMENT), prod: settingsFile(PROD_ENVIRONMENT) },
+    settingsSteps: { ci: settingsStep(CI_ENVIRONMENT, settings), prod: settingsStep(PROD_ENVIRONMENT, settings) },
+    settingsOutput: settingsOutputValue(settings),
+    settingsCommands: {
+      ci: settingsCommand(`${product}-${CI_ENVIRONMENT}`, CI_ENVIRONMENT),
+      prod: settingsCommand(`${product}-${PROD_ENVIRONMENT}`, PROD_ENVIRONMENT),
+    },
   };
 }

@@ -173,11 +173,17 @@ function nextSteps(dir: string, cwd: string, name: string): string {
     '',
     'Next steps:',
     `  cd ${relative}`,
-    '  python3 -m venv .venv && .venv/bin/pip install -r requirements.txt',
-    '  .venv/bin/dbt build --profiles-dir .      # builds on local DuckDB and fills the audit log',
+    ...[
+      [`npm install --global dbt-run@${kitVersion()}`, 'or ./vendor/kit/*.tgz while the kit is not on the registry'],
+      ['dbt-run setup', 'the pinned dbt in its own venv, checked'],
+      ['dbt-run build', 'builds on local DuckDB, with progress, and fills the audit log'],
+    ].map(
+      ([command, why], _, all) => `  ${command?.padEnd(Math.max(...all.map((one) => one[0]?.length ?? 0)))}  # ${why}`,
+    ),
     '',
-    'See README.md in the product for the Postgres and Redshift targets, and its "Day one on GitHub and AWS"',
-    'for the AWS stack (infra/) and the workflows (.github/workflows/: pull request CI, deploy, prod runs).',
+    'Day one on GitHub and AWS (README.md in the product): deploy infra/stack.yaml for dev and prod, write',
+    "each stack's GitHubSettings output to infra/github-<environment>.env, commit: .github/workflows/ then",
+    'build pull requests into their own schema, deploy on push to main, and run prod.',
     '',
   ].join('\n');
 }

@@ -126,7 +126,11 @@ export function templateContext(
     })),
     serverlessSchedule: offPeakCron(options.name),
     infra: infraTemplateFacts(options.name, DEPLOYED_ENVIRONMENTS, parents),
-    github: workflowTemplateFacts(options.name, kit.version, options.orchestrator),
+    github: workflowTemplateFacts(options.name, kit.version, {
+      iam: options.auth === 'iam',
+      serverless,
+      orchestrator: options.orchestrator,
+    }),
   };
 }
 

@@ -8,13 +8,19 @@
  * moto's CloudFormation skips AWS::SNS::Subscription (and the queue policy,
  * Secrets, OIDC provider: it creates none of them and warns), so the test
  * makes each subscription as the template defines it (topic, protocol,
- * endpoint, filter policy and scope), with the stack's own queue.
+ * endpoint, filter policy and scope), with the stack's own queue. The
+ * stack's GitHubSettings output, written to infra/github-prod.env by the
+ * README's command and the real AWS CLI, holds the stack's own values.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { CreateTopicCommand, PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { publishInput } from '../../src/alerts/publish.js';
+import { githubSettings, settingsCommand, settingsFile } from '../../src/github/settings.js';
 import { logicalName } from '../../src/infra/facts.js';
 import { clients, MOTO_REGION, receive } from '../harness/sns-sqs.js';
 import { type Json, parent, renderStack, resolve } from './stack.js';
@@ -54,6 +60,7 @@ describe('infra/stack.yaml on moto', () => {
       GitHubOidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
       ArtifactBucket: 'acme-artifacts',
       ClusterIdentifier: 'analytics',
+      RedshiftHost: `analytics.abc123.${MOTO_REGION}.redshift.amazonaws.com`,
       RedshiftSecretArn: `arn:aws:secretsmanager:${MOTO_REGION}:123456789012:secret:${product}-AbCdEf`,
       [`Parent${logicalName(upstream)}EventsTopicArn`]: parentTopic as string,
     };
@@ -83,6 +90,49 @@ describe('infra/stack.yaml on moto', () => {
     expect(stack.outputs.AlertsTopicArn).toMatch(new RegExp(`:${product}-prod-alerts$`));
     expect(stack.outputs.EventsTopicArn).toMatch(new RegExp(`:${product}-prod-events$`));
     expect(stack.outputs.UpstreamQueueArn).toMatch(new RegExp(`:${product}-prod-upstream-events$`));
+    const expectedSetting: Record<string, string> = {
+      AWS_REGION: MOTO_REGION,
+      DBT_ARTIFACT_BUCKET: parameters.ArtifactBucket,
+      DBT_RUN_ROLE_ARN: stack.roles[`${product}-prod-run`] as string,
+      DBT_DEPLOY_ROLE_ARN: stack.roles[`${product}-prod-deploy`] as string,
+      DBT_REDSHIFT_HOST: parameters.RedshiftHost,
+      DBT_REDSHIFT_PORT: '5439',
+      DBT_REDSHIFT_DATABASE: 'dev',
+      DBT_REDSHIFT_SECRET_ARN: parameters.RedshiftSecretArn,
+      MWAA_REQUIREMENTS_S3_URI: `s3://${parameters.ArtifactBucket}/requirements.txt`,
+    };
+
+    // The workflows' settings: the README's command (the real AWS CLI) writes the stack's output into
+    // infra/github-prod.env, which holds every setting the stack knows, with the stack's values.
+    const checkout = await mkdtemp(path.join(os.tmpdir(), 'settings-'));
+    try {
+      await mkdir(path.join(checkout, 'infra'));
+      await execa(
+        'bash',
+        ['--noprofile', '--norc', '-euo', 'pipefail', '-c', settingsCommand(`${product}-prod`, 'prod')],
+        {
+          cwd: checkout,
+          env: {
+            PATH: `${path.dirname(inject('lintPython'))}:${process.env.PATH}`,
+            AWS_ENDPOINT_URL: inject('motoEndpoint'),
+            AWS_REGION: MOTO_REGION,
+            AWS_DEFAULT_REGION: MOTO_REGION,
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+          },
+          extendEnv: false,
+        },
+      );
+      const written = await readFile(path.join(checkout, settingsFile('prod')), 'utf8');
+      const settings = githubSettings({ iam: false, serverless: false, orchestrator: 'mwaa' });
+      expect(written.trimEnd().split('\n')).toEqual(
+        settings
+          .filter((setting) => setting.stackValue !== undefined)
+          .map((setting) => `${setting.name}=${expectedSetting[setting.name]}`),
+      );
+    } finally {
+      await rm(checkout, { recursive: true, force: true });
+    }
 
     // The template's subscriptions, as CloudFormation would make them.
     const subscriptions = Object.values(template.Resources).filter(

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoriesAfterDoubleDash, main } from '../../src/scaffold/cli.js';
+import { kitVersion } from '../../src/version.js';
 import { tempDir } from '../harness/product.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,7 +41,10 @@ describe('create-dbt-product (bin, no TTY)', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Created orders in orders');
-    expect(result.stdout).toContain('.venv/bin/dbt build --profiles-dir .');
+    expect(result.stdout).toContain(`npm install --global dbt-run@${kitVersion()}`);
+    expect(result.stdout).toMatch(/^ {2}dbt-run setup .*\n {2}dbt-run build /m);
+    expect(result.stdout).toContain('infra/github-<environment>.env');
+    expect(result.stdout).not.toContain('.venv/bin/dbt');
     const dir = path.join(root, 'orders');
     expect(existsSync(path.join(dir, 'dbt_project.yml'))).toBe(true);
     expect(existsSync(path.join(dir, '.gitignore'))).toBe(true);

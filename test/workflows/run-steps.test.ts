@@ -16,6 +16,7 @@ import { chmod, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { settingsFile } from '../../src/github/settings.js';
 import { s3Prefixes } from '../../src/infra/facts.js';
 import { ensureVenv } from '../../src/toolchain/venv.js';
 import { kitVersion } from '../../src/version.js';
@@ -55,6 +56,13 @@ function run(job: WorkflowJob, cwd: string, github: Record<string, unknown> = {}
     overrides: { DBT_TARGET: 'postgres' },
     runnerDir: path.join(root, 'runner'),
   });
+}
+
+/** The job's step that loads its environment's settings file (every later step reads them). */
+function loadSettings(job: WorkflowJob): WorkflowJob['steps'][number] {
+  const found = job.steps.find((step) => step.name?.startsWith('Load the ') && step.name.endsWith(' settings'));
+  if (!found) throw new Error('the job loads no settings');
+  return found;
 }
 
 function expectAllRan(result: JobRun) {
@@ -112,15 +120,6 @@ beforeAll(async () => {
   for (const name of ['dbt-run', 'npm']) await chmod(path.join(bin, name), 0o755);
   await symlink(venv.bin('aws'), path.join(bin, 'aws'));
 
-  // The product's repository, and its origin (ci.yml compares with origin/main).
-  const git = (args: string[], cwd = product.dir) => execa('git', args, { cwd });
-  await git(['init', '--quiet', '--initial-branch=main']);
-  await git(['-c', 'user.email=t@localhost', '-c', 'user.name=t', 'commit', '--quiet', '--allow-empty', '-m', 'x']);
-  await git(['add', '.']);
-  await git(['-c', 'user.email=t@localhost', '-c', 'user.name=t', 'commit', '--quiet', '-m', 'create']);
-  await git(['init', '--quiet', '--bare', path.join(root, 'origin.git')]);
-  await git(['push', '--quiet', path.join(root, 'origin.git'), 'main']);
-
   bucket = `wf-${randomBytes(4).toString('hex')}`;
   await aws(['s3', 'mb', `s3://${bucket}`]);
   secretArn = JSON.parse(
@@ -135,6 +134,33 @@ beforeAll(async () => {
       'json',
     ]),
   ).ARN;
+
+  // The settings the workflows load (infra/README.md writes them from each stack's output).
+  const settings = (environment: string) =>
+    Object.entries({
+      AWS_REGION: MOTO_REGION,
+      DBT_ARTIFACT_BUCKET: bucket,
+      DBT_RUN_ROLE_ARN: `arn:aws:iam::123456789012:role/${product.name}-${environment}-run`,
+      DBT_DEPLOY_ROLE_ARN: `arn:aws:iam::123456789012:role/${product.name}-${environment}-deploy`,
+      DBT_REDSHIFT_HOST: 'analytics.abc123.eu-west-1.redshift.amazonaws.com',
+      DBT_REDSHIFT_PORT: '5439',
+      DBT_REDSHIFT_DATABASE: 'dev',
+      DBT_REDSHIFT_SECRET_ARN: secretArn,
+      MWAA_REQUIREMENTS_S3_URI: `s3://${bucket}/requirements.txt`,
+    })
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join('');
+  for (const environment of ['dev', 'prod'])
+    await writeFile(path.join(product.dir, settingsFile(environment)), settings(environment));
+
+  // The product's repository, and its origin (ci.yml compares with origin/main).
+  const git = (args: string[], cwd = product.dir) => execa('git', args, { cwd });
+  await git(['init', '--quiet', '--initial-branch=main']);
+  await git(['-c', 'user.email=t@localhost', '-c', 'user.name=t', 'commit', '--quiet', '--allow-empty', '-m', 'x']);
+  await git(['add', '.']);
+  await git(['-c', 'user.email=t@localhost', '-c', 'user.name=t', 'commit', '--quiet', '-m', 'create']);
+  await git(['init', '--quiet', '--bare', path.join(root, 'origin.git')]);
+  await git(['push', '--quiet', path.join(root, 'origin.git'), 'main']);
 
   const { DBT_SCHEMA: _schema, DBT_PRODUCT_DUCKDB_PATH: _duckdb, ...postgres } = product.env;
   env = {
@@ -156,15 +182,6 @@ beforeAll(async () => {
     github: { event: { pull_request: { number: 7 } }, run_attempt: '1', token: 'unused' },
     runner: { os: 'Linux' },
     inputs: { select: '', full_refresh: false, retry_run_id: '' },
-    vars: {
-      AWS_REGION: MOTO_REGION,
-      DBT_ARTIFACT_BUCKET: bucket,
-      DBT_RUN_ROLE_ARN: `arn:aws:iam::123456789012:role/${product.name}-dev-run`,
-      DBT_DEPLOY_ROLE_ARN: `arn:aws:iam::123456789012:role/${product.name}-prod-deploy`,
-      DBT_REDSHIFT_HOST: 'analytics.abc123.eu-west-1.redshift.amazonaws.com',
-      DBT_REDSHIFT_SECRET_ARN: secretArn,
-      MWAA_REQUIREMENTS_S3_URI: `s3://${bucket}/requirements.txt`,
-    },
   };
 }, 600_000);
 
@@ -180,10 +197,10 @@ describe("a product's workflows, run step by step", () => {
     const ci = await job('ci.yml');
     const state = ci.steps.find((step) => step.id === 'state') as WorkflowJob['steps'][number];
     const dir = await checkout('main', 'ci-first');
-    const result = await run({ ...ci, steps: [state] }, dir, { base_ref: 'main' });
+    const result = await run({ ...ci, steps: [loadSettings(ci), state] }, dir, { base_ref: 'main' });
     expectAllRan(result);
     expect(result.outputs.state).toEqual({ deferred: 'false' });
-    expect(result.steps[0]?.output).toContain('::notice::No prod manifest at');
+    expect(result.steps[1]?.output).toContain('::notice::No prod manifest at');
   });
 
   it('run.yml, deploy.yml, ci.yml and pr-cleanup.yml, in the order a product lives them', async () => {
@@ -265,9 +282,12 @@ describe("a product's workflows, run step by step", () => {
       productRequirements.replace(cosmos, 'astronomer-cosmos==1.0.0'),
     );
     const check = deployJob.steps.find((step) => step.name === "Check the MWAA environment's requirements");
-    const refused = await run({ ...deployJob, steps: [check as WorkflowJob['steps'][number]] }, deployDir);
-    expect(refused.steps[0]?.outcome).toBe('failure');
-    expect(refused.steps[0]?.output).toContain(
+    const refused = await run(
+      { ...deployJob, steps: [loadSettings(deployJob), check as WorkflowJob['steps'][number]] },
+      deployDir,
+    );
+    expect(refused.steps[1]?.outcome).toBe('failure');
+    expect(refused.steps[1]?.output).toContain(
       `::error file=airflow/requirements.txt::${cosmos} is astronomer-cosmos==1.0.0 there`,
     );
     await aws(['s3', 'cp', '-', `s3://${bucket}/requirements.txt`], shared['requirements.txt']);

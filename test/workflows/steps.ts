@@ -200,7 +200,7 @@ export interface RunJobOptions {
   cwd: string;
   /** The runner's environment (PATH, HOME, GITHUB_*, AWS_*...). */
   env: Record<string, string>;
-  /** Contexts for the expressions: github, vars, secrets, inputs, runner (steps is filled in as the job goes). */
+  /** Contexts for the expressions: github, secrets, inputs, runner (steps and env are filled in as the job goes). */
   contexts: Contexts;
   /** Variables that replace the workflow's own (named in the test, with why). */
   overrides?: Record<string, string>;
@@ -224,6 +224,9 @@ export async function runJob(job: WorkflowJob, options: RunJobOptions): Promise<
   const results: StepResult[] = [];
   let status: 'success' | 'failure' = 'success';
   for (const [index, step] of job.steps.entries()) {
+    // The env context holds what earlier steps wrote to GITHUB_ENV, for `if:` as for the step's values.
+    const written = parseCommandFile(await readFile(envFile, 'utf8'));
+    contexts.env = { ...jobEnv, ...written };
     const condition = step.if ?? 'success()';
     const bare = condition.replace(/^\$\{\{(.*)\}\}$/s, '$1');
     if (!truthy(evaluate(bare, contexts, status))) {
@@ -234,8 +237,6 @@ export async function runJob(job: WorkflowJob, options: RunJobOptions): Promise<
       results.push({ step, outcome: 'provided', output: '' });
       continue;
     }
-    const written = parseCommandFile(await readFile(envFile, 'utf8'));
-    contexts.env = { ...jobEnv, ...written };
     const stepEnv = Object.fromEntries(
       Object.entries(step.env ?? {}).map(([name, value]) => [name, interpolate(value, contexts)]),
     );
