@@ -31,7 +31,7 @@ function page(title: string, body: string, scripts: readonly string[], assets: P
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(policy)}">
+<meta http-equiv="Content-Security-Policy" content="${policy}">
 <title>${escapeHtml(title)}</title>
 <style>${assets.chartStyle}</style>
 <style>${PAGE_STYLE}</style>

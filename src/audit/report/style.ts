@@ -15,7 +15,7 @@ code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; 
 .nothing { color: var(--muted); font-style: italic; }
 table.data { border-collapse: collapse; width: 100%; margin: 0.5rem 0; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
-table.data th { background: #f8f9fa; position: sticky; top: 0; }
+table.data th { background: #f8f9fa; }
 table.data td { overflow-wrap: anywhere; }
 .num { text-align: right !important; white-space: nowrap; }
 button.sort { all: unset; cursor: pointer; font-weight: 600; }
