@@ -123,10 +123,14 @@ describe('installed from the packed tarballs', () => {
       expect(build.exitCode, build.all).toBe(0);
       expect(build.stdout).toMatch(/audit: \d+ rows written to duckdb/);
       expect(build.stdout).toMatch(/dbt-run: success \(exit 0\)/);
+      // The audit report inlines uPlot: the installed kit finds it among its own dependencies.
+      const report = await run(bin('dbt-run'), ['audit', 'report', '--out', 'report.html'], path.join(dir, 'demo'));
+      expect(report.exitCode, report.all).toBe(0);
+      expect(await readFile(path.join(dir, 'demo', 'report.html'), 'utf8')).toMatch(/Charts drawn with uPlot 1\.\d+/);
 
       if (nodeMajor >= 22) {
         // On a supported Node, no warning from the kit or its dependencies, at install or at run time.
-        for (const step of [install, help, setup, create, build]) {
+        for (const step of [install, help, setup, create, build, report]) {
           expect(step.stderr, step.command).not.toMatch(/warn|deprecat/i);
         }
       }
