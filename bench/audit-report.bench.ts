@@ -107,7 +107,7 @@ it('audit report on 100,000 node rows, DuckDB and Postgres', async () => {
   const base = new Date(Math.floor(Date.now() / 1000) * 1000);
   const runs = history();
   const rows = runs.reduce((sum, run) => sum + run.nodes.length, 0);
-  const results: unknown[] = [];
+  const results: { command_median_s: number; file_bytes: number }[] = [];
   try {
     const warehouses: { name: string; target: string; schema: string; sink: (tables: AuditTables) => AuditSink }[] = [
       {
@@ -161,8 +161,6 @@ it('audit report on 100,000 node rows, DuckDB and Postgres', async () => {
       };
       console.log(JSON.stringify(entry));
       results.push(entry);
-      expect(entry.command_median_s).toBeLessThanOrEqual(GOAL_S);
-      expect(bytes).toBeLessThanOrEqual(GOAL_MB * 1e6);
     }
   } finally {
     await product.cleanup();
@@ -185,4 +183,9 @@ it('audit report on 100,000 node rows, DuckDB and Postgres', async () => {
       2,
     )}\n`,
   );
+  // Recorded first, judged after: a missed goal is in the results file too.
+  for (const entry of results) {
+    expect(entry.command_median_s).toBeLessThanOrEqual(GOAL_S);
+    expect(entry.file_bytes).toBeLessThanOrEqual(GOAL_MB * 1e6);
+  }
 });

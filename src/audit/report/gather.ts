@@ -1,9 +1,10 @@
 /**
  * What the report shows, read through a sink with `ask()` (the questions of
  * `dbt-run audit`, and the report's own two in questions.ts): one query per
- * question, one after another (a DuckDB file takes one reader at a time).
- * Nothing here writes; a missing table stops it with ask()'s error, before
- * any file is made.
+ * question, all at once (each read is its own connection, DuckDB read-only
+ * instance or Data API statement, so the warehouse works on them together
+ * and the Data API's polling waits overlap). Nothing here writes; a missing
+ * table stops it with ask()'s error, before any file is made.
  */
 import { type AskOptions, ask } from '../queries/ask.js';
 import type { QueryRequest } from '../queries/plan.js';
@@ -50,14 +51,28 @@ export async function gatherReport(options: GatherOptions): Promise<ReportData> 
   const { reader, tables } = options;
   const request = { ...options.request, top: options.request.top ?? REPORT_TOP };
   const asked = { ...options, request };
-  // Runs first: the invocation table is the one a first run creates, so its absence is named first.
-  const runs = await ask(RUNS, asked);
-  const failures = await ask(FAILURES, asked);
-  const slowest = await ask(SLOWEST, asked);
-  const trend = await ask(DURATION_TREND, asked);
-  const flaky = await ask(FLAKY, asked);
-  const freshness = await ask(FRESHNESS, asked);
-  const rowsAffected = await ask(ROWS_AFFECTED, asked);
+  const settled = await Promise.allSettled([
+    ask(RUNS, asked),
+    ask(FAILURES, asked),
+    ask(SLOWEST, asked),
+    ask(DURATION_TREND, asked),
+    ask(FLAKY, asked),
+    ask(FRESHNESS, asked),
+    ask(ROWS_AFFECTED, asked),
+  ] as const);
+  // The first failure in this order, whichever came first: runs' table is the one a first run creates.
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const value = <T>(result: PromiseSettledResult<T>) => (result as PromiseFulfilledResult<T>).value;
+  const [runs, failures, slowest, trend, flaky, freshness, rowsAffected] = [
+    value(settled[0]),
+    value(settled[1]),
+    value(settled[2]),
+    value(settled[3]),
+    value(settled[4]),
+    value(settled[5]),
+    value(settled[6]),
+  ];
   const name = (ref: (typeof tables)['log']) => `${ref.schema}.${ref.table}`;
   return {
     generatedAt: request.now.toISOString(),
