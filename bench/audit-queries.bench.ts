@@ -165,7 +165,8 @@ it('audit slowest on 100,000 rows, DuckDB and Postgres', async () => {
         benchmark: 'audit-queries',
         kit_version: kitVersion(),
         measured_at: new Date().toISOString(),
-        machine: { cpus: os.cpus().length, node: process.version },
+        // The 1-minute load average when the rounds ended: the machine is shared, and these figures move with it.
+        machine: { cpus: os.cpus().length, node: process.version, load_average_1m: os.loadavg()[0] },
         goal: { slowest_s: GOAL_S, rows: ROWS },
         repeats: REPEATS,
         note: 'query: ask() through the sink (plan, read, decode); command: dbt-run audit slowest in-process (project, profile, target, sink, question, table). Rows: ROWS model runs over 14 days, half in the 7-day window.',

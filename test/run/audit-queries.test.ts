@@ -410,6 +410,46 @@ describe.each(BACKENDS)('dbt-run audit on $label', (backend) => {
       /^error: no audit table "nowhere_audit"\."dbt_audit_invocations" in \S+ .*: the first run dbt-run records creates it \(dbt-run build\), as does building the product's audit models\n$/,
     );
   });
+  it('a long history comes back whole (through the Data API: page by page)', async () => {
+    // 1,500 runs of one node in one upload (each row naming its own invocation), after every other test here.
+    const batch = seedBatch(
+      {
+        invocationId: 'long-load',
+        product: 'long',
+        target: 'prod',
+        hoursAgo: 30 * 24,
+        elapsed: 1,
+        runUrl: 'https://ci.example/long',
+        nodes: [],
+      },
+      base,
+    );
+    batch.nodes = Array.from({ length: 1500 }, (_, index) => {
+      const node = seedBatch(
+        {
+          invocationId: `long-${index}`,
+          product: 'long',
+          target: 'prod',
+          hoursAgo: 1 + index / 100,
+          elapsed: 1,
+          runUrl: 'https://ci.example/long',
+          nodes: [
+            { unique_id: 'model.long.big', name: 'big', resource_type: 'model', status: 'success', execution_time: 1 },
+          ],
+        },
+        base,
+      ).nodes[0];
+      return node as (typeof batch.nodes)[number];
+    });
+    await backend.sink(tablesOf(backend.schema())).write(batch);
+    const before = fake.calls.filter((call) => call.operation === 'GetStatementResult').length;
+    const rows = (await json(backend, ['history', 'big', '--product', 'long'])) as { invocation_id: string }[];
+    expect(rows).toHaveLength(1500);
+    expect(rows[0]?.invocation_id).toBe('long-0');
+    expect(rows.at(-1)?.invocation_id).toBe('long-1499');
+    const pages = fake.calls.filter((call) => call.operation === 'GetStatementResult').length - before;
+    expect(pages).toBe(backend.target === 'prod' ? 2 : 0);
+  });
 });
 
 describe('dbt-run audit output formats and flags (DuckDB)', () => {
@@ -425,6 +465,8 @@ describe('dbt-run audit output formats and flags (DuckDB)', () => {
     const failures = await dbtRun(duckdb, ['failures', '--since', '20h', '--format', 'csv']);
     expect(failures.stdout.split('\r\n')).toEqual([
       'started_at,invocation_id,product_name,target_name,unique_id,resource_type,status,failures,message,compiled_path,run_url',
+      `${at(0)},inv-00,shop,prod,source.shop.raw.orders,source,error,,${STALE_MESSAGE},,${url(0)}`,
+      `${at(2)},inv-02,shop,prod,test.shop.unique_orders_id,test,fail,2,"Got 2 results, configured to fail if != 0",target/compiled/shop/models/marts/schema.yml/unique_orders_id.sql,${url(2)}`,
       `${at(3)},inv-03,shop,prod,model.shop.payments,model,error,,"Database Error in model payments: relation ""raw.payments"" does not exist",target/compiled/shop/models/marts/payments.sql,${url(3)}`,
       '',
     ]);
