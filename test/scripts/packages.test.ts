@@ -39,7 +39,8 @@ describe('package manifests', () => {
     for (const file of readdirSync(path.join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.js')) continue;
       const source = readFileSync(path.join(ROOT, 'dist', file), 'utf8');
-      for (const [, specifier] of source.matchAll(/(?:from |import\()'([^'.][^']*)'/g)) {
+      // A package's own files are resolved too (the report inlines uPlot's: require.resolve).
+      for (const [, specifier] of source.matchAll(/(?:from |import\(|require\.resolve\()'([^'.][^']*)'/g)) {
         if (specifier?.startsWith('node:')) continue;
         imported.add(specifier?.match(/^(@[^/]+\/[^/]+|[^/]+)/)?.[1] ?? '');
       }
