@@ -14,7 +14,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var points = spec.style === 'points';
     var stacked = spec.style === 'stacked';
     var bars = stacked ? uPlot.paths.bars({ size: [0.7, 48] }) : undefined;
-    var series = [{ label: 'time (UTC)' }].concat(
+    // Times as UTC ISO text (months-days; with hours over a short span), never the reader's zone.
+    var utc = function (ts) { return new Date(ts * 1000).toISOString(); };
+    var series = [{ label: 'time (UTC)', value: function (u, ts) { return ts == null ? '' : utc(ts).slice(0, 16).replace('T', ' '); } }].concat(
       spec.series.map(function (line) {
         var options = {
           label: line.label,
@@ -35,9 +37,17 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var options = {
       width: Math.max(320, element.clientWidth || 800),
       height: 260,
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
       series: series,
-      axes: [{}, { label: spec.yLabel }],
+      axes: [
+        {
+          space: 70,
+          values: function (u, splits) {
+            var long = u.scales.x.max - u.scales.x.min > 3 * 86400;
+            return splits.map(function (ts) { return long ? utc(ts).slice(5, 10) : utc(ts).slice(5, 16).replace('T', ' '); });
+          },
+        },
+        { label: spec.yLabel },
+      ],
       legend: { live: true },
     };
     var values = [spec.x].concat(spec.series.map(function (line) { return line.values; }));
