@@ -91,6 +91,7 @@ function program(context: ProgramContext): Command {
       '  dbt-run build --changed-since origin/main # what a pull request changed, plus downstream',
       '  dbt-run test -s tag:nightly --target prod -- --fail-fast',
       '  dbt-run audit flush                       # send the audit rows a failed write left spooled',
+      '  dbt-run audit failures --since 24h        # what failed in the last day, and why',
     ].join('\n');
   });
   return root;

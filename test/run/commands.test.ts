@@ -107,6 +107,10 @@ describe('a group without its command', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(new RegExp(`^Usage: dbt-run ${group} <command>`));
     expect(result.stderr).toMatch(new RegExp(`^Commands:\\n {2}${subcommand} `, 'm'));
+    // Not `unknown audit command ""`: the help names every command of the group.
+    if (group === 'audit')
+      for (const name of ['runs', 'failures', 'slowest', 'history', 'flaky', 'freshness'])
+        expect(result.stderr).toMatch(new RegExp(`^ {2}${name} \\[options\\]`, 'm'));
   });
 
   it('dbt-run audit --help prints the same help on stdout, exit 0', async () => {
