@@ -10,3 +10,4 @@ export { AUDIT_COLUMNS, fitText, INVOCATION_COLUMNS, maxBytesOf, TEXT_MAX_BYTES,
 export type { AuditTableRow } from './format.js';
 export { formatAuditTable } from './format.js';
 export * as auditQueries from './queries/index.js';
+export * as auditReport from './report/index.js';

@@ -20,7 +20,7 @@ import { UsageError } from '../errors.js';
 import { readProductManifest } from '../product/read.js';
 import { redshiftOverrides } from '../redshift/target.js';
 import type { RunnerIo } from './io.js';
-import { type AuditQueryFlags, auditRedshiftFlags } from './options.js';
+import { type AuditQueryFlags, type AuditRedshiftFlags, auditRedshiftFlags, type ProjectFlags } from './options.js';
 
 /** What tests inject: the clock, and the Data API client and polling. */
 export interface AuditQueryDeps extends Pick<SinkContext, 'redshiftClient' | 'dataApiOptions'> {
@@ -74,16 +74,19 @@ async function manifestNodes(file: string): Promise<Record<string, Record<string
   }
 }
 
-export async function runAuditQuestion(
-  name: QuestionName,
-  args: readonly string[],
-  flags: AuditQueryFlags,
+/** The target's audit tables, the sink that reads them, and the failures' compiled paths. */
+export interface AuditSource {
+  reader: AskOptions['reader'];
+  tables: AskOptions['tables'];
+  compiledPath: AskOptions['compiledPath'];
+}
+
+/** Opens what every audit question reads (shared with `dbt-run audit report`). */
+export async function openAuditSource(
+  flags: ProjectFlags & AuditRedshiftFlags,
   io: RunnerIo,
   deps: AuditQueryDeps = {},
-): Promise<number> {
-  const question: QuestionDefinition | undefined = QUESTIONS.find((candidate) => candidate.name === name);
-  if (!question) throw new UsageError(`no audit question ${name}`);
-  const { request, format } = checkQueryFlags(name, args, flags, (deps.now ?? (() => new Date()))());
+): Promise<AuditSource> {
   const projectDir = path.resolve(io.cwd, flags.projectDir ?? '.');
   const project = await readProjectFile(projectDir, io.env);
   const target = await resolveTarget({
@@ -118,7 +121,21 @@ export async function runAuditQuestion(
     const node = nodes?.[uniqueId];
     return node ? compiledPathOf(node, targetPath) : undefined;
   };
-  const answer = await ask(question, { reader: sink, tables, request, compiledPath });
+  return { reader: sink, tables, compiledPath };
+}
+
+export async function runAuditQuestion(
+  name: QuestionName,
+  args: readonly string[],
+  flags: AuditQueryFlags,
+  io: RunnerIo,
+  deps: AuditQueryDeps = {},
+): Promise<number> {
+  const question: QuestionDefinition | undefined = QUESTIONS.find((candidate) => candidate.name === name);
+  if (!question) throw new UsageError(`no audit question ${name}`);
+  const { request, format } = checkQueryFlags(name, args, flags, (deps.now ?? (() => new Date()))());
+  const { reader, tables, compiledPath } = await openAuditSource(flags, io, deps);
+  const answer = await ask(question, { reader, tables, request, compiledPath });
   if (answer.rows.length === 0) {
     // The answer itself in a table; beside the (empty) machine output on stderr.
     if (format === 'table') {

@@ -94,6 +94,7 @@ function program(context: ProgramContext): Command {
       '  dbt-run deps                              # dbt deps with the same dbt (packages.yml, package-lock.yml)',
       '  dbt-run audit flush                       # send the audit rows a failed write left spooled',
       '  dbt-run audit failures --since 24h        # what failed in the last day, and why',
+      '  dbt-run audit report --out report.html    # one HTML file: charts and tables of the last 30 days',
     ].join('\n');
   });
   return root;

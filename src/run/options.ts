@@ -41,6 +41,16 @@ export interface AuditQueryFlags extends ProjectFlags, AuditRedshiftFlags {
   top?: string;
 }
 
+/** `dbt-run audit report`: the questions' window and filters, and where the page goes. */
+export interface AuditReportFlags extends ProjectFlags, AuditRedshiftFlags {
+  out: string;
+  since: string;
+  product?: string;
+  env?: string;
+  /** How many of the slowest models the duration trend follows. */
+  top?: string;
+}
+
 /** `dbt-run audit flush`: the target comes from each spooled upload. */
 export interface AuditFlags extends Omit<ProjectFlags, 'target'>, AuditRedshiftFlags {}
 

@@ -61,6 +61,12 @@ describe('each command has its own --help, with only its own options', () => {
       ['--select', '--dbt-path'],
     ],
     ['audit history', ['audit', 'history'], ['--since', '--format', '--target'], ['--top', '--select']],
+    [
+      'audit report',
+      ['audit', 'report'],
+      ['--out', '--since', '--product', '--env', '--top', '--target', '--audit-cluster'],
+      ['--format', '--select', '--dbt-path'],
+    ],
     ['upstreams bump', ['upstreams', 'bump'], ['--to', '--target', '--dbt-path'], ['--select', '--audit-cluster']],
     ['test', ['test'], ['--select', '--full-refresh', '--no-audit', '--json'], ['--to']],
     ['setup', ['setup'], ['--help'], ['--project-dir', '--target']],
@@ -121,6 +127,7 @@ describe('a group without its command', () => {
       /^ {2}history \[options\] <node> +one node's runs/m,
       /^ {2}flaky \[options\] +tests whose status flipped/m,
       /^ {2}freshness \[options\] +each source's latest freshness/m,
+      /^ {2}report \[options\] +write one self-contained HTML report/m,
     ])
       expect(result.stdout).toMatch(line);
   });
@@ -130,7 +137,7 @@ describe('unknown commands: one line naming the known ones, exit 2', () => {
   it('of a group', async () => {
     await expectOneLineError(
       ['audit', 'nope'],
-      'unknown command "nope": use one of flush, runs, failures, slowest, history, flaky, freshness (see dbt-run audit --help)',
+      'unknown command "nope": use one of flush, runs, failures, slowest, history, flaky, freshness, report (see dbt-run audit --help)',
     );
     await expectOneLineError(['upstreams', 'move'], 'unknown command "move": use bump (see dbt-run upstreams --help)');
   });

@@ -39,7 +39,8 @@ describe('package manifests', () => {
     for (const file of readdirSync(path.join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.js')) continue;
       const source = readFileSync(path.join(ROOT, 'dist', file), 'utf8');
-      for (const [, specifier] of source.matchAll(/(?:from |import\()'([^'.][^']*)'/g)) {
+      // A package's own files are resolved too (the report inlines uPlot's: require.resolve).
+      for (const [, specifier] of source.matchAll(/(?:from |import\(|require\.resolve\()'([^'.][^']*)'/g)) {
         if (specifier?.startsWith('node:')) continue;
         imported.add(specifier?.match(/^(@[^/]+\/[^/]+|[^/]+)/)?.[1] ?? '');
       }
@@ -123,10 +124,14 @@ describe('installed from the packed tarballs', () => {
       expect(build.exitCode, build.all).toBe(0);
       expect(build.stdout).toMatch(/audit: \d+ rows written to duckdb/);
       expect(build.stdout).toMatch(/dbt-run: success \(exit 0\)/);
+      // The audit report inlines uPlot: the installed kit finds it among its own dependencies.
+      const report = await run(bin('dbt-run'), ['audit', 'report', '--out', 'report.html'], path.join(dir, 'demo'));
+      expect(report.exitCode, report.all).toBe(0);
+      expect(await readFile(path.join(dir, 'demo', 'report.html'), 'utf8')).toMatch(/Charts drawn with uPlot 1\.\d+/);
 
       if (nodeMajor >= 22) {
         // On a supported Node, no warning from the kit or its dependencies, at install or at run time.
-        for (const step of [install, help, setup, create, build]) {
+        for (const step of [install, help, setup, create, build, report]) {
           expect(step.stderr, step.command).not.toMatch(/warn|deprecat/i);
         }
       }

@@ -2,7 +2,8 @@
  * dbt-run's own commands beside dbt's: setup, doctor, and the groups
  * `audit` and `upstreams`. Each runs code it imports only when chosen.
  */
-import type { AuditFlags, DoctorFlags, UpstreamsBumpFlags } from '../options.js';
+import { REPORT_SINCE, REPORT_TOP } from '../../audit/report/questions.js';
+import type { AuditFlags, AuditReportFlags, DoctorFlags, UpstreamsBumpFlags } from '../options.js';
 import { AUDIT_QUESTION_COMMANDS } from './audit.js';
 import { auditRedshiftOptions, dbtPathOption, projectOptions } from './flags.js';
 import type { AnyCommandSpec, CommandSpec } from './spec.js';
@@ -54,8 +55,38 @@ const FLUSH: CommandSpec<AuditFlags> = {
   run: async ({ flags, io }) => (await import('../flush.js')).runAuditFlush(flags, io),
 };
 
+const REPORT: CommandSpec<AuditReportFlags> = {
+  name: 'report',
+  summary: 'write one self-contained HTML report of the audit log: charts, failures, flaky tests, freshness, runs',
+  define: (command) => {
+    command
+      .requiredOption('--out <file>', 'the HTML file to write (replaced whole, never left half-written)')
+      .option('--since <duration>', 'look back this far: 30m, 24h, 7d, 2w', REPORT_SINCE)
+      .option('--product <name>', 'only runs of this data product')
+      .option('--env <target>', "only runs on this dbt target (the rows' target_name)")
+      .option('--top <n>', 'how many of the slowest models the duration trend follows', String(REPORT_TOP));
+    auditRedshiftOptions(projectOptions(command));
+    command.addHelpText(
+      'after',
+      [
+        '',
+        'One file, no server and no network: uPlot, the data and the page script are inline,',
+        'and the page may fetch nothing. It holds a run timeline coloured by status, failures',
+        'by node over time, the duration trend of the slowest models, flaky tests, source',
+        'freshness, rows affected per model, and a searchable, sortable table of invocations',
+        'with their run links. The tables are plain HTML, readable without JavaScript.',
+        'Reads the target (-t) through the sink dbt-run writes with (DuckDB, Postgres, Redshift).',
+        'Exit codes: 0 written (an audit log with nothing in the window gives a page saying so);',
+        '2 bad input, no audit table (the line says what creates it; no file is written), or',
+        'the warehouse could not be read.',
+      ].join('\n'),
+    );
+  },
+  run: async ({ flags, io }) => (await import('../audit-report.js')).runAuditReport(flags, io),
+};
+
 /** `dbt-run audit <command>`: a new audit command is one more spec in this list. */
-export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [FLUSH, ...AUDIT_QUESTION_COMMANDS];
+export const AUDIT_COMMANDS: readonly AnyCommandSpec[] = [FLUSH, ...AUDIT_QUESTION_COMMANDS, REPORT];
 
 const BUMP: CommandSpec<UpstreamsBumpFlags> = {
   name: 'bump',
