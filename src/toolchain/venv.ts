@@ -15,6 +15,7 @@ import { ToolchainError } from '../errors.js';
 import { lockVenv } from './lock.js';
 import { defaultCacheDir, planVenv, type VenvPlan } from './plan.js';
 import { DBT_REQUIREMENTS } from './requirements.js';
+import { planUvInstall, readPipConfig } from './uv.js';
 
 export { defaultCacheDir, planVenv, type VenvPlan } from './plan.js';
 
@@ -116,14 +117,21 @@ async function install(
   progress: (line: string) => void,
 ): Promise<void> {
   const venvPython = binPath(dir, 'python');
+  // The same venv either way (pip and setuptools as the interpreter bundles them, which an unpinned
+  // requirement may be satisfied by), so uv and pip install the same packages from the same file.
+  await execa(python, ['-m', 'venv', dir], { env });
   const uv = await findUv(env);
   if (uv) {
-    await execa(uv, ['venv', '--quiet', '--python', python, dir], { env });
     progress(`installing ${requirementsFile} with uv`);
-    await execa(uv, ['pip', 'install', '--quiet', '--python', venvPython, '-r', requirementsFile], { env });
+    const plan = planUvInstall(await readPipConfig(venvPython, env), env);
+    // Compiled as pip compiles them: with PYTHONDONTWRITEBYTECODE set, every start would compile again.
+    await execa(
+      uv,
+      ['pip', 'install', '--quiet', '--compile-bytecode', ...plan.args, '--python', venvPython, '-r', requirementsFile],
+      { env: { ...env, ...plan.env } },
+    );
     return;
   }
-  await execa(python, ['-m', 'venv', dir], { env });
   progress(`installing ${requirementsFile} with pip (a minute or two, once)`);
   await execa(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile], {
     env,

@@ -13,10 +13,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { ensureVenv } from '../../src/toolchain/venv.js';
+import { ensureVenv, type VenvOptions } from '../../src/toolchain/venv.js';
 import { startMoto } from './moto.js';
 import { type PostgresConnection, startPostgres } from './postgres.js';
 import { openTestRun } from './test-run.js';
+import { uvEnv } from './uv.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,6 +32,8 @@ declare module 'vitest' {
     airflow2Python: string;
     /** Python of the lint venv (cfn-lint, parliament, boto3, the AWS CLI, shellcheck): the AWS stack, the workflows. */
     lintPython: string;
+    /** PATH to build the harness's venvs with: uv first on it when it could be installed (test/harness/uv.ts). */
+    harnessPath: string;
     /** Set by the suite's config (not the benchmarks'): PostgreSQL without fsync (test/harness/postgres.ts). */
     throwawayPostgres?: boolean;
   }
@@ -45,14 +48,17 @@ function requirements(file: string): string {
 export default async function setup(project: TestProject) {
   const onProgress = (line: string) => console.log(`[setup] ${line}`);
   const run = await openTestRun(onProgress);
+  // uv first (a few seconds), then the venvs with it (test/harness/uv.ts); PostgreSQL meanwhile.
+  const building = uvEnv({ requirementsFile: requirements('uv.txt'), onProgress });
+  const build = (options: VenvOptions) => building.then((env) => ensureVenv({ ...options, env, onProgress }));
   // All at once, but every part is waited for, so a failure never leaves a server starting unseen.
   const settled = await Promise.allSettled([
-    ensureVenv({ onProgress }),
-    ensureVenv({ requirementsFile: requirements('airflow.txt'), name: 'airflow', onProgress }),
-    ensureVenv({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2', onProgress }),
-    ensureVenv({ requirementsFile: requirements('lint.txt'), name: 'lint', onProgress }),
+    build({}),
+    build({ requirementsFile: requirements('airflow.txt'), name: 'airflow' }),
+    build({ requirementsFile: requirements('airflow2.txt'), name: 'airflow2' }),
+    build({ requirementsFile: requirements('lint.txt'), name: 'lint' }),
     run.started(startPostgres({ durable: !project.getProvidedContext().throwawayPostgres })),
-    run.started(startMoto({ requirementsFile: requirements('moto.txt'), onProgress })),
+    run.started(building.then((env) => startMoto({ requirementsFile: requirements('moto.txt'), onProgress, env }))),
   ]);
   const failure = settled.find((result) => result.status === 'rejected');
   if (failure) {
@@ -66,6 +72,8 @@ export default async function setup(project: TestProject) {
   project.provide('airflowPython', fulfilled(airflow).bin('python'));
   project.provide('airflow2Python', fulfilled(airflow2).bin('python'));
   project.provide('lintPython', fulfilled(lint).bin('python'));
+  // For the venvs test files build themselves (the older dbt releases): with uv, as these were.
+  project.provide('harnessPath', (await building).PATH ?? '');
   project.provide('postgres', fulfilled(postgres).connection);
   project.provide('motoEndpoint', fulfilled(moto).endpoint);
   return () => run.close();

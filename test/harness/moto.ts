@@ -18,13 +18,15 @@ export interface MotoOptions {
   /** Default: test/requirements/moto.txt. */
   requirementsFile?: string;
   onProgress?: (line: string) => void;
+  /** The environment its venv is built with (the global setup's puts uv on PATH). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const REQUIREMENTS = fileURLToPath(new URL('../requirements/moto.txt', import.meta.url));
 
 export async function startMoto(options: MotoOptions = {}): Promise<RunningMoto> {
-  const { requirementsFile = REQUIREMENTS, onProgress } = options;
-  const venv = await ensureVenv({ requirementsFile, name: 'moto', onProgress });
+  const { requirementsFile = REQUIREMENTS, onProgress, env } = options;
+  const venv = await ensureVenv({ requirementsFile, name: 'moto', onProgress, env });
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const server: ResultPromise = execa(venv.bin('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {

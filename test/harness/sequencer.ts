@@ -26,6 +26,8 @@ const EXPECTED_SECONDS: Record<string, number> = {
   'test/scripts/packages.test.ts': 80,
   'test/dbt/audit-escaping.test.ts': 80,
   'test/toolchain/venv.test.ts': 73,
+  // Two small venvs, one with uv and one with pip (the helper's estimate, until a CI run times it).
+  'test/toolchain/uv.test.ts': 25,
   'test/run/cli.test.ts': 70,
   'test/dbt/build.test.ts': 62,
   'test/run/runner.test.ts': 55,

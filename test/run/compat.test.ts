@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureVenv } from '../../src/toolchain/venv.js';
 import { queryDuckDb } from '../../src/warehouse/duckdb.js';
 import { readRunResults, runDbtRun, type TestProduct, tempDir } from '../harness/product.js';
@@ -20,7 +20,9 @@ const requirements = (version: string) =>
 describe.each(['1.8', '1.9', '1.10'])('dbt-run with dbt-core %s (DuckDB)', (version) => {
   let dbtPath: string;
   beforeAll(async () => {
-    const venv = await ensureVenv({ requirementsFile: requirements(version), name: `dbt-${version}` });
+    // Built as the set-up builds the harness's venvs (with uv when it could install it).
+    const env = { ...process.env, PATH: inject('harnessPath') };
+    const venv = await ensureVenv({ requirementsFile: requirements(version), name: `dbt-${version}`, env });
     dbtPath = venv.bin('dbt');
   }, 600_000);
 
