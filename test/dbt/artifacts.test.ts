@@ -102,6 +102,8 @@ describe('readManifest (a run) and readSelectionManifest (--changed-since)', () 
       resource_type: 'model',
       package_name: 'p',
       original_file_path: 'models/a.sql',
+      // Its parents (which failure skipped it), not its macros.
+      depends_on: { nodes: [] },
       tags: [],
       meta: {},
       config: { materialized: 'view' },
