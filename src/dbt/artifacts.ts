@@ -21,7 +21,7 @@ export class ArtifactError extends KitError {
   }
 }
 
-const timing = z.object({
+export const timing = z.object({
   name: z.string(),
   started_at: z.string().nullish(),
   completed_at: z.string().nullish(),
@@ -71,6 +71,8 @@ const manifestNode = z.object({
   path: z.string().nullish(),
   /** What a failure skipped, and the compiled path of tests (failures.ts). */
   depends_on: z.object({ nodes: z.array(z.string()).default([]) }).default({ nodes: [] }),
+  /** A source's name in its YAML file (`sources: - name: shop`); its own name is the table's. */
+  source_name: z.string().nullish(),
   /** A generic test: the YAML entry (`models.stg_orders`), column and test that declare it, for annotations' lines. */
   file_key_name: z.string().nullish(),
   column_name: z.string().nullish(),
@@ -102,8 +104,12 @@ const manifest = z.looseObject({
   nodes: z.record(z.string(), manifestNode),
 });
 
+/** The manifest as a freshness check reads it: the sources too, read as nodes (they are the check's nodes). */
+const manifestWithSources = manifest.extend({ sources: z.record(z.string(), manifestNode).default({}) });
+
 export type ManifestNode = z.infer<typeof manifestNode>;
-export type Manifest = z.infer<typeof manifest>;
+/** `sources` is read only for a freshness check (readManifest's `sources` option). */
+export type Manifest = z.infer<typeof manifest> & { sources?: Record<string, ManifestNode> };
 
 const selectionNode = z.object({
   unique_id: z.string(),
@@ -156,7 +162,7 @@ export function schemaVersion(url: string): number | undefined {
  * 50,000-node run is recorded in a fraction of the memory a whole
  * JSON.parse takes, and no second, checked copy of the document is made.
  */
-interface ArtifactReading {
+export interface ArtifactReading {
   what: string;
   document: z.ZodObject;
   entries: Record<string, { entry: z.ZodObject; container: 'array' | 'record' }>;
@@ -171,6 +177,14 @@ const MANIFEST_READING: ArtifactReading = {
   what: 'manifest.json',
   document: manifest,
   entries: { nodes: { entry: manifestNode, container: 'record' } },
+};
+const MANIFEST_WITH_SOURCES_READING: ArtifactReading = {
+  what: 'manifest.json',
+  document: manifestWithSources,
+  entries: {
+    nodes: { entry: manifestNode, container: 'record' },
+    sources: { entry: manifestNode, container: 'record' },
+  },
 };
 const SELECTION_MANIFEST_READING: ArtifactReading = {
   what: 'manifest.json',
@@ -211,7 +225,7 @@ function notArtifact(reading: ArtifactReading, path: string, where: string, issu
   });
 }
 
-async function readArtifact(path: string, reading: ArtifactReading): Promise<unknown> {
+export async function readArtifact(path: string, reading: ArtifactReading): Promise<unknown> {
   const { what, document, entries } = reading;
   const keep: JsonKeep = Object.fromEntries(
     Object.keys(document.shape).map((key) => [key, entries[key] ? Object.keys(entries[key].entry.shape) : true]),
@@ -307,14 +321,19 @@ export async function readRunResults(path: string): Promise<RunResults> {
   return checkRunResultsVersion((await readArtifact(path, RUN_RESULTS_READING)) as RunResults, path);
 }
 
-export async function readManifest(path: string): Promise<Manifest> {
-  return checkManifestVersion((await readArtifact(path, MANIFEST_READING)) as Manifest, path);
+/** manifest.json; `sources` reads the sources too (a freshness check's nodes), which a build does not need. */
+export async function readManifest(path: string, options: { sources?: boolean } = {}): Promise<Manifest> {
+  const reading = options.sources ? MANIFEST_WITH_SOURCES_READING : MANIFEST_READING;
+  return checkManifestVersion((await readArtifact(path, reading)) as Manifest, path);
 }
 
 /** manifest.json, or undefined when it is missing or unreadable: callers for whom it only enriches. */
-export async function readManifestQuietly(path: string): Promise<Manifest | undefined> {
+export async function readManifestQuietly(
+  path: string,
+  options: { sources?: boolean } = {},
+): Promise<Manifest | undefined> {
   try {
-    return await readManifest(path);
+    return await readManifest(path, options);
   } catch {
     return undefined;
   }

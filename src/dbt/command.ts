@@ -8,6 +8,15 @@ import { AUDIT_HOOK_SWITCH } from '../audit/tables.js';
 export const DBT_COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot', 'retry', 'compile'] as const;
 export type DbtCommand = (typeof DBT_COMMANDS)[number];
 
+/**
+ * `dbt source freshness`: checks when each source was last loaded and builds
+ * nothing. dbt-run runs it as `dbt-run source freshness`, recorded like a build.
+ */
+export const FRESHNESS_COMMAND = 'source freshness';
+
+/** What the runner runs: a dbt command above, or the freshness check. */
+export type RunnerDbtCommand = DbtCommand | typeof FRESHNESS_COMMAND;
+
 /** What every dbt call may take. */
 export interface DbtCommonArgs {
   projectDir: string;
@@ -28,7 +37,7 @@ export interface DbtSelectionArgs {
 
 /** The commands the runner runs (retry takes no selection: it re-runs the last one). */
 export interface DbtRunArgs extends DbtCommonArgs, DbtSelectionArgs {
-  command: DbtCommand;
+  command: RunnerDbtCommand;
   fullRefresh?: boolean | undefined;
   threads?: number | undefined;
   state?: string | undefined;
@@ -62,6 +71,7 @@ const SELECTING: ReadonlySet<DbtCall['command']> = new Set([
   'snapshot',
   'compile',
   'ls',
+  FRESHNESS_COMMAND,
 ]);
 
 function selectionArgs(call: DbtSelectionArgs): string[] {
@@ -73,12 +83,13 @@ function selectionArgs(call: DbtSelectionArgs): string[] {
 }
 
 function isRunCall(call: DbtCall): call is DbtRunArgs {
-  return (DBT_COMMANDS as readonly string[]).includes(call.command);
+  return call.command === FRESHNESS_COMMAND || (DBT_COMMANDS as readonly string[]).includes(call.command);
 }
 
 /** dbt's argument array for one call: the command first, then the common flags, then its own. */
 export function dbtCommandLine(call: DbtCall): string[] {
-  const args: string[] = [call.command];
+  // `source freshness` is two words of dbt's command line.
+  const args: string[] = call.command.split(' ');
   if (call.jsonLog) args.push('--log-format', 'json');
   args.push('--project-dir', call.projectDir);
   if (call.profilesDir) args.push('--profiles-dir', call.profilesDir);
@@ -100,7 +111,7 @@ export function dbtCommandLine(call: DbtCall): string[] {
 }
 
 export interface DbtInvocation {
-  command: DbtCommand;
+  command: RunnerDbtCommand;
   select: string[];
   exclude: string[];
   selector?: string | undefined;

@@ -13,7 +13,7 @@ import {
 import { DBT_COMMANDS } from '../dbt/command.js';
 import { formatError, KitError } from '../errors.js';
 import { kitVersion } from '../version.js';
-import { DBT_COMMAND_SPECS, EXIT_CODES_HELP } from './commands/dbt.js';
+import { DBT_COMMAND_SPECS, EXIT_CODES_HELP, SOURCE_COMMANDS } from './commands/dbt.js';
 import { DEPS } from './commands/deps.js';
 import { AUDIT_COMMANDS, DOCTOR, SETUP, UPSTREAMS_COMMANDS } from './commands/kit.js';
 import { addCommands, addGroup, type ProgramContext } from './commands/spec.js';
@@ -59,6 +59,7 @@ function program(context: ProgramContext): Command {
   rejectUnknownCommands(root);
   root.commandsGroup('dbt commands:');
   addCommands(root, [...DBT_COMMAND_SPECS, DEPS], context);
+  addGroup(root, { name: 'source', summary: 'dbt source commands', commands: SOURCE_COMMANDS }, context);
   root.commandsGroup('Kit commands:');
   addCommands(root, [SETUP, DOCTOR], context);
   addGroup(root, { name: 'audit', summary: 'the audit log', commands: AUDIT_COMMANDS }, context);
@@ -92,6 +93,7 @@ function program(context: ProgramContext): Command {
       '  dbt-run build --changed-since origin/main # what a pull request changed, plus downstream',
       '  dbt-run test -s tag:nightly --target prod -- --fail-fast',
       '  dbt-run deps                              # dbt deps with the same dbt (packages.yml, package-lock.yml)',
+      "  dbt-run source freshness                  # check the sources' freshness, recorded in the audit log",
       '  dbt-run audit flush                       # send the audit rows a failed write left spooled',
       '  dbt-run audit failures --since 24h        # what failed in the last day, and why',
       '  dbt-run audit report --out report.html    # one HTML file: charts and tables of the last 30 days',

@@ -19,8 +19,10 @@ import {
   readRunResults,
   runResultsVersionWarning,
 } from '../dbt/artifacts.js';
+import { FRESHNESS_COMMAND } from '../dbt/command.js';
+import { freshnessRunResults, readSourcesResults } from '../dbt/freshness.js';
 import type { Execution } from './execute.js';
-import { type FailureReport, planFailures, yamlTestLine, yamlTestLocation } from './failures.js';
+import { type FailureReport, planFailures, yamlSourceLocation, yamlTestLine, yamlTestLocation } from './failures.js';
 import type { Progress } from './progress.js';
 
 /** What a node dbt started but never finished is recorded as, when dbt was stopped or killed. */
@@ -58,7 +60,7 @@ function resultsFromEvents(progress: Progress, invocationId: string, stopped: bo
         status: node.status,
         execution_time: node.seconds,
         thread_id: node.thread,
-        message: FROM_EVENTS_MESSAGE,
+        message: progress.nodeErrors.get(node.uniqueId) ?? FROM_EVENTS_MESSAGE,
         failures: null,
         adapter_response: {},
         timing: node.startedAt
@@ -83,9 +85,20 @@ export interface RunArtifacts {
   notes?: string[] | undefined;
 }
 
+/** What dbt wrote its results to: sources.json for a freshness check, else run_results.json. */
+export function resultsFile(options: { freshness?: boolean | undefined }): string {
+  return options.freshness ? 'sources.json' : 'run_results.json';
+}
+
+/** A freshness check's manifest: its sources are the nodes the rows, failures and annotations look up. */
+function sourcesAsNodes(manifest: Manifest | undefined): Manifest | undefined {
+  if (!manifest?.sources) return manifest;
+  return { ...manifest, nodes: { ...manifest.nodes, ...manifest.sources } };
+}
+
 /**
- * run_results.json when it belongs to this invocation, else what the events
- * said. A run_results.json left by an earlier run (dbt died before writing
+ * run_results.json (sources.json for a freshness check) when it belongs to
+ * this invocation, else what the events said. A run_results.json left by an earlier run (dbt died before writing
  * its own) is never taken for this one: it must carry this invocation's id
  * or, when dbt logged no id, be written after `startedAt`. A corrupt or
  * unreadable one (dbt killed while writing it, a full disk) is not a reason
@@ -98,14 +111,18 @@ export async function readRunArtifacts(
   progress: Progress,
   startedAt: Date,
   manifestRead?: Promise<Manifest | undefined>,
-  options: { interrupted?: boolean; killed?: boolean } = {},
+  options: { interrupted?: boolean; killed?: boolean; freshness?: boolean | undefined } = {},
 ): Promise<RunArtifacts> {
   let runResults: RunResults | undefined;
   const notes: string[] = [];
+  const file = path.join(targetDir, resultsFile(options));
   try {
-    runResults = await readRunResults(path.join(targetDir, 'run_results.json'));
-    const newer = runResultsVersionWarning(runResults);
-    if (newer) notes.push(newer);
+    if (options.freshness) runResults = freshnessRunResults(await readSourcesResults(file));
+    else {
+      runResults = await readRunResults(file);
+      const newer = runResultsVersionWarning(runResults);
+      if (newer) notes.push(newer);
+    }
   } catch (error) {
     if (!(error instanceof ArtifactError)) throw error;
     const missing = /not found/.test(error.message);
@@ -119,14 +136,24 @@ export async function readRunArtifacts(
     runResults &&
     (progress.invocationId
       ? runResults.metadata.invocation_id === progress.invocationId
-      : (await stat(path.join(targetDir, 'run_results.json'))).mtimeMs >= startedAt.getTime());
+      : (await stat(file)).mtimeMs >= startedAt.getTime());
+  if (ours && options.freshness) {
+    // dbt leaves the checks that could not run out of sources.json: their results are in its events.
+    const listed = new Set(runResults?.results.map((result) => result.unique_id));
+    const unlisted = resultsFromEvents(progress, '', false).results.filter((result) => !listed.has(result.unique_id));
+    if (runResults && unlisted.length > 0)
+      runResults = { ...runResults, results: [...runResults.results, ...unlisted] };
+  }
   if (!ours) {
     runResults =
       progress.invocationId && progress.finished.length + progress.running.size > 0
         ? resultsFromEvents(progress, progress.invocationId, Boolean(options.interrupted || options.killed))
         : undefined;
   }
-  const manifest = (await manifestRead) ?? (await readManifestQuietly(path.join(targetDir, 'manifest.json')));
+  const manifest = sourcesAsNodes(
+    (await manifestRead) ??
+      (await readManifestQuietly(path.join(targetDir, 'manifest.json'), { sources: options.freshness })),
+  );
   return { runResults, manifest, ...(notes.length ? { notes } : {}) };
 }
 
@@ -222,7 +249,8 @@ export async function failureReport(
   };
   await Promise.all(
     report.failures.map(async (failure) => {
-      const location = yamlTestLocation(manifest?.nodes[failure.uniqueId]);
+      const node = manifest?.nodes[failure.uniqueId];
+      const location = yamlTestLocation(node) ?? yamlSourceLocation(node);
       if (failure.line !== null || !failure.file || !location) return;
       const text = await read(failure.file);
       if (text !== undefined) failure.line = yamlTestLine(text, location);
@@ -241,6 +269,7 @@ export async function collectResults(
   const artifacts = await readRunArtifacts(targetDir, execution.progress, execution.startedAt, execution.manifestRead, {
     interrupted: execution.interrupted,
     killed: execution.killed,
+    freshness: facts.command === FRESHNESS_COMMAND,
   });
   const batch = auditBatch(execution, artifacts, { ...facts, recordedAt: now() });
   const failures = await failureReport(batch.nodes, artifacts.manifest, { projectDir, targetDir });

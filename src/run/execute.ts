@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { InvocationStatus } from '../audit/rows.js';
 import type { Manifest } from '../dbt/artifacts.js';
-import { dbtArgs } from '../dbt/command.js';
+import { dbtArgs, FRESHNESS_COMMAND } from '../dbt/command.js';
 import { reportedVersion } from '../dbt/events.js';
 import { isSupportedVersion, MIN_DBT_VERSION } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
@@ -121,7 +121,11 @@ export async function executeDbt(
       if (!manifestRead && event.name === 'LogStartLine') {
         // The artifact reader (and its schema library) loads here, not at start-up.
         const file = path.join(plan.targetDir, 'manifest.json');
-        manifestRead = import('../dbt/artifacts.js').then((artifacts) => artifacts.readManifestQuietly(file));
+        // A freshness check's nodes are sources, which a build's reading skips.
+        const sources = plan.invocation.command === FRESHNESS_COMMAND;
+        manifestRead = import('../dbt/artifacts.js').then((artifacts) =>
+          artifacts.readManifestQuietly(file, { sources }),
+        );
       }
       reporter.event(event, progress, applyEvent(progress, event));
     },

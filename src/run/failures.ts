@@ -218,3 +218,9 @@ export function yamlTestLocation(node: ManifestNode | undefined): YamlTestLocati
     testNames: namespace ? [`${namespace}.${name}`, name] : [name],
   };
 }
+
+/** Where a source is declared in its YAML file (its table's entry), for a failed freshness check's annotation. */
+export function yamlSourceLocation(node: ManifestNode | undefined): YamlTestLocation | undefined {
+  if (node?.resource_type !== 'source' || !node.source_name) return undefined;
+  return { fileKeyName: `sources.${node.source_name}`, sourceTable: node.name, testNames: [] };
+}

@@ -1,13 +1,13 @@
 /** dbt-run's command line, normalised once into RunOptions (validation with one-line errors). */
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DBT_COMMANDS, type DbtCommand } from '../dbt/command.js';
+import { DBT_COMMANDS, type RunnerDbtCommand } from '../dbt/command.js';
 import { UsageError } from '../errors.js';
 import type { DataApiOverrides } from '../redshift/target.js';
 import type { RunOptions } from './types.js';
 
 /** dbt-run's top-level commands (src/run/cli.ts builds them). */
-export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'deps', 'setup', 'doctor', 'audit', 'upstreams'] as const;
+export const RUNNER_COMMANDS = [...DBT_COMMANDS, 'source', 'deps', 'setup', 'doctor', 'audit', 'upstreams'] as const;
 export type RunnerCommand = (typeof RUNNER_COMMANDS)[number];
 
 /** --project-dir, --profiles-dir and (for the commands that take it) --target. */
@@ -60,7 +60,7 @@ export interface UpstreamsBumpFlags extends ProjectFlags {
   to?: string;
 }
 
-/** The options of the dbt commands (build, run, test, seed, snapshot, retry, compile). */
+/** The options of the dbt commands (build, run, test, seed, snapshot, retry, compile, source freshness). */
 export interface RunFlags extends ProjectFlags, AuditRedshiftFlags {
   select?: string[];
   exclude?: string[];
@@ -123,7 +123,12 @@ export function parseVars(text: string | undefined): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function normaliseRunOptions(command: DbtCommand, flags: RunFlags, extra: string[], cwd: string): RunOptions {
+export function normaliseRunOptions(
+  command: RunnerDbtCommand,
+  flags: RunFlags,
+  extra: string[],
+  cwd: string,
+): RunOptions {
   if (flags.changedSince && (flags.select?.length || flags.selector)) {
     throw new UsageError('--changed-since selects by itself: drop --select/--selector, or use --exclude to narrow it');
   }

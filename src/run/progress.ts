@@ -22,6 +22,8 @@ export interface Progress {
   counts: Record<string, number>;
   /** Error-level messages dbt logged (crashes before any node, run errors). */
   errors: string[];
+  /** dbt's error message for a node, by unique_id (RunResultError): what a result rebuilt from events says. */
+  nodeErrors: Map<string, string>;
   /** dbt's warnings that a selection criterion matched no enabled node. */
   unmatched: string[];
   /** dbt said it had nothing to do: the whole selection was empty. */
@@ -36,6 +38,7 @@ export function emptyProgress(): Progress {
     finished: [],
     counts: {},
     errors: [],
+    nodeErrors: new Map(),
     unmatched: [],
     nothingToDo: false,
   };
@@ -45,6 +48,8 @@ export function emptyProgress(): Progress {
 export function applyEvent(progress: Progress, event: DbtEvent): FinishedNode | undefined {
   progress.invocationId ??= event.invocationId;
   if (event.level === 'error' && event.msg) progress.errors.push(event.msg);
+  if (event.level === 'error' && event.msg && event.node)
+    progress.nodeErrors.set(event.node.uniqueId, event.msg.trim());
   if (event.name === 'NoNodesForSelectionCriteria' && event.msg) progress.unmatched.push(event.msg);
   if (event.name === 'NothingToDo') progress.nothingToDo = true;
   if (event.name === 'LogStartLine' && event.node) {

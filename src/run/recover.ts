@@ -14,6 +14,7 @@ import type { RunOrigin } from '../audit/origin.js';
 import { auditJsonlPath, claimPath, spoolBatch, spoolPath } from '../audit/sinks/index.js';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import { auditTablesFor } from '../audit/tables.js';
+import { FRESHNESS_COMMAND } from '../dbt/command.js';
 import { type DbtEvent, parseEventLine, reportedVersion } from '../dbt/events.js';
 import { isProcessAlive } from '../process-alive.js';
 import type { ProductManifest } from '../product/manifest.js';
@@ -102,7 +103,10 @@ async function batchOf(
   const { progress, dbtVersion, lastAt } = progressOfEvents(eventsText);
   progress.invocationId ??= run.invocationId ?? null;
   const startedAt = new Date(run.startedAt);
-  const artifacts = await readRunArtifacts(context.targetDir, progress, startedAt, undefined, { killed: true });
+  const artifacts = await readRunArtifacts(context.targetDir, progress, startedAt, undefined, {
+    killed: true,
+    freshness: run.command === FRESHNESS_COMMAND,
+  });
   // Results rebuilt from the events carry no generated_at; dbt's own run_results.json does.
   const generatedAt = artifacts.runResults?.metadata.generated_at;
   const source: RecoveredRun['source'] = !artifacts.runResults

@@ -1,10 +1,11 @@
 /**
- * `dbt-run build|run|test|seed|snapshot|retry|compile [options] [-- dbt args]`:
- * dbt with live progress, the audit recorded after dbt exits.
+ * `dbt-run build|run|test|seed|snapshot|retry|compile [options] [-- dbt args]`
+ * and `dbt-run source freshness`: dbt with live progress, the audit recorded
+ * after dbt exits.
  */
 
 import { type GatheredOutput, gatheredOutput } from '../../closed-pipe.js';
-import { DBT_COMMANDS, type DbtCommand } from '../../dbt/command.js';
+import { DBT_COMMANDS, FRESHNESS_COMMAND, type RunnerDbtCommand } from '../../dbt/command.js';
 import { UsageError } from '../../errors.js';
 import { isGithubActions } from '../../github/actions.js';
 import type { RunnerIo } from '../io.js';
@@ -56,7 +57,7 @@ function reporterFor(io: RunnerIo, json: boolean, command: string, output: Gathe
  * often options written before the command (`dbt-run --target dev doctor`,
  * which reads as `dbt-run build --target dev doctor`).
  */
-function extraDbtArgs(command: DbtCommand, input: CommandInput<RunFlags>): string[] {
+function extraDbtArgs(command: RunnerDbtCommand, input: CommandInput<RunFlags>): string[] {
   const stray = input.args.slice(0, input.args.length - input.afterDoubleDash.length);
   if (stray.length === 0) return input.args;
   const [word] = stray;
@@ -68,17 +69,38 @@ function extraDbtArgs(command: DbtCommand, input: CommandInput<RunFlags>): strin
   );
 }
 
-function dbtCommand(name: DbtCommand): CommandSpec<RunFlags> {
+/** What `dbt-run source freshness` adds to the help of the dbt commands. */
+const FRESHNESS_HELP = [
+  '',
+  "Checks the sources that declare a freshness (loaded_at_field and warn_after/error_after) and records each one's",
+  'result as a row of the audit log (resource_type source; status pass, warn, error or runtime error; the message',
+  'says when the source was last loaded). An error alerts like a failed node; a check publishes no completion',
+  'event (it builds nothing). dbt-run audit freshness shows the latest check of each source.',
+].join('\n');
+
+/** A spec that runs `command` through the runner; `kind` chooses its options (dbtRunOptions). */
+function dbtCommand(
+  name: string,
+  command: RunnerDbtCommand,
+  kind: 'build' | 'freshness' = 'build',
+): CommandSpec<RunFlags> {
   return {
     name,
-    summary: name === 'build' ? 'dbt build (the default: dbt-run alone, or with options first, builds)' : `dbt ${name}`,
-    define: (command) => {
-      command.argument('[dbt-args...]', 'extra dbt arguments, after --').addHelpText('after', DBT_HELP);
-      dbtRunOptions(command);
+    summary:
+      command === 'build'
+        ? 'dbt build (the default: dbt-run alone, or with options first, builds)'
+        : command === FRESHNESS_COMMAND
+          ? 'dbt source freshness: check when each source was last loaded, and record it'
+          : `dbt ${command}`,
+    define: (definition) => {
+      definition
+        .argument('[dbt-args...]', 'extra dbt arguments, after --')
+        .addHelpText('after', kind === 'freshness' ? `${FRESHNESS_HELP}\n${DBT_HELP}` : DBT_HELP);
+      dbtRunOptions(definition, kind);
     },
     run: async (input) => {
       const { flags, io } = input;
-      const options = normaliseRunOptions(name, flags, extraDbtArgs(name, input), io.cwd);
+      const options = normaliseRunOptions(command, flags, extraDbtArgs(command, input), io.cwd);
       const json = flags.json ?? false;
       // Lines into a pipe go out gathered; listr2 in a terminal writes to the same stream itself,
       // so there everything is written at once, in order.
@@ -88,7 +110,7 @@ function dbtCommand(name: DbtCommand): CommandSpec<RunFlags> {
       try {
         const outcome = await runInvocation(options, {
           env: io.env,
-          reporter: reporterFor(io, json, name, output),
+          reporter: reporterFor(io, json, command, output),
           stdout: output.write,
           onInterrupt: io.onInterrupt,
         });
@@ -100,4 +122,9 @@ function dbtCommand(name: DbtCommand): CommandSpec<RunFlags> {
   };
 }
 
-export const DBT_COMMAND_SPECS: readonly CommandSpec<RunFlags>[] = DBT_COMMANDS.map(dbtCommand);
+export const DBT_COMMAND_SPECS: readonly CommandSpec<RunFlags>[] = DBT_COMMANDS.map((name) => dbtCommand(name, name));
+
+/** `dbt-run source freshness`: the `source` group's one command. */
+export const SOURCE_COMMANDS: readonly CommandSpec<RunFlags>[] = [
+  dbtCommand('freshness', FRESHNESS_COMMAND, 'freshness'),
+];

@@ -33,38 +33,48 @@ export function auditRedshiftOptions(command: Command): Command {
     .option('--audit-iam-identity', 'Redshift audit: sign in as your IAM identity, not a database user (provisioned)');
 }
 
-/** Everything build, run, test, seed, snapshot, retry and compile take (RunFlags). */
-export function dbtRunOptions(command: Command): Command {
+/**
+ * Everything build, run, test, seed, snapshot, retry and compile take (RunFlags); `source
+ * freshness` takes those that mean something to a check that builds nothing: no
+ * --changed-since, --full-refresh, --state, --defer, completion events or --allow-upstream.
+ */
+export function dbtRunOptions(command: Command, kind: 'build' | 'freshness' = 'build'): Command {
+  const builds = kind === 'build';
   command
     .option('-s, --select <selectors>', 'dbt --select (repeatable)', collect)
     .option('--exclude <selectors>', 'dbt --exclude (repeatable)', collect)
-    .option('--selector <name>', 'a selector from selectors.yml')
-    .option(
+    .option('--selector <name>', 'a selector from selectors.yml');
+  if (builds)
+    command.option(
       '--changed-since <ref>',
       'select what changed since a git ref (and its downstream); nothing changed: run nothing',
     );
-  projectOptions(command)
-    .option('--vars <yaml>', 'dbt --vars, a YAML mapping')
-    .option('--full-refresh', 'dbt --full-refresh')
-    .option('--threads <n>', 'dbt --threads')
-    .option('--state <dir>', 'dbt --state (artifacts to compare or defer to)')
-    .option('--defer', 'dbt --defer (needs --state)')
+  projectOptions(command).option('--vars <yaml>', 'dbt --vars, a YAML mapping');
+  if (builds) command.option('--full-refresh', 'dbt --full-refresh');
+  command.option('--threads <n>', 'dbt --threads');
+  if (builds)
+    command
+      .option('--state <dir>', 'dbt --state (artifacts to compare or defer to)')
+      .option('--defer', 'dbt --defer (needs --state)');
+  command
     .option('--no-audit', "record nothing (dbt's own on-run-end hook still runs)")
     .option('--strict-audit', 'exit 2 when the audit cannot be written (by default it never changes the exit code)');
-  auditRedshiftOptions(command)
-    .option(
-      '--alert-topic-arn <arn>',
-      'SNS topic for failure alerts (default: $DBT_PRODUCT_ALERT_TOPIC_ARN, dbt-product.yml)',
-    )
-    .option(
-      '--event-topic-arn <arn>',
-      'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
-    )
-    .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
-    .option(
-      '--allow-upstream',
-      "let a selection build nodes of parent products (by default refused: they are another team's)",
-    )
+  auditRedshiftOptions(command).option(
+    '--alert-topic-arn <arn>',
+    'SNS topic for failure alerts (default: $DBT_PRODUCT_ALERT_TOPIC_ARN, dbt-product.yml)',
+  );
+  if (builds)
+    command
+      .option(
+        '--event-topic-arn <arn>',
+        'SNS topic for completion events (default: $DBT_PRODUCT_EVENT_TOPIC_ARN, dbt-product.yml)',
+      )
+      .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
+      .option(
+        '--allow-upstream',
+        "let a selection build nodes of parent products (by default refused: they are another team's)",
+      );
+  command
     .option('--allow-empty', 'let a selection that matches no node succeed (by default: exit 2, dbt says why)')
     .option('--json', 'print NDJSON events instead of progress');
   return dbtPathOption(command);
