@@ -10,6 +10,8 @@ import os from 'node:os';
 /** Variables that say where a run came from, over what the kit detects. */
 export const RUN_ORIGIN_ENV = {
   source: 'DBT_PRODUCT_RUN_SOURCE',
+  /** The orchestrator's run (an Airflow DAG run id): the invocation row's run_id. */
+  runId: 'DBT_PRODUCT_RUN_ID',
   url: 'DBT_PRODUCT_RUN_URL',
   gitSha: 'DBT_PRODUCT_GIT_SHA',
 } as const;
@@ -81,6 +83,7 @@ export function runOrigin(env: NodeJS.ProcessEnv, local: LocalFacts = {}): RunOr
   return {
     ...origin,
     run_source: env[RUN_ORIGIN_ENV.source] || origin.run_source,
+    run_id: env[RUN_ORIGIN_ENV.runId] || origin.run_id,
     run_url: env[RUN_ORIGIN_ENV.url] || origin.run_url,
     git_sha: gitSha,
     // The checkout's state says something of git_sha only when git_sha is the checkout's HEAD.

@@ -8,6 +8,7 @@
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
+import { RUN_ORIGIN_ENV } from '../audit/origin.js';
 import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-facts.js';
 import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
@@ -78,6 +79,8 @@ export interface TemplateContext {
   serverlessSchedule: string;
   /** What the orchestrators need to build the SNS documents as defined (src/messages). */
   messages: MessageTemplates;
+  /** The variables an orchestrator tells dbt-run and the hook where a run came from with (src/audit/origin.ts). */
+  runOrigin: typeof RUN_ORIGIN_ENV;
   /** The product's AWS stack (infra/stack.yaml): names, Airflow Variables, parents' subscriptions. */
   infra: InfraTemplateFacts;
   /** The product's GitHub workflows (.github/workflows): pinned actions, S3 keys, state folder. */
@@ -118,6 +121,7 @@ export function templateContext(
       cosmosVersion: COSMOS_VERSION,
     },
     messages: messageTemplates(options.name),
+    runOrigin: RUN_ORIGIN_ENV,
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
     upstreams: parents.map((parent) => parent.name),
     parents: parents.map((parent) => ({

@@ -40,6 +40,20 @@ describe('runOrigin', () => {
       actor: 'me',
     });
   });
+
+  it("takes an orchestrator's word over what it detects: source, run id and link", () => {
+    // The MWAA Serverless workflow's container, outside Airflow's task environment, is told.
+    const told = { DBT_PRODUCT_RUN_SOURCE: 'airflow', DBT_PRODUCT_RUN_ID: 'scheduled__2026-12-02T03:00:00+00:00' };
+    expect(runOrigin(told, { user: 'root' })).toMatchObject({
+      run_source: 'airflow',
+      run_id: 'scheduled__2026-12-02T03:00:00+00:00',
+      run_url: null,
+    });
+    const url = 'https://airflow.example.com/dags/shop/runs/manual__1';
+    expect(
+      runOrigin({ AIRFLOW_CTX_DAG_ID: 'shop', AIRFLOW_CTX_DAG_RUN_ID: 'manual__1', DBT_PRODUCT_RUN_URL: url }),
+    ).toMatchObject({ run_source: 'airflow', run_id: 'manual__1', run_url: url });
+  });
 });
 
 describe('git_dirty: whether git_sha is what ran', () => {

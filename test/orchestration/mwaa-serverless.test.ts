@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { RUN_ORIGIN_ENV } from '../../src/audit/origin.js';
 import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { renderTemplate, templateContext } from '../../src/scaffold/plan.js';
@@ -57,6 +58,17 @@ describe('the generated MWAA Serverless workflow (dag-factory, Airflow 3)', () =
     expect(tasks.dbt_run_build?.operator).toBe('airflow.providers.amazon.aws.operators.ecs.EcsRunTaskOperator');
     expect(tasks.publish_completed).toMatchObject({ upstream: ['dbt_run_build'], trigger_rule: 'all_success' });
     expect(tasks.alert).toMatchObject({ upstream: ['dbt_run_build'], trigger_rule: 'one_failed' });
+  });
+
+  it("tells dbt-run in the container where the run came from: Airflow's run id, for the invocation row", async () => {
+    const workflow = parse(await readFile(path.join(product.dir, 'mwaa-serverless', 'orders.yaml'), 'utf8')) as {
+      orders: { tasks: { task_id: string; overrides?: { containerOverrides: { environment: unknown }[] } }[] };
+    };
+    const build = workflow.orders.tasks.find((task) => task.task_id === 'dbt_run_build');
+    expect(build?.overrides?.containerOverrides[0]?.environment).toEqual([
+      { name: RUN_ORIGIN_ENV.source, value: 'airflow' },
+      { name: RUN_ORIGIN_ENV.runId, value: '{{ run_id }}' },
+    ]);
   });
 
   it('waits for each upstream product with an SqsSensor before dbt-run', async () => {

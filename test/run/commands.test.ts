@@ -145,7 +145,7 @@ describe('unknown commands: one line naming the known ones, exit 2', () => {
   it('at the top', async () => {
     await expectOneLineError(
       ['deploy'],
-      'unknown command "deploy": use one of build, run, test, seed, snapshot, retry, compile, deps, setup, doctor, audit, upstreams (see dbt-run --help)',
+      'unknown command "deploy": use one of build, run, test, seed, snapshot, retry, compile, deps, source, setup, doctor, audit, upstreams (see dbt-run --help)',
     );
   });
 
