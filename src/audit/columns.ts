@@ -74,9 +74,10 @@ export const AUDIT_COLUMNS = [
 ] as const satisfies readonly AuditColumn[];
 
 /**
- * The invocation log: one row per dbt invocation that dbt-run ran, written
- * even when dbt crashed before writing run_results.json. Lives beside the
- * audit log as `dbt_audit_invocations`.
+ * The invocation log: one row per dbt invocation, written by dbt-run (even
+ * when dbt crashed before writing run_results.json) or, when dbt runs without
+ * dbt-run (an orchestrator starting dbt itself), by the product's on-run-end
+ * hook. Lives beside the audit log as `dbt_audit_invocations`.
  */
 export const INVOCATION_COLUMNS = [
   {
@@ -89,7 +90,7 @@ export const INVOCATION_COLUMNS = [
   {
     name: 'command',
     type: 'short_text',
-    description: 'dbt command: build, run, test, seed, snapshot, retry, compile.',
+    description: 'dbt command: build, run, test, seed, snapshot, retry, compile, source freshness.',
   },
   {
     name: 'selection',
@@ -102,11 +103,19 @@ export const INVOCATION_COLUMNS = [
     type: 'short_text',
     description: 'success, failed (a node failed), error (dbt or runner error) or interrupted.',
   },
-  { name: 'exit_code', type: 'bigint', description: 'Exit code of dbt-run.' },
+  {
+    name: 'exit_code',
+    type: 'bigint',
+    description: "Exit code of dbt-run (recorded by the hook: dbt's, as its results give it, 1 when a node failed).",
+  },
   { name: 'started_at', type: 'timestamp', description: 'UTC time dbt started.' },
   { name: 'completed_at', type: 'timestamp', description: 'UTC time dbt exited.' },
   { name: 'elapsed_seconds', type: 'float', description: 'Wall time of dbt.' },
-  { name: 'nodes_total', type: 'bigint', description: 'Nodes in run_results.json.' },
+  {
+    name: 'nodes_total',
+    type: 'bigint',
+    description: 'Nodes that ran (the on-run-start/end hooks are not counted: they are not nodes).',
+  },
   { name: 'nodes_success', type: 'bigint', description: 'Nodes with status success.' },
   { name: 'nodes_error', type: 'bigint', description: 'Nodes with status error (models, seeds, snapshots and tests).' },
   { name: 'nodes_skipped', type: 'bigint', description: 'Nodes with status skipped.' },
@@ -121,7 +130,7 @@ export const INVOCATION_COLUMNS = [
   },
   { name: 'run_source', type: 'short_text', description: 'github, airflow or local.' },
   { name: 'run_id', type: 'short_text', description: 'CI run id or Airflow DAG run id.' },
-  { name: 'run_url', type: 'short_text', description: 'Link to the CI run, when known.' },
+  { name: 'run_url', type: 'short_text', description: 'Link to the CI run or Airflow DAG run, when known.' },
   { name: 'repository', type: 'short_text', description: 'Repository (owner/name) of the product, when known.' },
   { name: 'git_sha', type: 'short_text', description: 'Commit that ran.' },
   {

@@ -95,5 +95,7 @@ export function runOrigin(env: NodeJS.ProcessEnv, local: LocalFacts = {}): RunOr
 export async function runOriginFor(projectDir: string, env: NodeJS.ProcessEnv): Promise<RunOrigin> {
   const { headInfo, workTreeDirty } = await import('../git/index.js');
   const [head, dirty] = await Promise.all([headInfo(projectDir), workTreeDirty(projectDir)]);
-  return runOrigin(env, { gitSha: head.sha, gitRef: head.ref, dirty, user: os.userInfo().username });
+  // The login name as the environment says it first, as the hook (which cannot ask the OS) reads it.
+  const user = env.USER || env.LOGNAME || os.userInfo().username;
+  return runOrigin(env, { gitSha: head.sha, gitRef: head.ref, dirty, user });
 }

@@ -8,6 +8,7 @@
  */
 import { AUDIT_MAX_STATEMENT_BYTES, type AuditColumn, maxBytesOf, TRUNCATION_MARKER } from './columns.js';
 import { RUN_ORIGIN_ENV } from './origin.js';
+import { STATUS_COUNTS } from './rows.js';
 import { type SqlTypeFamily, sqlType } from './sql.js';
 import {
   AUDIT_DIST_STYLE,
@@ -85,6 +86,8 @@ export interface AuditTemplateFacts {
   sortKeys: { log: string; invocations: string };
   distStyle: string;
   failedStatuses: string;
+  /** Jinja literal: how the invocation row counts statuses (rows.ts STATUS_COUNTS). */
+  statusCounts: string;
   hookSwitch: string;
   /** The switch's names and dbt-run's value, for the YAML and prose that name them. */
   hook: { env: string; var: string; off: string };
@@ -124,13 +127,19 @@ export function auditTemplateFacts(tables: Tables = AUDIT_TABLES): AuditTemplate
     },
     distStyle: AUDIT_DIST_STYLE,
     failedStatuses: jinjaLiteral([...FAILED_STATUSES]),
+    statusCounts: jinjaLiteral({ counted: [...STATUS_COUNTS.counted], counted_as: STATUS_COUNTS.countedAs }),
     hookSwitch: jinjaLiteral({
       env: AUDIT_HOOK_SWITCH.env,
       var: AUDIT_HOOK_SWITCH.var,
       off_values: [...AUDIT_HOOK_SWITCH.offValues],
     }),
     hook: { env: AUDIT_HOOK_SWITCH.env, var: AUDIT_HOOK_SWITCH.var, off: AUDIT_HOOK_SWITCH.offValue },
-    originEnv: jinjaLiteral({ source: RUN_ORIGIN_ENV.source, url: RUN_ORIGIN_ENV.url, git_sha: RUN_ORIGIN_ENV.gitSha }),
+    originEnv: jinjaLiteral({
+      source: RUN_ORIGIN_ENV.source,
+      run_id: RUN_ORIGIN_ENV.runId,
+      url: RUN_ORIGIN_ENV.url,
+      git_sha: RUN_ORIGIN_ENV.gitSha,
+    }),
     marker: { before: jinjaLiteral(TRUNCATION_MARKER.before), after: jinjaLiteral(TRUNCATION_MARKER.after) },
     maxStatementBytes: AUDIT_MAX_STATEMENT_BYTES,
     schema: DEFAULT_AUDIT_SCHEMA,

@@ -133,12 +133,25 @@ export function auditRows(
 
 export type InvocationStatus = 'success' | 'failed' | 'error' | 'interrupted';
 
+/**
+ * How the invocation row counts statuses: each of these into its nodes_<status> column, a
+ * status counted as another (`runtime error` is an error) into that one's, any other into
+ * nodes_other. The hook counts by the same rules (rendered into audit_columns.sql).
+ */
+export const STATUS_COUNTS = {
+  counted: ['success', 'error', 'skipped', 'pass', 'fail', 'warn'],
+  countedAs: { 'runtime error': 'error' },
+} as const;
+
+type CountedStatus = (typeof STATUS_COUNTS.counted)[number];
+
 /** Counts of run results by status, as the invocation row stores them. */
 export function countStatuses(results: readonly { status: string }[]) {
   const counts = { success: 0, error: 0, skipped: 0, pass: 0, fail: 0, warn: 0, other: 0 };
+  const aliases: Readonly<Record<string, CountedStatus>> = STATUS_COUNTS.countedAs;
   for (const { status } of results) {
-    if (status === 'runtime error') counts.error++;
-    else if (status in counts && status !== 'other') counts[status as keyof typeof counts]++;
+    const key = aliases[status] ?? status;
+    if ((STATUS_COUNTS.counted as readonly string[]).includes(key)) counts[key as CountedStatus]++;
     else counts.other++;
   }
   return counts;
@@ -151,7 +164,9 @@ export function invocationRow(
   context: InvocationContext,
   outcome: { status: InvocationStatus; exitCode: number; errorMessage: string | null },
 ): InvocationRow {
-  const counts = countStatuses(runResults?.results ?? []);
+  // The on-run-start/end hooks are operations, not nodes: counted apart, as the console counts them.
+  const nodes = (runResults?.results ?? []).filter((result) => !result.unique_id.startsWith('operation.'));
+  const counts = countStatuses(nodes);
   return {
     invocation_id: invocationId,
     product_name: context.productName,
@@ -164,7 +179,7 @@ export function invocationRow(
     started_at: auditTimestamp(context.startedAt),
     completed_at: auditTimestamp(context.completedAt),
     elapsed_seconds: (context.completedAt.getTime() - context.startedAt.getTime()) / 1000,
-    nodes_total: runResults?.results.length ?? 0,
+    nodes_total: nodes.length,
     nodes_success: counts.success,
     nodes_error: counts.error,
     nodes_skipped: counts.skipped,

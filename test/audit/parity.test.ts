@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_COLUMNS } from '../../src/audit/columns.js';
+import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
 import { runOriginFor } from '../../src/audit/origin.js';
 import { auditTablesFor } from '../../src/audit/tables.js';
 import { readManifest, readRunResults } from '../../src/dbt/artifacts.js';
@@ -27,6 +27,11 @@ const WRITER_COLUMNS = new Set(['recorded_by', 'recorded_at']);
  * run_results.json's invocation_started_at; dbt takes the two microseconds apart at start-up.
  */
 const DBT_CLOCK_COLUMNS = new Set(['invocation_started_at']);
+/**
+ * The invocation row's columns each writer times by its own clock: dbt-run times the dbt
+ * process, the hook dbt's run from run_started_at to on-run-end.
+ */
+const PROCESS_CLOCK_COLUMNS = new Set(['started_at', 'completed_at', 'elapsed_seconds', 'recorded_at']);
 
 let product: TestProduct;
 beforeAll(async () => {
@@ -46,7 +51,13 @@ afterAll(() => product?.cleanup());
 
 describe.each(WAREHOUSES)('the hook and the runner on $label', (warehouse) => {
   it('record the same invocation as the same rows', async () => {
-    const env = { DBT_PRODUCT_GIT_SHA: '0123abcd', DBT_PRODUCT_RUN_URL: 'https://ci.example/runs/7' };
+    const env = {
+      DBT_PRODUCT_GIT_SHA: '0123abcd',
+      DBT_PRODUCT_RUN_URL: 'https://ci.example/runs/7',
+      DBT_PRODUCT_RUN_ID: 'scheduled__2026-12-02T03:00:00+00:00',
+      // The hook knows the local user from the environment only; dbt-run reads it there first.
+      USER: 'parity-user',
+    };
     const build = await runDbt(product, ['build', '--target', warehouse.target], env);
     expect(build.exitCode, build.output).toBe(1); // the failing test
 
@@ -135,5 +146,33 @@ describe.each(WAREHOUSES)('the hook and the runner on $label', (warehouse) => {
     expect(JSON.parse(String(meta?.tags))).toEqual(['nightly', 'Zoë']);
     const failed = hookRows.find((row) => row.unique_id === 'test.parity.parity_always_fails');
     expect(failed).toMatchObject({ status: 'fail', git_sha: '0123abcd', run_url: 'https://ci.example/runs/7' });
+
+    // The invocation row: the hook writes dbt-run's, so a run without dbt-run (an orchestrator) has one too.
+    const invocationColumns = INVOCATION_COLUMNS.map(({ name }) => `cast(${name} as varchar) as ${name}`).join(', ');
+    const readInvocation = async (table: { schema: string; table: string }) =>
+      warehouse.query(
+        product,
+        `select ${invocationColumns} from "${table.schema}"."${table.table}" where invocation_id = '${invocationId}'`,
+      );
+    const [hookInvocation, ...moreHook] = await readInvocation(hookTables.invocations);
+    const [runnerInvocation, ...moreRunner] = await readInvocation(runnerTables.invocations);
+    expect([moreHook, moreRunner]).toEqual([[], []]);
+    for (const { name } of INVOCATION_COLUMNS) {
+      if (PROCESS_CLOCK_COLUMNS.has(name)) continue;
+      expect(text(hookInvocation?.[name]), `invocation.${name}`).toBe(text(runnerInvocation?.[name]));
+    }
+    expect(hookInvocation).toMatchObject({
+      command: 'build',
+      status: 'failed',
+      run_id: 'scheduled__2026-12-02T03:00:00+00:00',
+      run_url: 'https://ci.example/runs/7',
+      actor: 'parity-user',
+    });
+    // Nodes, the hook not among them: as many as the hook's node rows.
+    expect(Number(hookInvocation?.nodes_total)).toBe(hookRows.length);
+    expect(Number(hookInvocation?.nodes_fail)).toBe(1);
+    const seconds = Number(hookInvocation?.elapsed_seconds);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(600);
   });
 });

@@ -110,10 +110,16 @@ describe.each(WAREHOUSES)('audit of hostile messages on $label', (warehouse) => 
         'model.shop.long_message',
       ]);
 
-      // Nothing but the audit log changed, and it gained exactly this run's rows.
+      // Nothing but the audit tables changed, and they gained exactly this run's rows: its four nodes and its
+      // invocation row (the hook writes one when dbt runs without dbt-run).
       const after = await tableCounts(warehouse, product);
       const auditTable = `${product.schema}_audit.dbt_audit_log`;
-      expect(after).toEqual({ ...before, [auditTable]: (before[auditTable] ?? 0) + 4 });
+      const invocationTable = `${product.schema}_audit.dbt_audit_invocations`;
+      expect(after).toEqual({
+        ...before,
+        [auditTable]: (before[auditTable] ?? 0) + 4,
+        [invocationTable]: (before[invocationTable] ?? 0) + 1,
+      });
       expect(after[canary]).toBe(1);
     } finally {
       await product.cleanup();

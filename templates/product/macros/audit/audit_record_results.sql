@@ -31,8 +31,8 @@
     {{ return('') }}
   {%- endif -%}
 
-  {%- set relation = audit_relation() -%}
-  {%- do audit_ensure_table(relation) -%}
+  {%- set relation = audit_relation('log') -%}
+  {%- do audit_ensure_table(relation, 'log') -%}
   {%- set columns = audit_columns() -%}
   {%- set invocation = audit_invocation_values() -%}
   {%- set max_statement_bytes = audit_max_statement_bytes() -%}
@@ -65,19 +65,29 @@
     {%- do audit_execute(insert_into ~ '\n' ~ batch.rows | join(',\n')) -%}
     {%- set batch.statements = batch.statements + 1 -%}
   {%- endif -%}
-  {#- One transaction for the DDL and every chunk (audit_execute opened it): all rows or none. -#}
+  {#- The invocation row as dbt-run writes it, so a run without dbt-run (an orchestrator) has one too. -#}
+  {%- do audit_record_invocation(results, invocation) -%}
+  {#- One transaction for the DDL, every chunk and the invocation row (audit_execute opened it): all rows or none. -#}
   {%- do adapter.commit() -%}
   {%- do log('audit: recorded ' ~ results | length ~ ' rows in ' ~ relation ~ ' (' ~ batch.statements ~ ' statements)', info=true) -%}
   {{ return('') }}
 {% endmacro %}
 
-{# Values shared by every row of this invocation. #}
+{# Values shared by every row of this invocation; those named _x are the invocation row's only. #}
 {% macro audit_invocation_values() %}
   {#- The rules of dbt-product-kit's runOrigin (src/audit/origin.ts): the origin variables win over detection. -#}
   {%- set origin = audit_origin_env() -%}
   {%- set github = env_var('GITHUB_ACTIONS', '') == 'true' -%}
   {%- set airflow = env_var('AIRFLOW_CTX_DAG_ID', '') != '' -%}
   {%- set source = env_var(origin.source, '') or ('github' if github else ('airflow' if airflow else 'local')) -%}
+  {%- set run_id = env_var(origin.run_id, '') or (env_var('GITHUB_RUN_ID', '') if github else (env_var('AIRFLOW_CTX_DAG_RUN_ID', '') if airflow else '')) -%}
+  {%- if github -%}
+    {%- set actor = env_var('GITHUB_ACTOR', '') -%}
+  {%- elif airflow -%}
+    {%- set actor = [env_var('AIRFLOW_CTX_DAG_ID', ''), env_var('AIRFLOW_CTX_TASK_ID', '')] | select | join('.') -%}
+  {%- else -%}
+    {%- set actor = env_var('USER', '') or env_var('LOGNAME', '') -%}
+  {%- endif -%}
   {%- set url = env_var(origin.url, '') -%}
   {%- if not url and github and env_var('GITHUB_REPOSITORY', '') and env_var('GITHUB_RUN_ID', '') -%}
     {%- set url = (env_var('GITHUB_SERVER_URL', '') or 'https://github.com') ~ '/' ~ env_var('GITHUB_REPOSITORY') ~ '/actions/runs/' ~ env_var('GITHUB_RUN_ID') -%}
@@ -95,6 +105,10 @@
     'invocation_started_at': run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f'),
     'recorded_by': 'hook',
     'recorded_at': modules.datetime.datetime.now(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S.%f'),
+    '_run_id': run_id or none,
+    '_repository': (env_var('GITHUB_REPOSITORY', '') if github else '') or none,
+    '_git_ref': (env_var('GITHUB_REF_NAME', '') or env_var('GITHUB_REF', '') if github else '') or none,
+    '_actor': actor or none,
   }) }}
 {% endmacro %}
 
@@ -150,8 +164,8 @@
   Where the audit table is: the audit model's own database, schema and alias,
   so a custom generate_schema_name or alias moves the hook's writes too.
 #}
-{% macro audit_relation() %}
-  {%- set model = audit_tables().log.model -%}
+{% macro audit_relation(table='log') %}
+  {%- set model = audit_tables()[table].model -%}
   {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model) -%}
   {%- if node is none -%}
     {{ exceptions.raise_compiler_error('the audit model ' ~ model ~ ' is missing from ' ~ project_name ~ ' (models/audit/)') }}
@@ -159,22 +173,23 @@
   {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
 
-{# Creates the audit table when missing; adds the columns a newer kit defines to an older table. #}
-{% macro audit_ensure_table(relation) %}
+{# Creates an audit table (log or invocations) when missing; adds the columns a newer kit defines to an older one. #}
+{% macro audit_ensure_table(relation, table='log') %}
+  {%- set columns = audit_columns() if table == 'log' else audit_invocation_columns() -%}
   {%- set existing = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
   {%- if existing is none -%}
     {%- do adapter.create_schema(api.Relation.create(database=relation.database, schema=relation.schema)) -%}
     {%- set ddl -%}
       create table {{ relation }} (
-      {%- for column in audit_columns() %}
+      {%- for column in columns %}
         {{ column.name }} {{ audit_sql_type(column) }}{{ ',' if not loop.last }}
       {%- endfor %}
-      ) {{ audit_table_options('log') }}
+      ) {{ audit_table_options(table) }}
     {%- endset -%}
     {%- do audit_execute(ddl) -%}
   {%- else -%}
     {%- set present = adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
-    {%- for column in audit_columns() if column.name not in present -%}
+    {%- for column in columns if column.name not in present -%}
       {%- do audit_execute('alter table ' ~ existing ~ ' add column ' ~ column.name ~ ' ' ~ audit_sql_type(column)) -%}
     {%- endfor -%}
   {%- endif -%}
