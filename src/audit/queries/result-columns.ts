@@ -2,7 +2,10 @@
  * The result columns of each audit question, defined once: their names,
  * types (which decide how each driver's values are read back, decode.ts),
  * and meaning. The questions' SQL (questions.ts) selects them in this order.
+ * A column that is an audit table's column as stored takes its type and
+ * meaning from that table's definition (columns.ts), so the two cannot drift.
  */
+import { AUDIT_COLUMNS, type AuditColumn, type AuditColumnType, INVOCATION_COLUMNS } from '../columns.js';
 
 /** A result column's type, which decides how each driver's value is read back (decode.ts). */
 export type ResultType = 'text' | 'integer' | 'float' | 'timestamp';
@@ -17,43 +20,93 @@ export interface ResultColumn {
   readonly derived?: boolean;
 }
 
+type ResultTypeOf<T extends AuditColumnType> = T extends 'bigint'
+  ? 'integer'
+  : T extends 'float'
+    ? 'float'
+    : T extends 'timestamp'
+      ? 'timestamp'
+      : 'text';
+
+const RESULT_TYPES: { [T in AuditColumnType]: ResultTypeOf<T> } = {
+  short_text: 'text',
+  long_text: 'text',
+  bigint: 'integer',
+  float: 'float',
+  timestamp: 'timestamp',
+  date: 'text',
+};
+
+type Named<Columns extends readonly AuditColumn[], N> = Extract<Columns[number], { name: N }>;
+
+/** A stored column as a result column: its type and meaning (or, `meaning`, a narrower one). */
+function stored<const Columns extends readonly AuditColumn[], N extends Columns[number]['name']>(
+  columns: Columns,
+  name: N,
+  options: { digits?: number; meaning?: string } = {},
+) {
+  const column = columns.find((each) => each.name === name) as Named<Columns, N>;
+  return {
+    name,
+    type: RESULT_TYPES[column.type as Named<Columns, N>['type']] as ResultTypeOf<Named<Columns, N>['type']>,
+    description: options.meaning ?? column.description,
+    ...(options.digits === undefined ? {} : { digits: options.digits }),
+  } as const;
+}
+
+/** A column of dbt_audit_log. */
+const logged = <N extends (typeof AUDIT_COLUMNS)[number]['name']>(
+  name: N,
+  options: { digits?: number; meaning?: string } = {},
+) => stored(AUDIT_COLUMNS, name, options);
+
+/** A column of dbt_audit_invocations. */
+const invoked = <N extends (typeof INVOCATION_COLUMNS)[number]['name']>(
+  name: N,
+  options: { digits?: number; meaning?: string } = {},
+) => stored(INVOCATION_COLUMNS, name, options);
+
+/** A stored column under the name the result gives it (`execution_time as execution_seconds`). */
+const renamed = <Column extends ResultColumn, As extends string>(column: Column, name: As) =>
+  ({ ...column, name }) as Omit<Column, 'name'> & { readonly name: As };
+
 export const RUNS_COLUMNS = [
-  { name: 'started_at', type: 'timestamp', description: 'When dbt started (UTC).' },
-  { name: 'invocation_id', type: 'text', description: 'dbt invocation id.' },
-  { name: 'product_name', type: 'text', description: 'Data product.' },
-  { name: 'target_name', type: 'text', description: 'dbt target.' },
-  { name: 'command', type: 'text', description: 'dbt command.' },
-  { name: 'status', type: 'text', description: 'success, failed, error or interrupted.' },
-  { name: 'exit_code', type: 'integer', description: 'Exit code of dbt-run.' },
-  { name: 'elapsed_seconds', type: 'float', digits: 3, description: 'Wall time of dbt.' },
-  { name: 'nodes_total', type: 'integer', description: 'Nodes that ran.' },
-  { name: 'nodes_failed', type: 'integer', description: 'Nodes in error and failed tests.' },
-  { name: 'nodes_skipped', type: 'integer', description: 'Nodes skipped.' },
-  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+  invoked('started_at'),
+  invoked('invocation_id'),
+  invoked('product_name'),
+  invoked('target_name'),
+  invoked('command'),
+  invoked('status'),
+  invoked('exit_code'),
+  invoked('elapsed_seconds', { digits: 3 }),
+  invoked('nodes_total'),
+  { name: 'nodes_failed', type: 'integer', description: 'Nodes in error and failed tests (nodes_error + nodes_fail).' },
+  invoked('nodes_skipped'),
+  invoked('run_url'),
 ] as const satisfies readonly ResultColumn[];
 
 export const FAILURES_COLUMNS = [
-  { name: 'started_at', type: 'timestamp', description: 'When the run started (UTC).' },
-  { name: 'invocation_id', type: 'text', description: 'dbt invocation id.' },
-  { name: 'product_name', type: 'text', description: 'Data product.' },
-  { name: 'target_name', type: 'text', description: 'dbt target.' },
-  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the node.' },
-  { name: 'resource_type', type: 'text', description: 'model, test, seed...' },
-  { name: 'status', type: 'text', description: 'error, fail or runtime error.' },
-  { name: 'failures', type: 'integer', description: 'Failing rows of a test.' },
-  { name: 'message', type: 'text', description: "dbt's message." },
+  renamed(logged('invocation_started_at'), 'started_at'),
+  logged('invocation_id'),
+  logged('product_name'),
+  logged('target_name'),
+  logged('unique_id'),
+  logged('resource_type'),
+  logged('status', { meaning: 'error, fail or runtime error.' }),
+  logged('failures'),
+  logged('message'),
   {
     name: 'compiled_path',
     type: 'text',
     derived: true,
     description: "The node's compiled SQL, from the project's target/manifest.json, when it has the node.",
   },
-  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+  logged('run_url'),
 ] as const satisfies readonly ResultColumn[];
 
 export const SLOWEST_COLUMNS = [
-  { name: 'product_name', type: 'text', description: 'Data product.' },
-  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the node.' },
+  logged('product_name'),
+  logged('unique_id'),
   { name: 'runs', type: 'integer', description: 'Successful runs in the window.' },
   { name: 'median_seconds', type: 'float', digits: 3, description: 'Median run time in the window.' },
   { name: 'p95_seconds', type: 'float', digits: 3, description: '95th percentile run time in the window.' },
@@ -72,20 +125,20 @@ export const SLOWEST_COLUMNS = [
 ] as const satisfies readonly ResultColumn[];
 
 export const HISTORY_COLUMNS = [
-  { name: 'started_at', type: 'timestamp', description: 'When the run started (UTC).' },
-  { name: 'invocation_id', type: 'text', description: 'dbt invocation id.' },
-  { name: 'target_name', type: 'text', description: 'dbt target.' },
-  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the node.' },
-  { name: 'status', type: 'text', description: "The node's status." },
-  { name: 'execution_seconds', type: 'float', digits: 3, description: 'Seconds dbt spent on it.' },
-  { name: 'rows_affected', type: 'integer', description: 'Rows the adapter reported.' },
-  { name: 'failures', type: 'integer', description: 'Failing rows (tests).' },
-  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+  renamed(logged('invocation_started_at'), 'started_at'),
+  logged('invocation_id'),
+  logged('target_name'),
+  logged('unique_id'),
+  logged('status'),
+  renamed(logged('execution_time', { digits: 3 }), 'execution_seconds'),
+  logged('rows_affected'),
+  logged('failures'),
+  logged('run_url'),
 ] as const satisfies readonly ResultColumn[];
 
 export const FLAKY_COLUMNS = [
-  { name: 'product_name', type: 'text', description: 'Data product.' },
-  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the test.' },
+  logged('product_name'),
+  logged('unique_id'),
   { name: 'runs', type: 'integer', description: 'Runs in the window (skipped ones left out).' },
   { name: 'flips', type: 'integer', description: 'Times its status changed from one run to the next.' },
   { name: 'flip_rate', type: 'float', digits: 3, description: 'flips / (runs - 1).' },
@@ -94,11 +147,11 @@ export const FLAKY_COLUMNS = [
 ] as const satisfies readonly ResultColumn[];
 
 export const FRESHNESS_COLUMNS = [
-  { name: 'product_name', type: 'text', description: 'Data product.' },
-  { name: 'unique_id', type: 'text', description: 'dbt unique_id of the source table.' },
-  { name: 'status', type: 'text', description: "dbt's freshness status: pass, warn, error or runtime error." },
-  { name: 'checked_at', type: 'timestamp', description: 'When the latest check ran (UTC).' },
-  { name: 'target_name', type: 'text', description: 'dbt target of that check.' },
-  { name: 'message', type: 'text', description: "dbt's message." },
-  { name: 'run_url', type: 'text', description: 'CI or orchestrator run.' },
+  logged('product_name'),
+  logged('unique_id'),
+  logged('status', { meaning: "dbt's freshness status: pass, warn, error or runtime error." }),
+  renamed(logged('invocation_started_at', { meaning: 'When the latest check ran (UTC).' }), 'checked_at'),
+  logged('target_name'),
+  logged('message'),
+  logged('run_url'),
 ] as const satisfies readonly ResultColumn[];
