@@ -33,6 +33,7 @@ import { COSMOS_VERSION } from '../src/orchestration/airflow.js';
 import { kitVersion } from '../src/version.js';
 import { airflowHome, type CosmosStep, type DagReport, type ProcessorReport } from '../test/harness/airflow.js';
 import { runDbt } from '../test/harness/product.js';
+import { median } from './stats.js';
 import { syntheticProduct } from './synthetic.js';
 
 const MODELS = Number(process.env.BENCH_DAG_MODELS ?? 1000);
@@ -47,11 +48,6 @@ interface Sample {
   cosmos_build_s: number;
   processor_s: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return ((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
-};
 
 it('parses the generated DAG from its manifest, against Cosmos DBT_LS', async () => {
   const product = await syntheticProduct(MODELS);

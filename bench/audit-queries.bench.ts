@@ -23,6 +23,7 @@ import type { AuditSink, AuditTables } from '../src/audit/sinks/types.js';
 import { main } from '../src/run/cli.js';
 import { kitVersion } from '../src/version.js';
 import { scaffoldTestProduct } from '../test/harness/product.js';
+import { median, seconds } from './stats.js';
 
 const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 100_000);
 const REPEATS = Number(process.env.BENCH_AUDIT_REPEATS ?? 7);
@@ -69,20 +70,6 @@ function history(now: Date) {
   Object.assign(invocation, { invocation_id: 'bench-load', product_name: 'shop', target_name: 'prod' });
   // One upload holding every row (each row names its own invocation): the sinks write it as they write any.
   return { invocationId: 'bench-load', invocation, nodes };
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-async function seconds(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 it('audit slowest on 100,000 rows, DuckDB and Postgres', async () => {

@@ -22,6 +22,7 @@ import { main } from '../src/run/cli.js';
 import { kitVersion } from '../src/version.js';
 import { type SeedNode, type SeedRun, seedBatch } from '../test/harness/audit-history.js';
 import { scaffoldTestProduct } from '../test/harness/product.js';
+import { median, seconds } from './stats.js';
 
 const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 100_000);
 const REPEATS = Number(process.env.BENCH_AUDIT_REPEATS ?? 5);
@@ -86,20 +87,6 @@ function history(): SeedRun[] {
     runUrl: `https://github.com/acme/shop/actions/runs/${5000 + index}`,
     nodes: nodes(index).slice(0, Math.max(0, ROWS - index * PER_RUN)),
   }));
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-async function seconds(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 it('audit report on 100,000 node rows, DuckDB and Postgres', async () => {

@@ -50,6 +50,7 @@ import { kitVersion } from '../src/version.js';
 import { nodeFromNpm } from '../test/harness/node.js';
 import { queryPostgres, runDbt, runDbtRun, type TestProduct } from '../test/harness/product.js';
 import { type TestWarehouse, WAREHOUSES } from '../test/harness/warehouse.js';
+import { median, seconds } from './stats.js';
 import { syntheticProduct } from './synthetic.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
@@ -79,17 +80,6 @@ const BENCH_WAREHOUSES = WAREHOUSES.filter(
   (warehouse) =>
     process.env.BENCH_WAREHOUSES === undefined || process.env.BENCH_WAREHOUSES.split(',').includes(warehouse.label),
 );
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return ((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
-};
-
-async function seconds(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
 
 function expectExit(run: { exitCode: number; output: string }, code = 0) {
   expect(run.exitCode, run.output.slice(-2000)).toBe(code);
