@@ -9,21 +9,16 @@
 import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseOutboxEntry } from '../../src/alerts/outbox.js';
 import { RUN_FAILED } from '../../src/messages/index.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { freePort } from '../harness/postgres.js';
 import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, sendPostgresTopics, topicWithQueue } from '../harness/sns-sqs.js';
+import { receive, sendPostgresTopics, snsEnv, topicWithQueue } from '../harness/sns-sqs.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
-const awsEnv = {
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: MOTO_REGION,
-  AWS_ENDPOINT_URL_SNS: inject('motoEndpoint'),
-};
+const awsEnv = snsEnv();
 const products: TestProduct[] = [];
 
 afterAll(async () => {

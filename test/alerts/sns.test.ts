@@ -11,16 +11,11 @@ import { ALERT_SCHEMA, EVENT_SCHEMA } from '../../src/alerts/message.js';
 import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, sendPostgresTopics, topicWithQueue } from '../harness/sns-sqs.js';
+import { receive, sendPostgresTopics, snsEnv, topicWithQueue } from '../harness/sns-sqs.js';
 
 const FAILURES = fileURLToPath(new URL('../fixtures/runner-failures', import.meta.url));
 const endpoint = inject('motoEndpoint');
-const awsEnv = {
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: MOTO_REGION,
-  AWS_ENDPOINT_URL_SNS: endpoint,
-};
+const awsEnv = snsEnv();
 const products: TestProduct[] = [];
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ import { isProcessAlive } from '../../src/process-alive.js';
 import type { PendingRun } from '../../src/run/pending.js';
 import { waitForOutput } from '../harness/interrupted-run.js';
 import { DBT_RUN_BIN, readRunResults, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, topicWithQueue } from '../harness/sns-sqs.js';
+import { receive, snsEnv, topicWithQueue } from '../harness/sns-sqs.js';
 import { type TestWarehouse, WAREHOUSES } from '../harness/warehouse.js';
 
 const SLOW = fileURLToPath(new URL('../fixtures/runner-slow', import.meta.url));
@@ -70,13 +70,7 @@ describe('dbt-run killed with SIGKILL while dbt runs (real dbt on Postgres)', ()
     product = await scaffoldTestProduct({ name: 'shop' });
     await cp(SLOW, product.dir, { recursive: true });
     alerts = await topicWithQueue();
-    aws = {
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: MOTO_REGION,
-      AWS_ENDPOINT_URL_SNS: inject('motoEndpoint'),
-      DBT_PRODUCT_ALERT_TOPIC_ARN: alerts.topicArn,
-    };
+    aws = { ...snsEnv(), DBT_PRODUCT_ALERT_TOPIC_ARN: alerts.topicArn };
   });
   afterAll(async () => {
     await product?.cleanup();

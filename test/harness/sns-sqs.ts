@@ -8,11 +8,24 @@ import { inject } from 'vitest';
 
 export const MOTO_REGION = 'eu-west-1';
 
+/** moto takes any credentials; these are the suite's (never a real key). */
+export const MOTO_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
+/** The environment under which a dbt-run child publishes to the suite's moto_server (SNS only). */
+export function snsEnv(): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+    AWS_REGION: MOTO_REGION,
+    AWS_ENDPOINT_URL_SNS: inject('motoEndpoint'),
+  };
+}
+
 export function clients() {
   const aws = {
     region: MOTO_REGION,
     endpoint: inject('motoEndpoint'),
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: MOTO_CREDENTIALS,
   };
   return { sns: new SNSClient(aws), sqs: new SQSClient(aws) };
 }

@@ -8,14 +8,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCompletionEvent } from '../../src/alerts/message.js';
 import { dbtCommandLine, FRESHNESS_COMMAND } from '../../src/dbt/command.js';
 import { ageText, freshnessMessage, freshnessRunResults, type SourcesResults } from '../../src/dbt/freshness.js';
 import { yamlSourceLocation, yamlTestLine } from '../../src/run/failures.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
 import { queryPostgres, runDbtRun, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
-import { MOTO_REGION, receive, sendPostgresTopics, topicWithQueue } from '../harness/sns-sqs.js';
+import { receive, sendPostgresTopics, snsEnv, topicWithQueue } from '../harness/sns-sqs.js';
 
 /** Four checked sources over the product's seeds: fresh, late (warn), stale (error), and one that cannot run. */
 const SOURCES_YML = `version: 2
@@ -118,12 +118,7 @@ describe('dbt-run source freshness on the test Postgres', () => {
   let product: TestProduct;
   let alerts: Awaited<ReturnType<typeof topicWithQueue>>;
   let events: Awaited<ReturnType<typeof topicWithQueue>>;
-  const awsEnv = () => ({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: MOTO_REGION,
-    AWS_ENDPOINT_URL_SNS: inject('motoEndpoint'),
-  });
+  const awsEnv = snsEnv;
 
   beforeAll(async () => {
     product = await scaffoldTestProduct({ name: 'shop' });
