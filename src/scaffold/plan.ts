@@ -8,6 +8,7 @@
  */
 import Handlebars from 'handlebars';
 import { stringify } from 'yaml';
+import { RUN_ORIGIN_ENV } from '../audit/origin.js';
 import { type AuditTemplateFacts, auditTemplateFacts } from '../audit/product-facts.js';
 import { AUDIT_TABLES, DEFAULT_AUDIT_SCHEMA } from '../audit/tables.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../audit/views.js';
@@ -68,6 +69,10 @@ export interface TemplateContext {
   auditFailureDays: number;
   dbtRequirements: string;
   airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
+  /** How the MWAA DAG runs dbt (watcher or per-node). */
+  execution: ScaffoldOptions['execution'];
+  /** The variables that tell the audit where a run came from (src/audit/origin.ts). */
+  runOriginEnv: typeof RUN_ORIGIN_ENV;
   /** Which orchestrator's files the product has. */
   orchestration: { mwaa: boolean; serverless: boolean };
   /** Upstream products (dbt project names) whose completion the workflow waits for. */
@@ -117,6 +122,8 @@ export function templateContext(
       constraintsUrl: airflowConstraintsUrl(MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION),
       cosmosVersion: COSMOS_VERSION,
     },
+    execution: options.execution,
+    runOriginEnv: RUN_ORIGIN_ENV,
     messages: messageTemplates(options.name),
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
     upstreams: parents.map((parent) => parent.name),
@@ -158,6 +165,7 @@ export function productManifest(
     description: options.description,
     warehouse: { type: options.warehouse, auth: options.auth },
     orchestrator: options.orchestrator,
+    ...(options.orchestrator === 'mwaa' ? { execution: options.execution } : {}),
     environments: {
       local: { target: 'local' },
       ...Object.fromEntries(
