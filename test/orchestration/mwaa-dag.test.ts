@@ -359,8 +359,8 @@ async function failingModelRun({ product, home }: Deployed, execution: DagExecut
       'transform.stg_orders.test': 'upstream_failed',
       'transform.fct_orders.run': 'upstream_failed',
       'transform.dim_customers.run': 'upstream_failed',
+      // A model beside it is built (its tests hold a relationship to stg_orders, which dbt skips).
       'transform.stg_customers.run': 'success',
-      'transform.stg_customers.test': 'success',
       check: 'failed',
       alert: 'success',
       completion_event: 'upstream_failed',
