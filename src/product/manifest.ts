@@ -16,6 +16,12 @@ export const WAREHOUSES = ['redshift', 'redshift-serverless'] as const;
 export const AUTH_METHODS = ['password', 'iam'] as const;
 /** What schedules the product: a Cosmos DAG on MWAA, an MWAA Serverless workflow, or nothing generated. */
 export const ORCHESTRATORS = ['mwaa', 'mwaa-serverless', 'none'] as const;
+/**
+ * How the MWAA DAG runs dbt: `watcher`, one `dbt build` per task group and DAG run, each node's
+ * task taking that node's result (Cosmos ExecutionMode.WATCHER); `per-node`, one dbt process per
+ * node's task (ExecutionMode.LOCAL).
+ */
+export const DAG_EXECUTIONS = ['watcher', 'per-node'] as const;
 
 const topic = z.object({
   /** SNS topic ARN; the scaffold writes a placeholder to fill in. */
@@ -67,6 +73,8 @@ export const productManifestSchema = z.object({
     auth: z.enum(AUTH_METHODS),
   }),
   orchestrator: z.enum(ORCHESTRATORS).default('mwaa'),
+  /** How the MWAA DAG runs dbt (orchestrator mwaa only); absent means watcher. */
+  execution: z.enum(DAG_EXECUTIONS).optional(),
   environments: z.record(z.string(), environment),
   audit: z.object({
     /** Custom schema of the audit table (dbt makes it `<target schema>_<schema>`). */
@@ -88,6 +96,7 @@ export type ProductManifest = z.infer<typeof productManifestSchema>;
 export type Warehouse = (typeof WAREHOUSES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export type Orchestrator = (typeof ORCHESTRATORS)[number];
+export type DagExecution = (typeof DAG_EXECUTIONS)[number];
 
 /** A topic ARN the scaffold wrote and nobody filled in yet. */
 export function isPlaceholderArn(arn: string): boolean {

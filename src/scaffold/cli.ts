@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { Listr } from 'listr2';
 import { commanderOutput, parseCommandLine } from '../command-line.js';
 import { formatError, KitError, UsageError } from '../errors.js';
-import { AUTH_METHODS, ORCHESTRATORS, WAREHOUSES } from '../product/manifest.js';
+import { AUTH_METHODS, DAG_EXECUTIONS, ORCHESTRATORS, WAREHOUSES } from '../product/manifest.js';
 import { kitVersion } from '../version.js';
 import { createProduct } from './create.js';
 import { type CliIo, processIo } from './io.js';
@@ -32,6 +32,7 @@ interface ScaffoldFlags {
   warehouse?: string;
   auth?: string;
   orchestrator?: string;
+  execution?: string;
   parent: string[];
   yes?: boolean;
   git: boolean;
@@ -94,6 +95,12 @@ function program(io: CliIo, chosen: Chosen): Command {
         'what schedules it: a Cosmos DAG for MWAA (default), an MWAA Serverless workflow, or none',
       ).choices(ORCHESTRATORS),
     )
+    .addOption(
+      new Option(
+        '--execution <mode>',
+        'how the MWAA DAG runs dbt: watcher (default: one dbt build per run, a task per node follows it) or per-node (a dbt process per node)',
+      ).choices(DAG_EXECUTIONS),
+    )
     .option(
       '--parent <git-url#revision>',
       'import a parent product as a pinned git package (repeatable; no credential in the URL)',
@@ -111,7 +118,7 @@ function program(io: CliIo, chosen: Chosen): Command {
     .enablePositionalOptions()
     .addHelpText(
       'after',
-      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nA --parent URL with a credential in it (https://TOKEN@..., user:password@...) is refused: git reads a\nprivate parent through your credential helper, dbt deps through DBT_ENV_SECRET_GIT_CREDENTIAL.\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt or by Ctrl-C\n(143 by SIGTERM; nothing left behind unless a second signal cuts that short), 1 unexpected failure or, for upgrade, conflicts left to resolve.",
+      "\nExamples:\n  npm create dbt-product -- orders --yes\n  create-dbt-product marketing --owner growth@example.com --warehouse redshift-serverless --auth iam\n  create-dbt-product returns --parent https://github.com/acme/orders.git#v1.2.0\n  create-dbt-product legacy --execution per-node   # the MWAA DAG runs one dbt process per model task\n  create-dbt-product upgrade [--dry-run]   # inside a product: merge the kit's current templates into it\n  create-dbt-product ./upgrade             # a product in a directory named upgrade (or: -- upgrade)\n\nA --parent URL with a credential in it (https://TOKEN@..., user:password@...) is refused: git reads a\nprivate parent through your credential helper, dbt deps through DBT_ENV_SECRET_GIT_CREDENTIAL.\n\nExit codes: 0 created (or upgraded), 2 bad input (nothing written), 130 cancelled at a prompt or by Ctrl-C\n(143 by SIGTERM; nothing left behind unless a second signal cuts that short), 1 unexpected failure or, for upgrade, conflicts left to resolve.",
     )
     .exitOverride()
     .configureOutput(commanderOutput(io));
@@ -162,7 +169,18 @@ export async function promptForMissing(input: ScaffoldInput): Promise<ScaffoldIn
         { name: 'None (schedule it yourself)', value: 'none' },
       ],
     }));
-  return { ...input, dir, name, owner, warehouse, auth, orchestrator };
+  const execution =
+    input.execution ??
+    (orchestrator === 'mwaa'
+      ? await select({
+          message: 'How the DAG runs dbt',
+          choices: [
+            { name: 'One dbt build per DAG run, a task per model follows its result (watcher)', value: 'watcher' },
+            { name: 'One dbt process per model task (per-node: much slower, each task alone)', value: 'per-node' },
+          ],
+        })
+      : undefined);
+  return { ...input, dir, name, owner, warehouse, auth, orchestrator, execution };
 }
 
 function nextSteps(dir: string, cwd: string, name: string): string {

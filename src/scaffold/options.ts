@@ -7,6 +7,8 @@ import { UsageError } from '../errors.js';
 import {
   AUTH_METHODS,
   type AuthMethod,
+  DAG_EXECUTIONS,
+  type DagExecution,
   ORCHESTRATORS,
   type Orchestrator,
   PRODUCT_NAME_MAX_LENGTH,
@@ -26,6 +28,7 @@ export interface ScaffoldInput {
   warehouse?: string | undefined;
   auth?: string | undefined;
   orchestrator?: string | undefined;
+  execution?: string | undefined;
   /** `<git-url>#<revision>` of each parent product. */
   parents?: string[] | undefined;
   git?: boolean | undefined;
@@ -41,6 +44,8 @@ export interface ScaffoldOptions {
   warehouse: Warehouse;
   auth: AuthMethod;
   orchestrator: Orchestrator;
+  /** How the MWAA DAG runs dbt: one build per run watched by a task per node, or a dbt process per node. */
+  execution: DagExecution;
   /** Parent products to import as pinned git packages (read from git when the product is created). */
   parents: ParentSpec[];
   /** Initialise a git repository and commit (skipped anyway inside a work tree). */
@@ -114,6 +119,11 @@ export function normaliseOptions(input: ScaffoldInput, cwd = process.cwd()): Sca
   const owner = input.owner ?? DEFAULT_OWNER;
   const ownerProblem = textProblem('owner', owner, 200);
   if (ownerProblem) throw new UsageError(`invalid --owner: ${ownerProblem}`);
+  const orchestrator = choice('--orchestrator', input.orchestrator, ORCHESTRATORS, 'mwaa');
+  const execution = choice('--execution', input.execution, DAG_EXECUTIONS, 'watcher');
+  if (input.execution !== undefined && orchestrator !== 'mwaa') {
+    throw new UsageError(`--execution is for the MWAA DAG: drop it, or use --orchestrator mwaa (not ${orchestrator})`);
+  }
   const description = input.description ?? `The ${name} data product.`;
   const descriptionProblem = textProblem('description', description, 500);
   if (descriptionProblem) throw new UsageError(`invalid --description: ${descriptionProblem}`);
@@ -124,7 +134,8 @@ export function normaliseOptions(input: ScaffoldInput, cwd = process.cwd()): Sca
     description,
     warehouse: choice('--warehouse', input.warehouse, WAREHOUSES, 'redshift'),
     auth: choice('--auth', input.auth, AUTH_METHODS, 'password'),
-    orchestrator: choice('--orchestrator', input.orchestrator, ORCHESTRATORS, 'mwaa'),
+    orchestrator,
+    execution,
     parents: parentSpecs(input.parents ?? []),
     git: input.git ?? true,
     force: input.force ?? false,

@@ -69,6 +69,10 @@ export interface TemplateContext {
   auditFailureDays: number;
   dbtRequirements: string;
   airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
+  /** How the MWAA DAG runs dbt (watcher or per-node). */
+  execution: ScaffoldOptions['execution'];
+  /** The variables that tell the audit where a run came from (src/audit/origin.ts). */
+  runOriginEnv: typeof RUN_ORIGIN_ENV;
   /** Which orchestrator's files the product has. */
   orchestration: { mwaa: boolean; serverless: boolean };
   /** Upstream products (dbt project names) whose completion the workflow waits for. */
@@ -120,6 +124,8 @@ export function templateContext(
       constraintsUrl: airflowConstraintsUrl(MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION),
       cosmosVersion: COSMOS_VERSION,
     },
+    execution: options.execution,
+    runOriginEnv: RUN_ORIGIN_ENV,
     messages: messageTemplates(options.name),
     runOrigin: RUN_ORIGIN_ENV,
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
@@ -162,6 +168,7 @@ export function productManifest(
     description: options.description,
     warehouse: { type: options.warehouse, auth: options.auth },
     orchestrator: options.orchestrator,
+    ...(options.orchestrator === 'mwaa' ? { execution: options.execution } : {}),
     environments: {
       local: { target: 'local' },
       ...Object.fromEntries(

@@ -134,6 +134,7 @@ export async function recordedProduct(projectDir: string) {
     warehouse: product.warehouse.type,
     auth: product.warehouse.auth,
     orchestrator: product.orchestrator,
+    execution: product.execution,
     git: false,
   });
   const parents: ParentProduct[] = product.upstream.map((upstream) => ({

@@ -14,7 +14,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Files over ~20 s in CI (2026-12-02, Node 20, 2 workers), in seconds. */
 const EXPECTED_SECONDS: Record<string, number> = {
-  'test/orchestration/mwaa-dag.test.ts': 222,
+  // Now also the per-node DAG's runs: 340 s alone here (the helper's run), until a CI run times it.
+  'test/orchestration/mwaa-dag.test.ts': 400,
   'test/orchestration/mwaa-dag-airflow2.test.ts': 179,
   'test/run/compat.test.ts': 111,
   // test/workflows: from the helper's runs beside other files (session 10), until a CI run times them.

@@ -5,7 +5,9 @@
  * where `check` reads the run's task states the Airflow 2 way and the
  * completion event reaches SQS through moto; with a failing model, so does
  * the alert `check` builds from those states; both as the shipped JSON
- * Schemas define them.
+ * Schemas define them. As generated it runs the watcher: one dbt build per
+ * task group and DAG run, each audit row linking to the run's page (Airflow
+ * 2's grid URL).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,9 +22,13 @@ import {
   groupEdges,
   type RunReport,
 } from '../harness/airflow.js';
+import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask } from '../harness/dag-shape.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { receive, topicWithQueue } from '../harness/sns-sqs.js';
+
+/** Airflow's base URL in these tests: the audit rows link to DAG runs under it. */
+const BASE_URL = 'https://airflow.example.com';
 
 let product: TestProduct;
 let home: AirflowHome;
@@ -39,6 +45,7 @@ beforeAll(async () => {
       // Airflow 2.10's `dags test` cannot store Cosmos's dataset aliases (apache/airflow#42495);
       // a scheduler can. The test runs without them.
       AIRFLOW__COSMOS__ENABLE_DATASET_ALIAS: 'False',
+      AIRFLOW__WEBSERVER__BASE_URL: BASE_URL,
     },
     2,
   );
@@ -56,7 +63,8 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     const tasks = report.dags.shop_dag?.tasks ?? {};
     const audit = groupEdges(tasks, 'audit');
     const transform = groupEdges(tasks, 'transform');
-    expect(audit.ids).toHaveLength(5);
+    expect(expectDbtGroup(tasks, 'audit', 'watcher')).toHaveLength(5);
+    expectDbtGroup(tasks, 'transform', 'watcher');
     for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual(expect.arrayContaining(audit.leaves));
     expect(tasks.check).toMatchObject({ trigger_rule: 'all_done' });
     expect(tasks.check?.upstream.sort()).toEqual(transform.leaves.sort());
@@ -74,6 +82,8 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
     for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
     expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
+    // One dbt build of the product's nodes, every row linking to the run, as on Airflow 3.
+    await expectAuditOfRun(product, 'watcher', dagRunUrl(2, BASE_URL, 'shop_dag', run.run_id));
     const rows = await queryPostgres<{ recorded_by: string }>(
       `select recorded_by from ${product.schema}_audit.dbt_audit_log where name = 'fct_orders'`,
     );
@@ -85,7 +95,7 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
       schema: EVENT_SCHEMA,
       product: 'shop',
       invocation_id: run.run_id,
-      nodes_built: dbtTasks.filter(([id]) => !/test$/.test(id)).length,
+      nodes_built: dbtTasks.filter(([id]) => !isProducerTask(id) && !/test$/.test(id)).length,
     });
     expect(await receive(alerts.queueUrl)).toEqual([]);
   });
@@ -100,7 +110,15 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
       const events = await topicWithQueue();
       const alerts = await topicWithQueue();
       const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
-      expect(run.tasks).toMatchObject({ 'transform.stg_orders.run': 'failed', check: 'failed', alert: 'success' });
+      expect(run.tasks).toMatchObject({
+        'transform.dbt_producer_watcher': 'failed',
+        'transform.stg_orders.run': 'failed',
+        'transform.stg_orders.test': 'upstream_failed',
+        'transform.fct_orders.run': 'upstream_failed',
+        'transform.stg_customers.run': 'success',
+        check: 'failed',
+        alert: 'success',
+      });
       const [alert, ...more] = await receive(alerts.queueUrl);
       expect(more).toEqual([]);
       expect(messageErrors(RUN_FAILED, alert?.document)).toEqual([]);

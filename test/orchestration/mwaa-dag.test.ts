@@ -5,6 +5,9 @@
  * test PostgreSQL, the in-dbt hook filling the audit log; its completion
  * event and its failure alert reach SQS queues through moto, as the shipped
  * JSON Schemas define them; an invalid dbt-product.yml is a one-line import error.
+ * As generated (--execution watcher) one dbt build per task group runs per DAG
+ * run, each node's task taking its result; --execution per-node runs a dbt
+ * process per task. Either way every audit row links to the DAG run.
  */
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALERT_SCHEMA, EVENT_SCHEMA, planCompletionEvent } from '../../src/alerts/message.js';
 import { publishInput } from '../../src/alerts/publish.js';
 import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
+import type { DagExecution } from '../../src/product/manifest.js';
 import {
   type AirflowHome,
   airflowBin,
@@ -26,6 +30,7 @@ import {
   type RunReport,
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
+import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask } from '../harness/dag-shape.js';
 import { commitAll } from '../harness/git.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -39,21 +44,31 @@ const AUDIT_TASKS = [
   'audit.dbt_audit_log_run',
 ];
 
+/** Airflow's base URL in these tests: the audit rows link to DAG runs under it. */
+const BASE_URL = 'https://airflow.example.com/';
+
 let product: TestProduct;
 let home: AirflowHome;
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  product = await scaffoldTestProduct({ name: 'shop' });
-  cleanups.push(product.cleanup);
+/** A product scaffolded with this execution, its manifest compiled, and an Airflow home over its DAG. */
+async function deployed(execution?: 'per-node') {
+  const scaffolded = await scaffoldTestProduct({ name: 'shop', ...(execution ? { execution } : {}) });
+  cleanups.push(scaffolded.cleanup);
   // What the deploy step does: compile the manifest the DAG parses from.
-  const parsed = await runDbt(product, ['parse']);
+  const parsed = await runDbt(scaffolded, ['parse']);
   expect(parsed.exitCode, parsed.output).toBe(0);
-  home = await airflowHome(path.join(product.dir, 'dags'), {
-    ...product.env,
+  const airflow = await airflowHome(path.join(scaffolded.dir, 'dags'), {
+    ...scaffolded.env,
     DBT_VENV_PATH: path.dirname(path.dirname(inject('dbtPath'))),
+    AIRFLOW__API__BASE_URL: BASE_URL,
   });
-  cleanups.push(home.cleanup);
+  cleanups.push(airflow.cleanup);
+  return { product: scaffolded, home: airflow };
+}
+
+beforeAll(async () => {
+  ({ product, home } = await deployed());
 });
 
 afterAll(async () => {
@@ -70,8 +85,10 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     const { tasks } = dag;
 
     const audit = groupEdges(tasks, 'audit');
-    expect(audit.ids.sort()).toEqual(AUDIT_TASKS);
+    // One dbt build per group (the watcher's producer), then a task per node taking its result.
+    expect(expectDbtGroup(tasks, 'audit', 'watcher').sort()).toEqual(AUDIT_TASKS);
     const transform = groupEdges(tasks, 'transform');
+    expectDbtGroup(tasks, 'transform', 'watcher');
     // The product's own nodes: seeds, and each model followed by its tests; nothing of the audit.
     expect(transform.ids).toEqual(
       expect.arrayContaining([
@@ -99,8 +116,6 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       operator: 'airflow.providers.amazon.aws.operators.sns.SnsPublishOperator',
     });
     expect(Object.keys(tasks).filter((id) => id.startsWith('wait_for_'))).toEqual([]);
-    for (const id of [...audit.ids, ...transform.ids])
-      expect(tasks[id]?.operator).toMatch(/^cosmos\.operators\.local\./);
 
     const ruff = await execa(
       airflowBin('ruff'),
@@ -148,8 +163,8 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     const report = await home.helper<DagReport>('dagbag_report', [path.join(child.dir, 'dags')]);
     expect(report.import_errors).toEqual({});
     const tasks = report.dags.kids_dag?.tasks ?? {};
-    expect(groupEdges(tasks, 'audit').ids.sort()).toEqual(AUDIT_TASKS);
-    expect(groupEdges(tasks, 'transform').ids).toEqual(['transform.upstream_shop_dim_customers_run']);
+    expect(expectDbtGroup(tasks, 'audit', 'watcher').sort()).toEqual(AUDIT_TASKS);
+    expect(expectDbtGroup(tasks, 'transform', 'watcher')).toEqual(['transform.upstream_shop_dim_customers_run']);
     expect(Object.keys(tasks).filter((id) => id.startsWith('wait_for_'))).toEqual(['wait_for_shop']);
   });
 
@@ -231,96 +246,165 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(run.tasks.wait_for_customers).toBe('success');
     // The other product's event was left in the queue.
     expect((await receive(upstream.queueUrl)).map((message) => message.attributes.product)).toEqual(['other']);
-    const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
-    expect(dbtTasks.length).toBeGreaterThan(10);
-    for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
-    expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
-
-    // Every model was built and recorded by the in-dbt hook (Cosmos runs plain dbt).
-    const rows = await queryPostgres<{ name: string; status: string; recorded_by: string }>(
-      `select name, status, recorded_by from ${product.schema}_audit.dbt_audit_log where resource_type = 'model'`,
-    );
-    const models = new Set(rows.map((row) => row.name));
-    for (const model of ['stg_orders', 'stg_customers', 'fct_orders', 'dim_customers']) expect(models).toContain(model);
-    expect(rows.every((row) => row.recorded_by === 'hook' && row.status === 'success')).toBe(true);
-
-    const [event, ...more] = await receive(events.queueUrl);
-    expect(more).toEqual([]);
-    expect(messageErrors(PRODUCT_COMPLETED, event?.document)).toEqual([]);
-    // The same document as dbt-run's product.completed: same keys, same schema and version.
-    const runnerEvent = planCompletionEvent(syntheticBatch(1), { product: 'shop', environment: 'prod' });
-    expect(Object.keys(event?.document ?? {}).sort()).toEqual(Object.keys(runnerEvent?.document ?? {}).sort());
-    expect(event?.document).toMatchObject({
-      schema: EVENT_SCHEMA,
-      version: runnerEvent?.document.version,
-      event_type: 'product.completed',
-      product: 'shop',
-      environment: 'prod',
-      producer: 'airflow',
-      target: 'postgres',
-      invocation_id: run.run_id,
-      nodes_built: dbtTasks.filter(([id]) => !/test$/.test(id)).length,
-      tests_passed: dbtTasks.filter(([id]) => /test$/.test(id)).length,
-    });
-    expect(event?.subject).toBe('[shop][prod] completed');
-    expect(event?.attributes).toEqual({
-      product: 'shop',
-      environment: 'prod',
-      event_type: 'product.completed',
-      severity: 'info',
-    });
+    await expectGreenRun({ product, home }, 'watcher', run, events.queueUrl);
     expect(await receive(alerts.queueUrl)).toEqual([]);
   });
 
-  it('a failing model fails check and the run, and the alert reaches SQS', { timeout: 300_000 }, async () => {
-    const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
-    const original = await readFile(model, 'utf8');
-    await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
-    try {
-      const parsed = await runDbt(product, ['parse']);
-      expect(parsed.exitCode, parsed.output).toBe(0);
-      const events = await topicWithQueue();
-      const alerts = await topicWithQueue();
-      const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
-      expect(run.state).toBe('failed');
-      expect(run.tasks).toMatchObject({
-        'transform.stg_orders.run': 'failed',
-        check: 'failed',
-        alert: 'success',
-        completion_event: 'upstream_failed',
-      });
-
-      const [alert, ...more] = await receive(alerts.queueUrl);
-      expect(more).toEqual([]);
-      expect(alert?.subject).toBe('[shop][prod] Airflow DAG shop_dag failed');
-      expect(alert?.attributes).toEqual({
-        product: 'shop',
-        environment: 'prod',
-        event_type: 'run.failed',
-        severity: 'error',
-      });
-      expect(messageErrors(RUN_FAILED, alert?.document)).toEqual([]);
-      expect(alert?.document).toMatchObject({
-        schema: ALERT_SCHEMA,
-        event_type: 'run.failed',
-        product: 'shop',
-        dag_id: 'shop_dag',
-        invocation_id: run.run_id,
-        // Version 2: the shape of dbt-run's alert; what only dbt-run knows is null.
-        producer: 'airflow',
-        status: 'failed',
-        counts: null,
-      });
-      const failures = (alert?.document.failures ?? []) as { task_id: string; status: string; unique_id: null }[];
-      const failed = failures.map((failure) => failure.task_id);
-      expect(failed).toContain('transform.stg_orders.run');
-      expect(failures.find((failure) => failure.task_id === 'transform.stg_orders.run')).toMatchObject({
-        status: 'failed',
-        unique_id: null,
-      });
-      expect(await receive(events.queueUrl)).toEqual([]);
-    } finally {
-      await writeFile(model, original);
-    }
-  });
+  it('a failing model fails its task, its dependents and check, and the alert reaches SQS', { timeout: 300_000 }, () =>
+    failingModelRun({ product, home }, 'watcher'),
+  );
 });
+
+describe('the generated MWAA DAG with --execution per-node (a dbt process per task)', () => {
+  let perNode: Deployed;
+  beforeAll(async () => {
+    perNode = await deployed('per-node');
+  });
+
+  it("loads with Cosmos's LOCAL operators in the same order, and no watcher task", async () => {
+    const report = await perNode.home.helper<DagReport>('dagbag_report', [path.join(perNode.product.dir, 'dags')]);
+    expect(report.import_errors).toEqual({});
+    const tasks = report.dags.shop_dag?.tasks ?? {};
+    expect(expectDbtGroup(tasks, 'audit', 'per-node').sort()).toEqual(AUDIT_TASKS);
+    expectDbtGroup(tasks, 'transform', 'per-node');
+    const audit = groupEdges(tasks, 'audit');
+    const transform = groupEdges(tasks, 'transform');
+    expect(tasks['transform.stg_orders.test']?.upstream).toEqual(['transform.stg_orders.run']);
+    for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual(expect.arrayContaining(audit.leaves));
+    expect(tasks.check?.upstream.sort()).toEqual(transform.leaves.sort());
+    expect(tasks.alert).toMatchObject({ upstream: ['check'], trigger_rule: 'one_failed' });
+  });
+
+  it('runs on PostgreSQL: every task its own dbt, every audit row linking to the run', {
+    timeout: 300_000,
+  }, async () => {
+    const events = await topicWithQueue();
+    const alerts = await topicWithQueue();
+    const run = await perNode.home.helper<RunReport>(
+      'dag_test_run',
+      ['shop_dag'],
+      awsEnv(alerts.topicArn, events.topicArn),
+    );
+    expect(run.state, JSON.stringify(run.tasks)).toBe('success');
+    await expectGreenRun(perNode, 'per-node', run, events.queueUrl);
+    expect(await receive(alerts.queueUrl)).toEqual([]);
+  });
+
+  it('a failing model fails its task, its dependents and check, and the alert reaches SQS', { timeout: 300_000 }, () =>
+    failingModelRun(perNode, 'per-node'),
+  );
+});
+
+type Deployed = { product: TestProduct; home: AirflowHome };
+
+/** A green run: every dbt task succeeded, the audit as `expectAuditOfRun` says, one completion event. */
+async function expectGreenRun(target: Deployed, execution: DagExecution, run: RunReport, eventsQueue: string) {
+  const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
+  expect(dbtTasks.length).toBeGreaterThan(10);
+  for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
+  expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
+
+  // Every node was built and recorded once by the in-dbt hook (Cosmos runs plain dbt), linking to this run.
+  const rows = await expectAuditOfRun(target.product, execution, dagRunUrl(3, BASE_URL, 'shop_dag', run.run_id));
+  const built = new Set(rows.map((row) => row.unique_id));
+  for (const model of ['stg_orders', 'stg_customers', 'fct_orders', 'dim_customers'])
+    expect(built).toContain(`model.shop.${model}`);
+
+  const nodeTasks = dbtTasks.filter(([id]) => !isProducerTask(id));
+  const [event, ...more] = await receive(eventsQueue);
+  expect(more).toEqual([]);
+  expect(messageErrors(PRODUCT_COMPLETED, event?.document)).toEqual([]);
+  // The same document as dbt-run's product.completed: same keys, same schema and version.
+  const runnerEvent = planCompletionEvent(syntheticBatch(1), { product: 'shop', environment: 'prod' });
+  expect(Object.keys(event?.document ?? {}).sort()).toEqual(Object.keys(runnerEvent?.document ?? {}).sort());
+  expect(event?.document).toMatchObject({
+    schema: EVENT_SCHEMA,
+    version: runnerEvent?.document.version,
+    event_type: 'product.completed',
+    product: 'shop',
+    environment: 'prod',
+    producer: 'airflow',
+    target: 'postgres',
+    invocation_id: run.run_id,
+    nodes_built: nodeTasks.filter(([id]) => !/test$/.test(id)).length,
+    tests_passed: nodeTasks.filter(([id]) => /test$/.test(id)).length,
+  });
+  expect(event?.subject).toBe('[shop][prod] completed');
+  expect(event?.attributes).toEqual({
+    product: 'shop',
+    environment: 'prod',
+    event_type: 'product.completed',
+    severity: 'info',
+  });
+}
+
+/**
+ * A model that fails: its task fails, its tests and dependents' tasks are upstream_failed, a model
+ * beside it succeeds, `check` fails the run and one alert reaches SQS. With the watcher, the one
+ * build failed too, and it is the only dbt invocation of the product's nodes in the run.
+ */
+async function failingModelRun({ product, home }: Deployed, execution: DagExecution) {
+  const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
+  const original = await readFile(model, 'utf8');
+  await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
+  try {
+    const parsed = await runDbt(product, ['parse']);
+    expect(parsed.exitCode, parsed.output).toBe(0);
+    const events = await topicWithQueue();
+    const alerts = await topicWithQueue();
+    const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
+    expect(run.state).toBe('failed');
+    expect(run.tasks).toMatchObject({
+      'transform.stg_orders.run': 'failed',
+      'transform.stg_orders.test': 'upstream_failed',
+      'transform.fct_orders.run': 'upstream_failed',
+      'transform.dim_customers.run': 'upstream_failed',
+      // A model beside it is built (its tests hold a relationship to stg_orders, which dbt skips).
+      'transform.stg_customers.run': 'success',
+      check: 'failed',
+      alert: 'success',
+      completion_event: 'upstream_failed',
+    });
+    const rows = await queryPostgres<{ invocation_id: string; name: string; status: string }>(
+      `select invocation_id, name, status from ${product.schema}_audit.dbt_audit_log where run_url = $1 and name not like '%audit%'`,
+      [dagRunUrl(3, BASE_URL, 'shop_dag', run.run_id)],
+    );
+    expect(rows.find((row) => row.name === 'stg_orders')?.status).toBe('error');
+    if (execution === 'watcher') {
+      expect(run.tasks['transform.dbt_producer_watcher']).toBe('failed');
+      expect(new Set(rows.map((row) => row.invocation_id)).size).toBe(1);
+    }
+
+    const [alert, ...more] = await receive(alerts.queueUrl);
+    expect(more).toEqual([]);
+    expect(alert?.subject).toBe('[shop][prod] Airflow DAG shop_dag failed');
+    expect(alert?.attributes).toEqual({
+      product: 'shop',
+      environment: 'prod',
+      event_type: 'run.failed',
+      severity: 'error',
+    });
+    expect(messageErrors(RUN_FAILED, alert?.document)).toEqual([]);
+    expect(alert?.document).toMatchObject({
+      schema: ALERT_SCHEMA,
+      event_type: 'run.failed',
+      product: 'shop',
+      dag_id: 'shop_dag',
+      invocation_id: run.run_id,
+      // Version 2: the shape of dbt-run's alert; what only dbt-run knows is null.
+      producer: 'airflow',
+      status: 'failed',
+      counts: null,
+    });
+    const failures = (alert?.document.failures ?? []) as { task_id: string; status: string; unique_id: null }[];
+    const failed = failures.map((failure) => failure.task_id);
+    expect(failed).toContain('transform.stg_orders.run');
+    expect(failures.find((failure) => failure.task_id === 'transform.stg_orders.run')).toMatchObject({
+      status: 'failed',
+      unique_id: null,
+    });
+    expect(await receive(events.queueUrl)).toEqual([]);
+  } finally {
+    await writeFile(model, original);
+  }
+}

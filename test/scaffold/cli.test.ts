@@ -140,6 +140,8 @@ describe('create-dbt-product (bin, no TTY)', () => {
     const help = await run(['--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('--warehouse <type>');
+    expect(help.stdout).toContain('--execution <mode>');
+    expect(help.stdout).toMatch(/choices:\s+"watcher",\s+"per-node"/);
     expect(help.stdout).toContain('Exit codes');
     const version = await run(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);

@@ -47,6 +47,7 @@ describe('normaliseOptions', () => {
       warehouse: 'redshift',
       auth: 'password',
       orchestrator: 'mwaa',
+      execution: 'watcher',
       parents: [],
       git: true,
       force: false,
@@ -57,6 +58,11 @@ describe('normaliseOptions', () => {
     [{ dir: 'x', warehouse: 'snowflake' }, 'invalid --warehouse "snowflake": use one of redshift, redshift-serverless'],
     [{ dir: 'x', auth: 'kerberos' }, 'invalid --auth "kerberos": use one of password, iam'],
     [{ dir: 'x', orchestrator: 'dagster' }, 'invalid --orchestrator "dagster": use one of mwaa, mwaa-serverless, none'],
+    [{ dir: 'x', execution: 'local' }, 'invalid --execution "local": use one of watcher, per-node'],
+    [
+      { dir: 'x', orchestrator: 'none', execution: 'per-node' },
+      '--execution is for the MWAA DAG: drop it, or use --orchestrator mwaa (not none)',
+    ],
     [
       { dir: 'x', parents: ['file:///a#v1', 'file:///a#v2'] },
       '--parent file:///a is given twice: import each parent once',

@@ -4,13 +4,14 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUDIT_COLUMNS, INVOCATION_COLUMNS } from '../../src/audit/columns.js';
+import { RUN_ORIGIN_ENV } from '../../src/audit/origin.js';
 import { AUDIT_FAILURE_DAYS, AUDIT_VIEWS, dbtViewSources } from '../../src/audit/views.js';
 import { COSMOS_VERSION, MWAA_AIRFLOW_VERSION, MWAA_PYTHON_VERSION } from '../../src/orchestration/airflow.js';
 import { productManifestSchema } from '../../src/product/manifest.js';
 import { planProductFiles } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 
-async function plan(input: { warehouse?: string; auth?: string; orchestrator?: string } = {}) {
+async function plan(input: { warehouse?: string; auth?: string; orchestrator?: string; execution?: string } = {}) {
   const files = await planProductFiles(normaliseOptions({ dir: '/tmp/orders', owner: 'ana@example.com', ...input }));
   return new Map(files.map((file) => [file.path, file.content]));
 }
@@ -59,7 +60,14 @@ describe('planProductFiles', () => {
       ]),
     );
     expect(files.get('dags/orders_dag.py')).toContain('PRODUCT = "orders"');
-    expect(parse(files.get('dbt-product.yml') ?? '')).toMatchObject({ orchestrator: 'mwaa' });
+    // One dbt build per run by default; the DAG reads the audit's origin variables by their one definition.
+    expect(files.get('dags/orders_dag.py')).toContain('EXECUTION = "watcher"');
+    expect(files.get('dags/orders_dag.py')).toContain(`RUN_URL_ENV = "${RUN_ORIGIN_ENV.url}"`);
+    expect(files.get('dags/orders_dag.py')).toContain(`RUN_SOURCE_ENV = "${RUN_ORIGIN_ENV.source}"`);
+    expect(parse(files.get('dbt-product.yml') ?? '')).toMatchObject({ orchestrator: 'mwaa', execution: 'watcher' });
+    const perNode = await plan({ execution: 'per-node' });
+    expect(perNode.get('dags/orders_dag.py')).toContain('EXECUTION = "per-node"');
+    expect(parse(perNode.get('dbt-product.yml') ?? '')).toMatchObject({ execution: 'per-node' });
     // MWAA's requirements start with the constraints line, and pin the Cosmos the tests run.
     const requirements = (files.get('airflow/requirements.txt') ?? '')
       .split('\n')
@@ -94,6 +102,7 @@ describe('planProductFiles', () => {
 
     const none = await plan({ orchestrator: 'none' });
     expect([...none.keys()].filter((file) => file.startsWith('dags/') || file.startsWith('airflow/'))).toEqual([]);
+    expect(parse(none.get('dbt-product.yml') ?? '')).not.toHaveProperty('execution');
   });
 
   it('renders every YAML file as valid YAML', async () => {

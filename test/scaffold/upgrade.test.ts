@@ -14,7 +14,7 @@ import { usesPinned } from '../../src/github/pins.js';
 import { createProduct, kitFacts, kitTemplates } from '../../src/scaffold/create.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import type { TemplateFile } from '../../src/scaffold/plan.js';
-import { upgradeProduct } from '../../src/scaffold/upgrade.js';
+import { recordedProduct, upgradeProduct } from '../../src/scaffold/upgrade.js';
 import { kitSchemaFiles } from '../../src/schemas/json-schema.js';
 import { tempDir } from '../harness/product.js';
 
@@ -108,6 +108,22 @@ describe('upgradeProduct', () => {
     // A second upgrade with the same templates changes nothing more.
     const again = await upgradeProduct({ projectDir: product, templates: changedTemplates, kit });
     expect(again.files.filter((each) => each.action !== 'unchanged')).toEqual([]);
+  });
+
+  it("re-renders with the product's recorded --execution; one made before it gets the watcher", async () => {
+    const perNode = path.join(root, 'legacy');
+    await createProduct(normaliseOptions({ dir: perNode, name: 'legacy', git: false, execution: 'per-node' }));
+    expect((await recordedProduct(perNode)).options.execution).toBe('per-node');
+    const result = await upgradeProduct({
+      projectDir: perNode,
+      templates: () => kitTemplates('mwaa'),
+      kit: await kitFacts(),
+    });
+    expect(result.files.filter((each) => each.action !== 'unchanged')).toEqual([]);
+    expect(await readFile(path.join(perNode, 'dags', 'legacy_dag.py'), 'utf8')).toContain('EXECUTION = "per-node"');
+    await edit('dbt-product.yml', (text) => text.replace(/^execution: watcher\n/m, ''));
+    expect(await read('dbt-product.yml')).not.toContain('execution:');
+    expect((await recordedProduct(product)).options.execution).toBe('watcher');
   });
 
   it('leaves a file you deleted deleted, and brings a new template file', async () => {
