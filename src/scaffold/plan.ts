@@ -71,8 +71,6 @@ export interface TemplateContext {
   airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
   /** How the MWAA DAG runs dbt (watcher or per-node). */
   execution: ScaffoldOptions['execution'];
-  /** The variables that tell the audit where a run came from (src/audit/origin.ts). */
-  runOriginEnv: typeof RUN_ORIGIN_ENV;
   /** Which orchestrator's files the product has. */
   orchestration: { mwaa: boolean; serverless: boolean };
   /** Upstream products (dbt project names) whose completion the workflow waits for. */
@@ -125,7 +123,6 @@ export function templateContext(
       cosmosVersion: COSMOS_VERSION,
     },
     execution: options.execution,
-    runOriginEnv: RUN_ORIGIN_ENV,
     messages: messageTemplates(options.name),
     runOrigin: RUN_ORIGIN_ENV,
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
