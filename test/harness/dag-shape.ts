@@ -94,7 +94,12 @@ interface AuditRow {
  * one row per node, and each group's nodes are one dbt invocation (one process built them); per
  * node, one invocation per task.
  */
-export async function expectAuditOfRun(product: TestProduct, execution: DagExecution, runUrl: string) {
+export async function expectAuditOfRun(
+  product: TestProduct,
+  execution: DagExecution,
+  dagRun: { url: string; id: string },
+) {
+  const runUrl = dagRun.url;
   const rows = await queryPostgres<AuditRow>(
     `select invocation_id, unique_id, status, run_source, run_url, recorded_by from ${product.schema}_audit.dbt_audit_log`,
   );
@@ -117,6 +122,23 @@ export async function expectAuditOfRun(product: TestProduct, execution: DagExecu
   } else {
     // A dbt process per task: a test of two models runs with each model's tests.
     expect(invocationsOf(expected.transform).size).toBeGreaterThan(1);
+  }
+  // Each dbt process's invocation row, written by the hook (no dbt-run here): the DAG run's id and page.
+  const invocations = await queryPostgres<{ invocation_id: string; nodes_total: string }>(
+    `select invocation_id, command, status, run_source, run_id, run_url, nodes_total
+     from ${product.schema}_audit.dbt_audit_invocations`,
+  );
+  expect(new Set(invocations.map((row) => row.invocation_id))).toEqual(new Set(rows.map((row) => row.invocation_id)));
+  for (const invocation of invocations) {
+    expect(invocation, invocation.invocation_id).toMatchObject({
+      status: 'success',
+      run_source: 'airflow',
+      run_id: dagRun.id,
+      run_url: runUrl,
+      ...(execution === 'watcher' ? { command: 'build' } : {}),
+    });
+    const nodes = rows.filter((row) => row.invocation_id === invocation.invocation_id).length;
+    expect(Number(invocation.nodes_total), invocation.invocation_id).toBe(nodes);
   }
   return rows;
 }

@@ -83,7 +83,7 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
     expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
     // One dbt build of the product's nodes, every row linking to the run, as on Airflow 3.
-    await expectAuditOfRun(product, 'watcher', dagRunUrl(2, BASE_URL, 'shop_dag', run.run_id));
+    await expectAuditOfRun(product, 'watcher', { url: dagRunUrl(2, BASE_URL, 'shop_dag', run.run_id), id: run.run_id });
     const rows = await queryPostgres<{ recorded_by: string }>(
       `select recorded_by from ${product.schema}_audit.dbt_audit_log where name = 'fct_orders'`,
     );

@@ -305,7 +305,10 @@ async function expectGreenRun(target: Deployed, execution: DagExecution, run: Ru
   expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
 
   // Every node was built and recorded once by the in-dbt hook (Cosmos runs plain dbt), linking to this run.
-  const rows = await expectAuditOfRun(target.product, execution, dagRunUrl(3, BASE_URL, 'shop_dag', run.run_id));
+  const rows = await expectAuditOfRun(target.product, execution, {
+    url: dagRunUrl(3, BASE_URL, 'shop_dag', run.run_id),
+    id: run.run_id,
+  });
   const built = new Set(rows.map((row) => row.unique_id));
   for (const model of ['stg_orders', 'stg_customers', 'fct_orders', 'dim_customers'])
     expect(built).toContain(`model.shop.${model}`);
