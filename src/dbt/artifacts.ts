@@ -39,15 +39,18 @@ const runResult = z.object({
   relation_name: z.string().nullish(),
 });
 
+/** The metadata of an invocation's results (run_results.json, sources.json). */
+export const resultsMetadata = z.looseObject({
+  dbt_schema_version: z.string(),
+  dbt_version: z.string().nullish(),
+  generated_at: z.string().nullish(),
+  invocation_id: z.string(),
+  /** dbt 1.9+: when dbt started the invocation (UTC, no zone). */
+  invocation_started_at: z.string().nullish(),
+});
+
 const runResults = z.looseObject({
-  metadata: z.looseObject({
-    dbt_schema_version: z.string(),
-    dbt_version: z.string().nullish(),
-    generated_at: z.string().nullish(),
-    invocation_id: z.string(),
-    /** dbt 1.9+: when dbt started the invocation (UTC, no zone). */
-    invocation_started_at: z.string().nullish(),
-  }),
+  metadata: resultsMetadata,
   results: z.array(runResult),
   elapsed_time: z.number().nullish(),
   args: z.record(z.string(), z.unknown()).nullish(),

@@ -12,6 +12,7 @@ import {
   type ArtifactReading,
   type RunResults,
   readArtifact,
+  resultsMetadata,
   schemaVersion,
   timing,
 } from './artifacts.js';
@@ -36,13 +37,7 @@ const freshnessResult = z.object({
 });
 
 const sourcesResults = z.looseObject({
-  metadata: z.looseObject({
-    dbt_schema_version: z.string(),
-    dbt_version: z.string().nullish(),
-    generated_at: z.string().nullish(),
-    invocation_id: z.string(),
-    invocation_started_at: z.string().nullish(),
-  }),
+  metadata: resultsMetadata,
   results: z.array(freshnessResult),
   elapsed_time: z.number().nullish(),
 });

@@ -6,12 +6,12 @@
  * writes (one dbt invocation per task group with the watcher, each row
  * linking to the DAG run).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { DagExecution } from '../../src/product/manifest.js';
 import { type AirflowMajor, type DagReport, groupEdges } from './airflow.js';
-import { queryPostgres, type TestProduct } from './product.js';
+import { queryPostgres, runDbt, type TestProduct } from './product.js';
 
 /** Cosmos's task running the one `dbt build` of a group (cosmos.constants.PRODUCER_WATCHER_TASK_ID). */
 export const PRODUCER = 'dbt_producer_watcher';
@@ -141,4 +141,21 @@ export async function expectAuditOfRun(
     expect(Number(invocation.nodes_total), invocation.invocation_id).toBe(nodes);
   }
   return rows;
+}
+
+/**
+ * Runs `work` while the product's stg_orders model fails (a column that does not exist),
+ * with the manifest the DAG reads parsed from it; the model is restored afterwards.
+ */
+export async function withFailingModel<T>(product: TestProduct, work: () => Promise<T>): Promise<T> {
+  const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
+  const original = await readFile(model, 'utf8');
+  await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
+  try {
+    const parsed = await runDbt(product, ['parse']);
+    expect(parsed.exitCode, parsed.output).toBe(0);
+    return await work();
+  } finally {
+    await writeFile(model, original);
+  }
 }

@@ -1,15 +1,3 @@
-/**
- * The same generated DAG file on Airflow 2.10 (the oldest it supports), with
- * Cosmos and the Amazon provider in their own venv: it loads in the same
- * shape through its Airflow 2 imports, and it runs on the test PostgreSQL,
- * where `check` reads the run's task states the Airflow 2 way and the
- * completion event reaches SQS through moto; with a failing model, so does
- * the alert `check` builds from those states; both as the shipped JSON
- * Schemas define them. As generated it runs the watcher: one dbt build per
- * task group and DAG run, each audit row linking to the run's page (Airflow
- * 2's grid URL).
- */
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EVENT_SCHEMA } from '../../src/alerts/message.js';
@@ -22,7 +10,7 @@ import {
   groupEdges,
   type RunReport,
 } from '../harness/airflow.js';
-import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask } from '../harness/dag-shape.js';
+import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask, withFailingModel } from '../harness/dag-shape.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { receive, topicWithQueue } from '../harness/sns-sqs.js';
@@ -100,13 +88,8 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     expect(await receive(alerts.queueUrl)).toEqual([]);
   });
 
-  it('a failing model fails check, and the alert reaches SQS', { timeout: 300_000 }, async () => {
-    const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
-    const original = await readFile(model, 'utf8');
-    await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
-    try {
-      const parsed = await runDbt(product, ['parse']);
-      expect(parsed.exitCode, parsed.output).toBe(0);
+  it('a failing model fails check, and the alert reaches SQS', { timeout: 300_000 }, () =>
+    withFailingModel(product, async () => {
       const events = await topicWithQueue();
       const alerts = await topicWithQueue();
       const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
@@ -127,8 +110,6 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
         expect.objectContaining({ task_id: 'transform.stg_orders.run', status: 'failed' }),
       );
       expect(await receive(events.queueUrl)).toEqual([]);
-    } finally {
-      await writeFile(model, original);
-    }
-  });
+    }),
+  );
 });

@@ -30,7 +30,7 @@ import {
   type RunReport,
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
-import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask } from '../harness/dag-shape.js';
+import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask, withFailingModel } from '../harness/dag-shape.js';
 import { commitAll } from '../harness/git.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -347,12 +347,7 @@ async function expectGreenRun(target: Deployed, execution: DagExecution, run: Ru
  * build failed too, and it is the only dbt invocation of the product's nodes in the run.
  */
 async function failingModelRun({ product, home }: Deployed, execution: DagExecution) {
-  const model = path.join(product.dir, 'models', 'staging', 'stg_orders.sql');
-  const original = await readFile(model, 'utf8');
-  await writeFile(model, `${original.trimEnd()}\nwhere no_such_column = 1\n`);
-  try {
-    const parsed = await runDbt(product, ['parse']);
-    expect(parsed.exitCode, parsed.output).toBe(0);
+  await withFailingModel(product, async () => {
     const events = await topicWithQueue();
     const alerts = await topicWithQueue();
     const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
@@ -407,7 +402,5 @@ async function failingModelRun({ product, home }: Deployed, execution: DagExecut
       unique_id: null,
     });
     expect(await receive(events.queueUrl)).toEqual([]);
-  } finally {
-    await writeFile(model, original);
-  }
+  });
 }
