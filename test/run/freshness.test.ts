@@ -225,5 +225,10 @@ describe('dbt-run source freshness on the test Postgres', () => {
     const run = await runDbtRun(product, ['source', 'freshness', '--full-refresh']);
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining("unknown option '--full-refresh'")]);
+    // Its help speaks of checks, not of builds: no --allow-upstream, and what fails a check.
+    const help = await runDbtRun(product, ['source', 'freshness', '--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).not.toContain('--allow-upstream');
+    expect(help.stdout).toContain('fails the check like a failed node: exit 1');
   });
 });

@@ -26,16 +26,20 @@ export const EXIT_CODES_HELP = [
   'never change the exit code; an invalid dbt-product.yml makes it 2.',
 ].join('\n');
 
-const DBT_HELP = [
-  '',
-  "In a child product a selection that would build a parent's nodes is refused unless --allow-upstream.",
-  'A selection that matches no node (a typo) is an error, exit 2, unless --allow-empty.',
-  '',
-  EXIT_CODES_HELP,
-  '',
-  'Environment: DBT_PATH (the dbt executable); DBT_PRODUCT_KIT_DIRECT_DBT=1 runs dbt as it is, without',
-  "the lines that spare dbt's console logger formatting events it drops (see the README).",
-].join('\n');
+/** The help after a dbt command's options; a freshness check builds nothing, so the parents' rule is not its. */
+const dbtHelp = (kind: 'build' | 'freshness') =>
+  [
+    '',
+    ...(kind === 'build'
+      ? ["In a child product a selection that would build a parent's nodes is refused unless --allow-upstream."]
+      : ['A source that is stale (error) or whose check could not run fails the check like a failed node: exit 1.']),
+    'A selection that matches no node (a typo) is an error, exit 2, unless --allow-empty.',
+    '',
+    EXIT_CODES_HELP,
+    '',
+    'Environment: DBT_PATH (the dbt executable); DBT_PRODUCT_KIT_DIRECT_DBT=1 runs dbt as it is, without',
+    "the lines that spare dbt's console logger formatting events it drops (see the README).",
+  ].join('\n');
 
 /** Whether the run shows itself live in a terminal (listr2), rather than as lines into a pipe or file. */
 const liveInTerminal = (io: RunnerIo, json: boolean) => !json && Boolean(io.stdout.isTTY) && !io.env.CI;
@@ -95,7 +99,7 @@ function dbtCommand(
     define: (definition) => {
       definition
         .argument('[dbt-args...]', 'extra dbt arguments, after --')
-        .addHelpText('after', kind === 'freshness' ? `${FRESHNESS_HELP}\n${DBT_HELP}` : DBT_HELP);
+        .addHelpText('after', kind === 'freshness' ? `${FRESHNESS_HELP}\n${dbtHelp(kind)}` : dbtHelp(kind));
       dbtRunOptions(definition, kind);
     },
     run: async (input) => {
