@@ -36,12 +36,13 @@ import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
 import { clients, receive, topicWithQueue } from '../harness/sns-sqs.js';
 
+/** The audit tables and views, built in the same group (and, with the watcher, the same dbt build) as the rest. */
 const AUDIT_TASKS = [
-  'audit.audit_latest_status_run',
-  'audit.audit_model_duration_trend_run',
-  'audit.audit_recent_failures_run',
-  'audit.dbt_audit_invocations_run',
-  'audit.dbt_audit_log_run',
+  'transform.audit_latest_status_run',
+  'transform.audit_model_duration_trend_run',
+  'transform.audit_recent_failures_run',
+  'transform.dbt_audit_invocations_run',
+  'transform.dbt_audit_log_run',
 ];
 
 /** Airflow's base URL in these tests: the audit rows link to DAG runs under it. */
@@ -84,12 +85,12 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(dag.catchup).toBe(false);
     const { tasks } = dag;
 
-    const audit = groupEdges(tasks, 'audit');
-    // One dbt build per group (the watcher's producer), then a task per node taking its result.
-    expect(expectDbtGroup(tasks, 'audit', 'watcher').sort()).toEqual(AUDIT_TASKS);
+    // One dbt build (the watcher's producer), then a task per node taking its result.
     const transform = groupEdges(tasks, 'transform');
     expectDbtGroup(tasks, 'transform', 'watcher');
-    // The product's own nodes: seeds, and each model followed by its tests; nothing of the audit.
+    expect(Object.keys(tasks).filter((id) => id.includes('.') && !id.startsWith('transform.'))).toEqual([]);
+    // The product's own nodes: seeds, the audit tables and views, and each model followed by its tests.
+    expect(transform.ids).toEqual(expect.arrayContaining(AUDIT_TASKS));
     expect(transform.ids).toEqual(
       expect.arrayContaining([
         'transform.raw_orders_seed',
@@ -100,9 +101,8 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       ]),
     );
     expect(tasks['transform.stg_orders.test']?.upstream).toEqual(['transform.stg_orders.run']);
-    expect(transform.ids.some((id) => id.includes('audit'))).toBe(false);
-    // audit -> transform (no upstream products) -> check -> alert | completion_event -> publish_completed
-    for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual(expect.arrayContaining(audit.leaves));
+    // transform (no upstream products: nothing before it) -> check -> alert | completion_event -> publish_completed
+    for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual([]);
     expect(tasks.check?.upstream.sort()).toEqual(transform.leaves.sort());
     expect(tasks.check?.trigger_rule).toBe('all_done');
     expect(tasks.alert).toMatchObject({
@@ -182,10 +182,9 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       expect(report.import_errors).toEqual({});
       const tasks = (report.dags.shop_dag as DagReport['dags'][string]).tasks;
       const sensors = Object.keys(tasks).filter((id) => id.startsWith('wait_for_'));
-      const audit = groupEdges(tasks, 'audit');
       for (const sensor of sensors) {
         expect(tasks[sensor]?.operator).toBe('airflow.providers.amazon.aws.sensors.sqs.SqsSensor');
-        expect(tasks[sensor]?.upstream.sort()).toEqual(audit.leaves.sort());
+        expect(tasks[sensor]?.upstream).toEqual([]);
       }
       for (const root of groupEdges(tasks, 'transform').roots) expect(tasks[root]?.upstream.sort()).toEqual(sensors);
       return sensors.sort();
@@ -265,12 +264,10 @@ describe('the generated MWAA DAG with --execution per-node (a dbt process per ta
     const report = await perNode.home.helper<DagReport>('dagbag_report', [path.join(perNode.product.dir, 'dags')]);
     expect(report.import_errors).toEqual({});
     const tasks = report.dags.shop_dag?.tasks ?? {};
-    expect(expectDbtGroup(tasks, 'audit', 'per-node').sort()).toEqual(AUDIT_TASKS);
-    expectDbtGroup(tasks, 'transform', 'per-node');
-    const audit = groupEdges(tasks, 'audit');
+    expect(expectDbtGroup(tasks, 'transform', 'per-node')).toEqual(expect.arrayContaining(AUDIT_TASKS));
     const transform = groupEdges(tasks, 'transform');
     expect(tasks['transform.stg_orders.test']?.upstream).toEqual(['transform.stg_orders.run']);
-    for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual(expect.arrayContaining(audit.leaves));
+    for (const root of transform.roots) expect(tasks[root]?.upstream).toEqual([]);
     expect(tasks.check?.upstream.sort()).toEqual(transform.leaves.sort());
     expect(tasks.alert).toMatchObject({ upstream: ['check'], trigger_rule: 'one_failed' });
   });
@@ -299,7 +296,7 @@ type Deployed = { product: TestProduct; home: AirflowHome };
 
 /** A green run: every dbt task succeeded, the audit as `expectAuditOfRun` says, one completion event. */
 async function expectGreenRun(target: Deployed, execution: DagExecution, run: RunReport, eventsQueue: string) {
-  const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^(audit|transform)\./.test(id));
+  const dbtTasks = Object.entries(run.tasks).filter(([id]) => /^transform\./.test(id));
   expect(dbtTasks.length).toBeGreaterThan(10);
   for (const [id, state] of dbtTasks) expect(state, id).toBe('success');
   expect(run.tasks).toMatchObject({ check: 'success', alert: 'skipped', publish_completed: 'success' });
