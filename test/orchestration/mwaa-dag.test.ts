@@ -274,25 +274,58 @@ describe('the generated MWAA DAG with --execution per-node (a dbt process per ta
     expect(tasks.alert).toMatchObject({ upstream: ['check'], trigger_rule: 'one_failed' });
   });
 
-  it('runs on PostgreSQL: every task its own dbt, every audit row linking to the run', {
+  // One run, not a green one and a failing one (each starts ~20 dbt processes, 2 minutes here): the
+  // tasks the failing model does not reach succeed and are audited as in a green run, and what the
+  // green run alone shows (the completion event, every node audited once) is the watcher's above,
+  // from the same check and completion tasks over the same operator kinds (see the load test).
+  it('runs on PostgreSQL, every task its own dbt linking to the run; a failing model fails its task, its dependents and check, and the alert reaches SQS', {
     timeout: 300_000,
   }, async () => {
-    const events = await topicWithQueue();
-    const alerts = await topicWithQueue();
-    const run = await perNode.home.helper<RunReport>(
-      'dag_test_run',
-      ['shop_dag'],
-      awsEnv(alerts.topicArn, events.topicArn),
-    );
-    expect(run.state, JSON.stringify(run.tasks)).toBe('success');
-    await expectGreenRun(perNode, 'per-node', run, events.queueUrl);
-    expect(await receive(alerts.queueUrl)).toEqual([]);
+    const run = await failingModelRun(perNode, 'per-node');
+    await expectAuditOfPartialRun(perNode.product, run);
   });
-
-  it('a failing model fails its task, its dependents and check, and the alert reaches SQS', { timeout: 300_000 }, () =>
-    failingModelRun(perNode, 'per-node'),
-  );
 });
+
+/**
+ * The audit of a per-node run where stg_orders failed: every node task that ran (succeeded or
+ * failed) has its row, written by the hook of its own dbt process and linking to the run; each
+ * process has its invocation row with the DAG run's id and page, counting its own nodes.
+ */
+async function expectAuditOfPartialRun(product: TestProduct, run: RunReport) {
+  const runUrl = dagRunUrl(3, BASE_URL, 'shop_dag', run.run_id);
+  const rows = await queryPostgres<{ invocation_id: string; name: string; resource_type: string; status: string }>(
+    `select invocation_id, name, resource_type, status from ${product.schema}_audit.dbt_audit_log
+     where run_url = $1 and run_source = 'airflow' and recorded_by = 'hook'`,
+    [runUrl],
+  );
+  // A model with tests is a group (transform.stg_orders.run); one without, a task (transform.dbt_audit_log_run).
+  const nodeTask = /^transform\.(\w+)[._](run|seed)$/;
+  const ran = Object.entries(run.tasks).filter(
+    ([id, state]) => nodeTask.test(id) && ['success', 'failed'].includes(state),
+  );
+  expect(ran.length).toBeGreaterThan(5);
+  for (const [id, state] of ran) {
+    const name = nodeTask.exec(id)?.[1];
+    expect(rows.find((row) => row.name === name && row.resource_type !== 'test')?.status, id).toBe(
+      state === 'success' ? 'success' : 'error',
+    );
+  }
+  const processes = new Set(rows.map((row) => row.invocation_id));
+  expect(processes.size).toBeGreaterThan(5);
+  const invocations = await queryPostgres<{ invocation_id: string; status: string; nodes_total: string }>(
+    `select invocation_id, status, nodes_total from ${product.schema}_audit.dbt_audit_invocations
+     where run_id = $1 and run_url = $2 and run_source = 'airflow'`,
+    [run.run_id, runUrl],
+  );
+  expect(new Set(invocations.map((row) => row.invocation_id))).toEqual(processes);
+  for (const invocation of invocations) {
+    const own = rows.filter((row) => row.invocation_id === invocation.invocation_id);
+    expect(Number(invocation.nodes_total), invocation.invocation_id).toBe(own.length);
+    expect(invocation.status, invocation.invocation_id).toBe(
+      own.every((row) => ['success', 'pass'].includes(row.status)) ? 'success' : 'failed',
+    );
+  }
+}
 
 type Deployed = { product: TestProduct; home: AirflowHome };
 
@@ -345,8 +378,8 @@ async function expectGreenRun(target: Deployed, execution: DagExecution, run: Ru
  * beside it succeeds, `check` fails the run and one alert reaches SQS. With the watcher, the one
  * build failed too, and it is the only dbt invocation of the product's nodes in the run.
  */
-async function failingModelRun({ product, home }: Deployed, execution: DagExecution) {
-  await withFailingModel(product, async () => {
+async function failingModelRun({ product, home }: Deployed, execution: DagExecution): Promise<RunReport> {
+  return withFailingModel(product, async () => {
     const events = await topicWithQueue();
     const alerts = await topicWithQueue();
     const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
@@ -401,5 +434,6 @@ async function failingModelRun({ product, home }: Deployed, execution: DagExecut
       unique_id: null,
     });
     expect(await receive(events.queueUrl)).toEqual([]);
+    return run;
   });
 }
