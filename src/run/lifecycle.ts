@@ -5,7 +5,6 @@
  * run's own went through.
  */
 import { randomUUID } from 'node:crypto';
-import { describeSelection } from '../dbt/command.js';
 import type { RunPlan } from './plan.js';
 import type { RunDependencies, RunOptions } from './types.js';
 
@@ -22,7 +21,7 @@ export async function openPendingRecord(plan: RunPlan, options: RunOptions, deps
     productName: plan.projectName,
     targetName: plan.target.targetName,
     command: plan.invocation.command,
-    selection: describeSelection(plan.invocation),
+    selection: plan.selection,
     destination:
       options.audit && plan.runnerAudit
         ? (await import('../audit/sinks/index.js')).sinkDatabaseOf(plan.target, plan.projectDir)

@@ -81,6 +81,7 @@ export interface RunFlags extends ProjectFlags, AuditRedshiftFlags {
   events?: boolean;
   allowUpstream?: boolean;
   allowEmpty?: boolean;
+  resume?: boolean;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */
@@ -134,6 +135,8 @@ export function normaliseRunOptions(
   }
   if (flags.changedSince && command === 'retry')
     throw new UsageError('retry re-runs the last failures: it takes no --changed-since');
+  if (flags.resume && command === 'retry')
+    throw new UsageError('retry re-runs the last failures from target/: it takes no --resume');
   if (flags.defer && !flags.state) throw new UsageError('--defer needs --state DIR (the artifacts to defer to)');
   let threads: number | undefined;
   if (flags.threads !== undefined) {
@@ -164,6 +167,7 @@ export function normaliseRunOptions(
     dbtPath: flags.dbtPath,
     allowUpstream: flags.allowUpstream ?? false,
     allowEmpty: flags.allowEmpty ?? false,
+    resume: flags.resume ?? false,
     extra,
   };
 }

@@ -9,7 +9,6 @@
  *   129 / 130 / 143 interrupted by SIGHUP / SIGINT / SIGTERM (after recording what finished).
  */
 import { auditTablesFor } from '../audit/tables.js';
-import { describeSelection } from '../dbt/command.js';
 import { KitError } from '../errors.js';
 import type { ProductManifest } from '../product/manifest.js';
 import { executeDbt, SIGNAL_EXIT } from './execute.js';
@@ -113,7 +112,7 @@ async function runAndRecord(
   timings.dbtEnded();
 
   const { collect, record, notify, report } = await alongside.steps;
-  const selection = describeSelection(plan.invocation);
+  const { selection } = plan;
   let collected: Awaited<ReturnType<typeof collect.collectResults>>;
   try {
     const facts = {

@@ -30,6 +30,8 @@ export interface RunOptions extends DbtInvocation {
   allowUpstream?: boolean | undefined;
   /** A selection that matches no node succeeds (by default it is an error: a typo must not look green). */
   allowEmpty?: boolean | undefined;
+  /** Leave out what an earlier try of the same run (DBT_PRODUCT_RUN_ID) built or passed (see resume.ts). */
+  resume?: boolean | undefined;
 }
 
 export interface RunDependencies {

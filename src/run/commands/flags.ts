@@ -71,6 +71,10 @@ export function dbtRunOptions(command: Command, kind: 'build' | 'freshness' = 'b
       )
       .option('--no-events', 'publish no completion event (the orchestrator publishes it)')
       .option(
+        '--resume',
+        'build only what an earlier try of this run ($DBT_PRODUCT_RUN_ID, or the GitHub run) did not build or pass, as the audit log says',
+      )
+      .option(
         '--allow-upstream',
         "let a selection build nodes of parent products (by default refused: they are another team's)",
       );
