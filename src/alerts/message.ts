@@ -13,7 +13,7 @@ import type { AuditRow, InvocationRow } from '../audit/columns.js';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import { quoteIdentifier, type TableRef } from '../audit/sql.js';
 import { isFailedStatus } from '../audit/tables.js';
-import { FRESHNESS_COMMAND } from '../dbt/command.js';
+import { BUILDING_COMMANDS } from '../dbt/command.js';
 import {
   PRODUCT_COMPLETED,
   type ProductCompleted,
@@ -303,8 +303,8 @@ export function planCompletionEvent(
   context: Pick<MessageContext, 'product' | 'environment'>,
 ): PlannedMessage<ProductCompleted> | undefined {
   const { invocation } = batch;
-  // A freshness check builds nothing: downstream products must not start on it.
-  if (invocation.status !== 'success' || invocation.command === FRESHNESS_COMMAND) return undefined;
+  // A freshness check or a compile builds nothing: downstream products must not start on it.
+  if (invocation.status !== 'success' || !BUILDING_COMMANDS.has(invocation.command ?? '')) return undefined;
   const built = batch.nodes.filter((node) => node.status === 'success' && node.resource_type !== 'test');
   const document: ProductCompleted = {
     schema: PRODUCT_COMPLETED.schemaId,

@@ -17,6 +17,20 @@ export const FRESHNESS_COMMAND = 'source freshness';
 /** What the runner runs: a dbt command above, or the freshness check. */
 export type RunnerDbtCommand = DbtCommand | typeof FRESHNESS_COMMAND;
 
+/**
+ * The commands that build or test the product's nodes: what a parent's nodes must stay out of,
+ * and what a completion event announces (compile and a freshness check change no table:
+ * downstream products must not start on them).
+ */
+export const BUILDING_COMMANDS: ReadonlySet<string> = new Set<DbtCommand>([
+  'build',
+  'run',
+  'test',
+  'seed',
+  'snapshot',
+  'retry',
+]);
+
 /** What every dbt call may take. */
 export interface DbtCommonArgs {
   projectDir: string;

@@ -6,7 +6,13 @@ import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { supportedSinkTypes } from '../audit/sinks/index.js';
 import type { SelectionManifest } from '../dbt/artifacts.js';
-import { type DbtInvocation, dbtCommandLine, dbtEnvironment, describeSelection } from '../dbt/command.js';
+import {
+  BUILDING_COMMANDS,
+  type DbtInvocation,
+  dbtCommandLine,
+  dbtEnvironment,
+  describeSelection,
+} from '../dbt/command.js';
 import { type DbtLaunch, planDbtLaunch } from '../dbt/launch.js';
 import { type LocatedDbt, locateDbt } from '../dbt/locate.js';
 import { runDbtProcess } from '../dbt/process.js';
@@ -152,7 +158,7 @@ async function checkParents(plan: RunPlan, options: RunOptions): Promise<void> {
   );
   if (!hasPackages.some(Boolean)) return;
   const guard = await import('../upstream/guard.js');
-  if (!guard.BUILDING_COMMANDS.has(invocation.command)) return;
+  if (!BUILDING_COMMANDS.has(invocation.command)) return;
   const { readProductManifest } = await import('../product/read.js');
   const pinned = (await readProductManifest(projectDir))?.upstream ?? [];
   const mismatches = guard.revisionMismatches(pinned, await guard.readPackageLock(projectDir));

@@ -21,9 +21,6 @@ export class UpstreamGuardError extends KitError {
   }
 }
 
-/** Commands that build or test nodes (the ones a parent's nodes must stay out of). */
-export const BUILDING_COMMANDS = new Set(['build', 'run', 'test', 'seed', 'snapshot', 'retry']);
-
 export interface ListedNode {
   unique_id: string;
   package_name: string;

@@ -21,6 +21,7 @@ import {
 import { publishInput } from '../../../src/alerts/publish.js';
 import { AUDIT_COLUMNS, type AuditRow, INVOCATION_COLUMNS, type InvocationRow } from '../../../src/audit/columns.js';
 import type { AuditBatch } from '../../../src/audit/sinks/types.js';
+import { BUILDING_COMMANDS } from '../../../src/dbt/command.js';
 import { fieldNames, PRODUCT_COMPLETED, RUN_FAILED, runFailedFailure } from '../../../src/messages/index.js';
 import { messageSchemaPath } from '../../../src/schemas/json-schema.js';
 import { shippedSchema } from '../../harness/message-schema.js';
@@ -314,7 +315,7 @@ describe('the failure alert (run.failed)', () => {
 });
 
 describe('the completion event (product.completed)', () => {
-  it('is a Publish request SNS takes, valid, without credentials, for any successful run', () => {
+  it('is a Publish request SNS takes, valid, without credentials, for any successful build', () => {
     fc.assert(
       fc.property(
         scenarios((options) => text(40, options), 8),
@@ -324,11 +325,13 @@ describe('the completion event (product.completed)', () => {
           const status = other === 0 ? drawn.batch.invocation.status : 'success';
           const run = { ...drawn, batch: { ...drawn.batch, invocation: { ...drawn.batch.invocation, status } } };
           const event = planCompletionEvent(run.batch, { product: run.product, environment: run.environment });
-          if (run.batch.invocation.status !== 'success') {
+          // Only a successful run of a command that builds announces completion (not compile, a
+          // freshness check, or a command the row does not name).
+          if (run.batch.invocation.status !== 'success' || !BUILDING_COMMANDS.has(run.batch.invocation.command ?? '')) {
             expect(event).toBeUndefined();
             return;
           }
-          if (!event) throw new Error('no event for a successful run');
+          if (!event) throw new Error('no event for a successful build');
           const { problems, document } = publishProblems(event, run);
           const built = run.batch.nodes.filter((node) => node.status === 'success' && node.resource_type !== 'test');
           if (document.nodes_built !== built.length) problems.push({ nodesBuilt: document.nodes_built });
