@@ -35,11 +35,11 @@ export const IN_FLIGHT_STATUS = 'interrupted';
 export const FROM_EVENTS_MESSAGE = "recorded from dbt's events: no run_results.json of this invocation to read";
 
 /**
- * Results rebuilt from the node events, for runs that ended before dbt wrote
- * run_results.json. When dbt was stopped, the nodes it was running are
- * recorded too, as interrupted: the audit then says what never finished.
+ * The results dbt's node events tell: every node that finished and, when dbt
+ * was stopped, the nodes it was running then, as interrupted (the audit then
+ * says what never finished).
  */
-function resultsFromEvents(progress: Progress, invocationId: string, stopped: boolean): RunResults {
+function eventResults(progress: Progress, stopped: boolean): RunResults['results'] {
   const inFlight = stopped
     ? [...progress.running.keys()].map((uniqueId) => ({
         unique_id: uniqueId,
@@ -52,29 +52,34 @@ function resultsFromEvents(progress: Progress, invocationId: string, stopped: bo
         timing: [],
       }))
     : [];
+  return [
+    ...progress.finished.map((node) => ({
+      unique_id: node.uniqueId,
+      status: node.status,
+      execution_time: node.seconds,
+      thread_id: node.thread,
+      message: progress.nodeErrors.get(node.uniqueId) ?? FROM_EVENTS_MESSAGE,
+      failures: null,
+      adapter_response: {},
+      timing: node.startedAt
+        ? [
+            {
+              name: 'execute',
+              started_at: `${node.startedAt}Z`,
+              completed_at: node.finishedAt ? `${node.finishedAt}Z` : null,
+            },
+          ]
+        : [],
+    })),
+    ...inFlight,
+  ];
+}
+
+/** Results rebuilt from the node events, for runs that ended before dbt wrote run_results.json. */
+function resultsFromEvents(progress: Progress, invocationId: string, stopped: boolean): RunResults {
   return {
     metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', invocation_id: invocationId },
-    results: [
-      ...progress.finished.map((node) => ({
-        unique_id: node.uniqueId,
-        status: node.status,
-        execution_time: node.seconds,
-        thread_id: node.thread,
-        message: progress.nodeErrors.get(node.uniqueId) ?? FROM_EVENTS_MESSAGE,
-        failures: null,
-        adapter_response: {},
-        timing: node.startedAt
-          ? [
-              {
-                name: 'execute',
-                started_at: `${node.startedAt}Z`,
-                completed_at: node.finishedAt ? `${node.finishedAt}Z` : null,
-              },
-            ]
-          : [],
-      })),
-      ...inFlight,
-    ],
+    results: eventResults(progress, stopped),
   };
 }
 
@@ -140,7 +145,7 @@ export async function readRunArtifacts(
   if (ours && options.freshness) {
     // dbt leaves the checks that could not run out of sources.json: their results are in its events.
     const listed = new Set(runResults?.results.map((result) => result.unique_id));
-    const unlisted = resultsFromEvents(progress, '', false).results.filter((result) => !listed.has(result.unique_id));
+    const unlisted = eventResults(progress, false).filter((result) => !listed.has(result.unique_id));
     if (runResults && unlisted.length > 0)
       runResults = { ...runResults, results: [...runResults.results, ...unlisted] };
   }
