@@ -7,7 +7,7 @@
   null: dbt's exit code is the one the results give (1 when a node failed,
   as dbt exits), and git_dirty is unknown.
 -#}
-{% macro audit_record_invocation(results, invocation) %}
+{% macro audit_record_invocation(results, invocation, origin) %}
   {#- A product made before the invocation model existed still records its nodes (upgrade adds the model). -#}
   {%- if graph.nodes.get('model.' ~ project_name ~ '.' ~ audit_tables().invocations.model) is none -%}
     {%- do log('audit: no invocation row (no ' ~ audit_tables().invocations.model ~ ' model: create-dbt-product upgrade adds it)', info=true) -%}
@@ -54,14 +54,14 @@
     'nodes_warn': counts['warn'],
     'nodes_other': counts['other'],
     'error_message': none,
-    'run_source': invocation.run_source,
-    'run_id': invocation._run_id,
-    'run_url': invocation.run_url,
-    'repository': invocation._repository,
-    'git_sha': invocation.git_sha,
+    'run_source': origin.run_source,
+    'run_id': origin.run_id,
+    'run_url': origin.run_url,
+    'repository': origin.repository,
+    'git_sha': origin.git_sha,
     'git_dirty': none,
-    'git_ref': invocation._git_ref,
-    'actor': invocation._actor,
+    'git_ref': origin.git_ref,
+    'actor': origin.actor,
     'recorded_at': invocation.recorded_at,
   } -%}
   {%- set literals = [] -%}

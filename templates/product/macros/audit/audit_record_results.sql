@@ -34,7 +34,8 @@
   {%- set relation = audit_relation('log') -%}
   {%- do audit_ensure_table(relation, 'log') -%}
   {%- set columns = audit_columns() -%}
-  {%- set invocation = audit_invocation_values() -%}
+  {%- set origin = audit_run_origin() -%}
+  {%- set invocation = audit_invocation_values(origin) -%}
   {%- set max_statement_bytes = audit_max_statement_bytes() -%}
   {%- set insert_into -%}
     insert into {{ relation }} ({{ columns | map(attribute='name') | join(', ') }}) values
@@ -66,21 +67,19 @@
     {%- set batch.statements = batch.statements + 1 -%}
   {%- endif -%}
   {#- The invocation row as dbt-run writes it, so a run without dbt-run (an orchestrator) has one too. -#}
-  {%- do audit_record_invocation(results, invocation) -%}
+  {%- do audit_record_invocation(results, invocation, origin) -%}
   {#- One transaction for the DDL, every chunk and the invocation row (audit_execute opened it): all rows or none. -#}
   {%- do adapter.commit() -%}
   {%- do log('audit: recorded ' ~ results | length ~ ' rows in ' ~ relation ~ ' (' ~ batch.statements ~ ' statements)', info=true) -%}
   {{ return('') }}
 {% endmacro %}
 
-{# Values shared by every row of this invocation; those named _x are the invocation row's only. #}
-{% macro audit_invocation_values() %}
-  {#- The rules of dbt-product-kit's runOrigin (src/audit/origin.ts): the origin variables win over detection. -#}
-  {%- set origin = audit_origin_env() -%}
+{# Where the run came from, by the rules of dbt-product-kit's runOrigin (src/audit/origin.ts): the origin variables win over detection. #}
+{% macro audit_run_origin() %}
+  {%- set names = audit_origin_env() -%}
   {%- set github = env_var('GITHUB_ACTIONS', '') == 'true' -%}
   {%- set airflow = env_var('AIRFLOW_CTX_DAG_ID', '') != '' -%}
-  {%- set source = env_var(origin.source, '') or ('github' if github else ('airflow' if airflow else 'local')) -%}
-  {%- set run_id = env_var(origin.run_id, '') or (env_var('GITHUB_RUN_ID', '') if github else (env_var('AIRFLOW_CTX_DAG_RUN_ID', '') if airflow else '')) -%}
+  {%- set run_id = env_var(names.run_id, '') or (env_var('GITHUB_RUN_ID', '') if github else (env_var('AIRFLOW_CTX_DAG_RUN_ID', '') if airflow else '')) -%}
   {%- if github -%}
     {%- set actor = env_var('GITHUB_ACTOR', '') -%}
   {%- elif airflow -%}
@@ -88,27 +87,35 @@
   {%- else -%}
     {%- set actor = env_var('USER', '') or env_var('LOGNAME', '') -%}
   {%- endif -%}
-  {%- set url = env_var(origin.url, '') -%}
+  {%- set url = env_var(names.url, '') -%}
   {%- if not url and github and env_var('GITHUB_REPOSITORY', '') and env_var('GITHUB_RUN_ID', '') -%}
     {%- set url = (env_var('GITHUB_SERVER_URL', '') or 'https://github.com') ~ '/' ~ env_var('GITHUB_REPOSITORY') ~ '/actions/runs/' ~ env_var('GITHUB_RUN_ID') -%}
   {%- endif -%}
-  {%- set git_sha = env_var(origin.git_sha, '') or (env_var('GITHUB_SHA', '') if github else '') -%}
+  {{ return({
+    'run_source': env_var(names.source, '') or ('github' if github else ('airflow' if airflow else 'local')),
+    'run_id': run_id or none,
+    'run_url': url or none,
+    'git_sha': (env_var(names.git_sha, '') or (env_var('GITHUB_SHA', '') if github else '')) or none,
+    'repository': (env_var('GITHUB_REPOSITORY', '') if github else '') or none,
+    'git_ref': (env_var('GITHUB_REF_NAME', '') or env_var('GITHUB_REF', '') if github else '') or none,
+    'actor': actor or none,
+  }) }}
+{% endmacro %}
+
+{# Values shared by every node row of this invocation (the invocation row has the rest of the origin too). #}
+{% macro audit_invocation_values(origin) %}
   {{ return({
     'invocation_id': invocation_id,
     'product_name': var('product_name', project_name),
     'target_name': target.name,
     'dbt_version': dbt_version,
-    'run_source': source,
-    'run_url': url or none,
-    'git_sha': git_sha or none,
+    'run_source': origin.run_source,
+    'run_url': origin.run_url,
+    'git_sha': origin.git_sha,
     'model_execution_date': run_started_at.strftime('%Y-%m-%d'),
     'invocation_started_at': run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f'),
     'recorded_by': 'hook',
     'recorded_at': modules.datetime.datetime.now(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S.%f'),
-    '_run_id': run_id or none,
-    '_repository': (env_var('GITHUB_REPOSITORY', '') if github else '') or none,
-    '_git_ref': (env_var('GITHUB_REF_NAME', '') or env_var('GITHUB_REF', '') if github else '') or none,
-    '_actor': actor or none,
   }) }}
 {% endmacro %}
 
