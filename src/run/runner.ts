@@ -78,7 +78,11 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const timings = runTimings(deps.env);
   try {
     const outcome = await runAndRecord(plan, options, deps, alongside, pending, late.state, timings);
-    const exitCode = late.state.signal ? (SIGNAL_EXIT[late.state.signal] ?? outcome.exitCode) : outcome.exitCode;
+    // A signal after dbt exited is the run's code, unless the failure was alerted: then nobody
+    // needs telling again, and the alerted code says so (--alerted-exit-code).
+    const alerted = options.alertedExitCode !== undefined && outcome.exitCode === options.alertedExitCode;
+    const exitCode =
+      late.state.signal && !alerted ? (SIGNAL_EXIT[late.state.signal] ?? outcome.exitCode) : outcome.exitCode;
     return { ...outcome, exitCode };
   } finally {
     late.release();
@@ -180,6 +184,7 @@ async function runAndRecord(
       notifications,
       productError: product.error,
       strictAudit: options.strictAudit ?? false,
+      alertedExitCode: options.alertedExitCode,
     },
     deps,
   );
