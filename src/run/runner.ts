@@ -11,7 +11,7 @@
 import { auditTablesFor } from '../audit/tables.js';
 import { KitError } from '../errors.js';
 import type { ProductManifest } from '../product/manifest.js';
-import { executeDbt, SIGNAL_EXIT } from './execute.js';
+import { executeDbt, exitCodeAfterLateSignal } from './execute.js';
 import { holdLateSignals, openPendingRecord, sendEarlierUploads } from './lifecycle.js';
 import { planRun, type RunPlan } from './plan.js';
 import { type RunTimings, runTimings } from './timings.js';
@@ -78,11 +78,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const timings = runTimings(deps.env);
   try {
     const outcome = await runAndRecord(plan, options, deps, alongside, pending, late.state, timings);
-    // A signal after dbt exited is the run's code, unless the failure was alerted: then nobody
-    // needs telling again, and the alerted code says so (--alerted-exit-code).
-    const alerted = options.alertedExitCode !== undefined && outcome.exitCode === options.alertedExitCode;
-    const exitCode =
-      late.state.signal && !alerted ? (SIGNAL_EXIT[late.state.signal] ?? outcome.exitCode) : outcome.exitCode;
+    const exitCode = exitCodeAfterLateSignal(outcome.exitCode, late.state.signal, options.alertedExitCode);
     return { ...outcome, exitCode };
   } finally {
     late.release();

@@ -13,6 +13,7 @@ import { notifyRun, type Topics } from '../../src/alerts/notify.js';
 import { PublishError, type Publisher } from '../../src/alerts/publish.js';
 import type { AuditRow, InvocationRow } from '../../src/audit/columns.js';
 import { RUN_FAILED } from '../../src/messages/index.js';
+import { exitCodeAfterLateSignal } from '../../src/run/execute.js';
 import { normaliseRunOptions, parseAlertedExitCode } from '../../src/run/options.js';
 import { finalExitCode } from '../../src/run/report.js';
 import { messageErrors } from '../harness/message-schema.js';
@@ -69,6 +70,14 @@ describe('--alerted-exit-code: the exit code (pure)', () => {
 
   it('a green run stays 0 even with a published (warnings) alert', () => {
     expect(run(0, 'sent')).toBe(0);
+  });
+
+  it('a signal after dbt exited gives its code, unless the failure was alerted', () => {
+    expect(exitCodeAfterLateSignal(1, 'SIGTERM', 99)).toBe(143);
+    expect(exitCodeAfterLateSignal(0, 'SIGINT', 99)).toBe(130);
+    expect(exitCodeAfterLateSignal(99, 'SIGTERM', 99)).toBe(99);
+    expect(exitCodeAfterLateSignal(99, 'SIGTERM', undefined)).toBe(143);
+    expect(exitCodeAfterLateSignal(1, undefined, 99)).toBe(1);
   });
 
   it("keeps the code of a failure the alert does not tell: dbt-run's own checks", () => {
