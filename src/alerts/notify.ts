@@ -72,12 +72,20 @@ export function topicsFor(
   };
 }
 
+/** What became of a run's failure alert: none planned (no failure, no topic), published, or not published. */
+export type AlertDelivery = 'none' | 'sent' | 'failed';
+
 export interface Notified {
   /** What was published: "run.failed sent to arn:... (message id)". */
   sent: string[];
   /** One line per publish that failed. */
   failed: string[];
+  /** The failure alert's fate, for --alerted-exit-code (the lines above are for people). */
+  alert: AlertDelivery;
 }
+
+/** A planned message that is the run's failure alert (the other is the completion event). */
+const isAlert = (plan: PlannedNotification) => plan.planned.eventType === 'run.failed';
 
 /** Where failed publishes are kept: the run's target dir; lines name files relative to the project. */
 export interface OutboxPlace {
@@ -169,14 +177,17 @@ export async function notifyRun(
   },
   publisher: Publisher,
 ): Promise<Notified> {
-  const notified: Notified = { sent: [], failed: [] };
+  const notified: Notified = { sent: [], failed: [], alert: 'none' };
   for (const plan of plannedNotifications(batch, context)) {
     try {
       const id = await publisher.publish(plan.arn, plan.planned, plan.what);
       notified.sent.push(`${plan.planned.eventType} sent to ${plan.arn} (message ${id})`);
+      // Every alert topic must take it: one that failed keeps the run "not alerted".
+      if (isAlert(plan) && notified.alert === 'none') notified.alert = 'sent';
     } catch (error) {
       const where = { invocationId: batch.invocationId, topicArn: plan.arn, what: plan.what };
       notified.failed.push(await keepFailed(error, plan.planned, where, context.outbox));
+      if (isAlert(plan)) notified.alert = 'failed';
     }
   }
   return notified;

@@ -54,8 +54,18 @@ const jinja = {
 };
 
 /**
+ * Why the workflow alerts itself: dbt-run in the container exits with the alerted code (and
+ * its task is skipped) whenever it published its own alert, so the task failed otherwise.
+ */
+export const SERVERLESS_NOT_ALERTED =
+  'dbt-run could not alert about this run: the task dbt_run_build failed without dbt-run publishing its own alert' +
+  ' (the container did not start or never ran dbt-run, dbt-run stopped before alerting, or its alert could not be' +
+  " published). See the task's log in Airflow and CloudWatch; when dbt ran, the audit log has its results.";
+
+/**
  * The workflow's two documents. It runs `dbt-run build --target prod` (whose own alerts carry
- * the dbt side) and publishes as the prod environment; its alert is about the ECS task.
+ * the dbt side) and publishes as the prod environment; its alert is about the ECS task, sent
+ * only when dbt-run could not alert (SERVERLESS_NOT_ALERTED says so).
  */
 function serverlessDocuments(product: string): { runFailed: RunFailed; productCompleted: ProductCompleted } {
   const common = {
@@ -75,7 +85,8 @@ function serverlessDocuments(product: string): { runFailed: RunFailed; productCo
       dag_id: jinja.dagId,
       selection: null,
       invocation_id: jinja.runId,
-      // The task that runs dbt-run failed: dbt, the runner or the task itself (no capacity, bad image).
+      // The task that runs dbt-run failed, and dbt-run did not alert: the task itself (no capacity,
+      // bad image), dbt-run stopping before its alert, or an alert it could not publish.
       status: 'error',
       exit_code: null,
       started_at: jinja.startedAt,
@@ -96,7 +107,7 @@ function serverlessDocuments(product: string): { runFailed: RunFailed; productCo
         },
       ],
       failures_not_listed: 0,
-      error_message: null,
+      error_message: SERVERLESS_NOT_ALERTED,
       run_url: null,
       git_sha: null,
       audit_query: null,

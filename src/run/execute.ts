@@ -36,6 +36,19 @@ export interface Execution {
 /** 128 + the signal's number, as a shell reports a process the signal ended. */
 export const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
+/**
+ * The exit code once a signal came after dbt exited (pure): the signal's, unless the run's
+ * failure was alerted (--alerted-exit-code): nobody needs telling again, and that code says so.
+ */
+export function exitCodeAfterLateSignal(
+  exitCode: number,
+  signal: NodeJS.Signals | undefined,
+  alertedExitCode: number | undefined,
+): number {
+  if (!signal || (alertedExitCode !== undefined && exitCode === alertedExitCode)) return exitCode;
+  return SIGNAL_EXIT[signal] ?? exitCode;
+}
+
 /** dbt's exit (or the signal that stopped the run) → status and dbt-run's exit code. */
 export function outcomeOf(
   dbtExit: number | undefined,

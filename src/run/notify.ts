@@ -7,7 +7,7 @@
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { FailureFacts } from '../alerts/message.js';
-import { notifyRun, type TopicFlags, topicsFor } from '../alerts/notify.js';
+import { type AlertDelivery, notifyRun, type TopicFlags, topicsFor } from '../alerts/notify.js';
 import type { AuditBatch } from '../audit/sinks/types.js';
 import type { TableRef } from '../audit/sql.js';
 import type { ProductManifest } from '../product/manifest.js';
@@ -16,6 +16,8 @@ export interface Notifications {
   sent: string[];
   skipped: string[];
   failed: string[];
+  /** Whether the run's failure alert was published (report.ts's exit code reads it). */
+  alert: AlertDelivery;
 }
 
 export async function sendNotifications(
@@ -37,7 +39,7 @@ export async function sendNotifications(
   },
 ): Promise<Notifications> {
   const topics = topicsFor(config.manifest, where.targetName, config.flags, config.env);
-  if (!topics.alerts && !topics.events) return { sent: [], skipped: topics.skipped, failed: [] };
+  if (!topics.alerts && !topics.events) return { sent: [], skipped: topics.skipped, failed: [], alert: 'none' };
   // The SDK is loaded only when a topic is configured: it would otherwise add to every run's start-up.
   const { snsPublisher } = await import('../alerts/publish.js');
   const notified = await notifyRun(
@@ -51,5 +53,5 @@ export async function sendNotifications(
     },
     snsPublisher(config.env, config.sns),
   );
-  return { sent: notified.sent, skipped: topics.skipped, failed: notified.failed };
+  return { sent: notified.sent, skipped: topics.skipped, failed: notified.failed, alert: notified.alert };
 }

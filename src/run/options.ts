@@ -82,6 +82,26 @@ export interface RunFlags extends ProjectFlags, AuditRedshiftFlags {
   allowUpstream?: boolean;
   allowEmpty?: boolean;
   resume?: boolean;
+  /** --alerted-exit-code, as typed. */
+  alertedExitCode?: string;
+}
+
+/**
+ * The exit codes --alerted-exit-code may take: not dbt-run's own (0, 1, 2) and below
+ * those a shell gives a command it could not run (126, 127) or one a signal stopped (128 + n).
+ */
+export const ALERTED_EXIT_CODE_RANGE = { min: 3, max: 125 } as const;
+
+/** --alerted-exit-code's value as a number, or a one-line error naming the flag (pure). */
+export function parseAlertedExitCode(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const code = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  const { min, max } = ALERTED_EXIT_CODE_RANGE;
+  if (!Number.isInteger(code) || code < min || code > max)
+    throw new UsageError(
+      `--alerted-exit-code must be a whole number from ${min} to ${max} (none of dbt-run's own codes), not "${text}"`,
+    );
+  return code;
 }
 
 /** The Redshift Data API flags, as overrides (undefined when none is given). */
@@ -138,6 +158,7 @@ export function normaliseRunOptions(
   if (flags.resume && command === 'retry')
     throw new UsageError('retry re-runs the last failures from target/: it takes no --resume');
   if (flags.defer && !flags.state) throw new UsageError('--defer needs --state DIR (the artifacts to defer to)');
+  const alertedExitCode = parseAlertedExitCode(flags.alertedExitCode);
   let threads: number | undefined;
   if (flags.threads !== undefined) {
     threads = Number(flags.threads);
@@ -168,6 +189,7 @@ export function normaliseRunOptions(
     allowUpstream: flags.allowUpstream ?? false,
     allowEmpty: flags.allowEmpty ?? false,
     resume: flags.resume ?? false,
+    alertedExitCode,
     extra,
   };
 }

@@ -28,6 +28,8 @@ export interface RunReport {
   /** Why dbt-product.yml could not be read, if it could not. */
   productError: string | null;
   strictAudit: boolean;
+  /** --alerted-exit-code: the exit code of a failure whose alert was published. */
+  alertedExitCode?: number | undefined;
 }
 
 export interface ReportOutput {
@@ -36,10 +38,21 @@ export interface ReportOutput {
   env: NodeJS.ProcessEnv;
 }
 
-/** dbt-run's exit code (pure): dbt's, unless the run's own checks fail a run dbt passed. */
-export function finalExitCode(report: Pick<RunReport, 'execution' | 'productError' | 'strictAudit' | 'recorded'>) {
+/**
+ * dbt-run's exit code (pure): dbt's, unless the run's own checks fail a run dbt passed. With
+ * --alerted-exit-code, a failure whose alert was published exits with that code instead, so an
+ * orchestrator alerts only on failures nobody was told about; a failure the alert does not tell
+ * (an invalid dbt-product.yml, a failed audit under --strict-audit) keeps its code.
+ */
+export function finalExitCode(
+  report: Pick<RunReport, 'execution' | 'productError' | 'strictAudit' | 'recorded' | 'alertedExitCode'> & {
+    notifications: Pick<Notifications, 'alert'>;
+  },
+): number {
   const { exitCode } = report.execution;
   const ownFailure = report.productError || (report.strictAudit && report.recorded.error);
+  if (exitCode !== 0 && !ownFailure && report.notifications.alert === 'sent' && report.alertedExitCode !== undefined)
+    return report.alertedExitCode;
   return exitCode < 2 && ownFailure ? 2 : exitCode;
 }
 
@@ -53,6 +66,8 @@ export async function reportRun(report: RunReport, output: ReportOutput): Promis
   for (const line of [...notifications.skipped, ...notifications.failed]) reporter.warn(line);
   if (productError) reporter.warn(`${productError} (so dbt-run exits 2)`);
   const exitCode = finalExitCode(report);
+  if (exitCode !== execution.exitCode && exitCode === report.alertedExitCode)
+    reporter.info(`exit ${exitCode} (--alerted-exit-code): the run failed and its failure alert was published`);
   const invocationId = collected.batch.invocationId;
 
   if (isGithubActions(env)) {

@@ -11,7 +11,7 @@
 import { auditTablesFor } from '../audit/tables.js';
 import { KitError } from '../errors.js';
 import type { ProductManifest } from '../product/manifest.js';
-import { executeDbt, SIGNAL_EXIT } from './execute.js';
+import { executeDbt, exitCodeAfterLateSignal } from './execute.js';
 import { holdLateSignals, openPendingRecord, sendEarlierUploads } from './lifecycle.js';
 import { planRun, type RunPlan } from './plan.js';
 import { type RunTimings, runTimings } from './timings.js';
@@ -78,7 +78,7 @@ export async function runInvocation(options: RunOptions, deps: RunDependencies):
   const timings = runTimings(deps.env);
   try {
     const outcome = await runAndRecord(plan, options, deps, alongside, pending, late.state, timings);
-    const exitCode = late.state.signal ? (SIGNAL_EXIT[late.state.signal] ?? outcome.exitCode) : outcome.exitCode;
+    const exitCode = exitCodeAfterLateSignal(outcome.exitCode, late.state.signal, options.alertedExitCode);
     return { ...outcome, exitCode };
   } finally {
     late.release();
@@ -180,6 +180,7 @@ async function runAndRecord(
       notifications,
       productError: product.error,
       strictAudit: options.strictAudit ?? false,
+      alertedExitCode: options.alertedExitCode,
     },
     deps,
   );

@@ -32,6 +32,11 @@ export interface RunOptions extends DbtInvocation {
   allowEmpty?: boolean | undefined;
   /** Leave out what an earlier try of the same run (DBT_PRODUCT_RUN_ID) built or passed (see resume.ts). */
   resume?: boolean | undefined;
+  /**
+   * The exit code of a failed run whose failure alert was published (--alerted-exit-code), so an
+   * orchestrator can tell a failure dbt-run told people about from one it could not.
+   */
+  alertedExitCode?: number | undefined;
 }
 
 export interface RunDependencies {

@@ -23,6 +23,7 @@ import {
   MWAA_AIRFLOW_VERSION,
   MWAA_PYTHON_VERSION,
 } from '../orchestration/airflow.js';
+import { SERVERLESS_ALERTED_EXIT_CODE } from '../orchestration/serverless.js';
 import {
   PRODUCT_MANIFEST_FILE,
   PRODUCT_MANIFEST_VERSION,
@@ -79,6 +80,8 @@ export interface TemplateContext {
   parents: { name: string; schemaVariable: string }[];
   /** MWAA Serverless takes cron: off-peak, at a time spread by product name. */
   serverlessSchedule: string;
+  /** The exit code dbt-run gives the workflow for a failure it alerted about (src/orchestration/serverless.ts). */
+  serverlessAlertedExitCode: number;
   /** What the orchestrators need to build the SNS documents as defined (src/messages). */
   messages: MessageTemplates;
   /** The variables an orchestrator tells dbt-run and the hook where a run came from with (src/audit/origin.ts). */
@@ -132,6 +135,7 @@ export function templateContext(
       schemaVariable: `DBT_UPSTREAM_${parent.name.toUpperCase()}_SCHEMA`,
     })),
     serverlessSchedule: offPeakCron(options.name),
+    serverlessAlertedExitCode: SERVERLESS_ALERTED_EXIT_CODE,
     infra: infraTemplateFacts(options.name, DEPLOYED_ENVIRONMENTS, parents),
     github: workflowTemplateFacts(options.name, kit.version, {
       iam: options.auth === 'iam',

@@ -148,7 +148,7 @@ describe('a Data API endpoint that never answers DescribeStatement', () => {
       'RedshiftData.ExecuteStatement', // the existing columns
       'RedshiftData.DescribeStatement',
     ]);
-    const report = { productError: null, strictAudit: false, recorded };
+    const report = { productError: null, strictAudit: false, recorded, notifications: { alert: 'none' as const } };
     expect(finalExitCode({ ...report, execution: { exitCode: 1 } as never })).toBe(1);
     expect(finalExitCode({ ...report, execution: { exitCode: 0 } as never })).toBe(0);
   });

@@ -34,7 +34,8 @@ const EXPECTED_SECONDS: Record<string, number> = {
   'test/run/runner.test.ts': 55,
   // Three failing builds (lines, --json, a terminal): from a helper's run beside the full suite, halved.
   'test/run/actionable-output.test.ts': 60,
-  'test/orchestration/mwaa-serverless.test.ts': 52,
+  // Three workflow runs, dbt-run in the fake ECS task (the helper's run, until a CI run times it).
+  'test/orchestration/mwaa-serverless.test.ts': 80,
   'test/scaffold/first-steps.test.ts': 48,
   'test/alerts/sns.test.ts': 47,
   'test/faults/signals-and-kills.test.ts': 47,
@@ -53,6 +54,8 @@ const EXPECTED_SECONDS: Record<string, number> = {
   // Three tries of one run on Postgres (the helper-free run: 40 s), until a CI run times it.
   'test/run/resume.test.ts': 40,
   'test/audit/parity.test.ts': 22,
+  // Two failing builds on Postgres with alerts through moto (the helper's run, until a CI run times it).
+  'test/run/alerted-exit-code.test.ts': 30,
 };
 
 export class LongestFirstSequencer extends BaseSequencer {

@@ -32,17 +32,28 @@ export function clients() {
 
 /** A new topic with a new queue subscribed to it (SNS envelopes, not raw delivery). */
 export async function topicWithQueue(fifo = false): Promise<{ topicArn: string; queueUrl: string }> {
-  const { sns, sqs } = clients();
+  const { sns } = clients();
   const name = `t${randomBytes(4).toString('hex')}${fifo ? '.fifo' : ''}`;
   const { TopicArn } = await sns.send(
     new CreateTopicCommand({ Name: name, Attributes: fifo ? { FifoTopic: 'true' } : {} }),
   );
+  return { topicArn: TopicArn as string, queueUrl: await subscribedQueue(TopicArn as string) };
+}
+
+/**
+ * A new queue subscribed to a topic: it gets only what is published from now on (a test reading
+ * a topic more than once, since `receive` leaves messages that come back after their timeout).
+ */
+export async function subscribedQueue(topicArn: string): Promise<string> {
+  const { sns, sqs } = clients();
+  const fifo = topicArn.endsWith('.fifo');
+  const name = `q${randomBytes(4).toString('hex')}${fifo ? '.fifo' : ''}`;
   const { QueueUrl } = await sqs.send(
     new CreateQueueCommand({ QueueName: name, Attributes: fifo ? { FifoQueue: 'true' } : {} }),
   );
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
-  return { topicArn: TopicArn as string, queueUrl: QueueUrl as string };
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+  return QueueUrl as string;
 }
 
 /** The messages waiting in a queue: each SNS envelope's subject, JSON document (as parsed) and attributes. */

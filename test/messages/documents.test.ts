@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { planCompletionEvent, planFailureAlert } from '../../src/alerts/message.js';
 import type { InvocationRow } from '../../src/audit/columns.js';
 import { PRODUCT_COMPLETED, RUN_FAILED } from '../../src/messages/index.js';
-import { messageTemplates } from '../../src/messages/templates.js';
+import { messageTemplates, SERVERLESS_NOT_ALERTED } from '../../src/messages/templates.js';
 import { normaliseOptions } from '../../src/scaffold/options.js';
 import { renderTemplate, templateContext } from '../../src/scaffold/plan.js';
 import { messageSchemaPath } from '../../src/schemas/json-schema.js';
@@ -142,7 +142,12 @@ describe('the MWAA Serverless documents', () => {
     const completed = rendered(templates.serverless.productCompleted);
     expect(messageErrors(RUN_FAILED, alert)).toEqual([]);
     expect(messageErrors(PRODUCT_COMPLETED, completed)).toEqual([]);
-    expect(alert).toMatchObject({ producer: 'mwaa-serverless', failures: [{ task_id: 'dbt_run_build' }] });
+    expect(alert).toMatchObject({
+      producer: 'mwaa-serverless',
+      failures: [{ task_id: 'dbt_run_build' }],
+      // It is sent only when dbt-run could not alert (its task failed otherwise), and says so.
+      error_message: SERVERLESS_NOT_ALERTED,
+    });
     expect(completed).toMatchObject({ producer: 'mwaa-serverless', product: 'orders', nodes_built: null });
 
     const options = normaliseOptions({ dir: '/tmp/orders', name: 'orders', orchestrator: 'mwaa-serverless' });

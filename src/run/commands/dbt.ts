@@ -24,6 +24,10 @@ export const EXIT_CODES_HELP = [
   'or dbt-run audit flush records the run from what it left. A failed audit write never changes the exit code',
   '(unless --strict-audit: then 2); its rows stay spooled for dbt-run audit flush. Failed alerts are reported,',
   'never change the exit code; an invalid dbt-product.yml makes it 2.',
+  '--alerted-exit-code N: a run that failed and whose failure alert was published (the alert topic took it)',
+  'exits N instead, so an orchestrator alerts only when dbt-run could not (e.g. ECS skip_on_exit_code). With',
+  'no alert to send, or one not published, or a failure the alert does not tell (invalid dbt-product.yml,',
+  'a failed audit under --strict-audit), the code is as above.',
 ].join('\n');
 
 /** The help after a dbt command's options; a freshness check builds nothing, so the parents' rule is not its. */

@@ -79,6 +79,10 @@ export function dbtRunOptions(command: Command, kind: 'build' | 'freshness' = 'b
         "let a selection build nodes of parent products (by default refused: they are another team's)",
       );
   command
+    .option(
+      '--alerted-exit-code <code>',
+      'exit with this code (3-125) when the run failed and its failure alert was published',
+    )
     .option('--allow-empty', 'let a selection that matches no node succeed (by default: exit 2, dbt says why)')
     .option('--json', 'print NDJSON events instead of progress');
   return dbtPathOption(command);
