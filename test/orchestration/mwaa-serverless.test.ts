@@ -138,6 +138,8 @@ describe('the generated MWAA Serverless workflow (dag-factory, Airflow 3)', () =
     const command = build?.overrides?.containerOverrides[0]?.command;
     expect(command?.slice(0, 3)).toEqual(['build', '--target', 'prod']);
     expect(alertedCode(command)).toBe(ALERTED);
+    // A retry of the task (a new container) builds only what the earlier try did not (test/run/resume.test.ts).
+    expect(command).toContain('--resume');
   });
 
   it("tells dbt-run in the container where the run came from: Airflow's run id, for the invocation row", async () => {
@@ -224,6 +226,7 @@ describe('the generated MWAA Serverless workflow (dag-factory, Airflow 3)', () =
       expect(failed.state).toBe('success');
       expect(lastRun()?.argv.slice(0, ENTRY_POINT.length + 3)).toEqual([...ENTRY_POINT, 'build', '--target', 'prod']);
       expect(alertedCode(lastRun()?.argv)).toBe(ALERTED);
+      expect(lastRun()?.output).toContain(`--resume: no earlier try of run ${failed.run_id} recorded`);
       expect(lastRun()).toMatchObject({
         overrides: { [RUN_ORIGIN_ENV.source]: 'airflow', [RUN_ORIGIN_ENV.runId]: failed.run_id },
         exitCode: SERVERLESS_ALERTED_EXIT_CODE,
