@@ -221,7 +221,12 @@ export function renderTemplate(template: TemplateFile, context: TemplateContext)
   const named = template.path.replaceAll('__name__', context.name);
   const renamed = named
     .split('/')
-    .map((part) => RENAMES[part] ?? part)
+    .map((part) => {
+      // A rendered dotfile (`_airflowignore.hbs`) is renamed as the file it becomes.
+      const bare = part.replace(/\.hbs$/, '');
+      const to = RENAMES[bare];
+      return to ? part.replace(bare, to) : part;
+    })
     .join('/');
   if (!renamed.endsWith('.hbs')) return { path: renamed, content: template.content };
   const render = handlebars.compile(template.content, { noEscape: true, strict: true });

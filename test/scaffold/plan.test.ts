@@ -54,12 +54,19 @@ describe('planProductFiles', () => {
     expect([...files.keys()]).toEqual(
       expect.arrayContaining([
         'dags/orders_dag.py',
+        'dags/orders_dag_support.py',
         'dags/.airflowignore',
         'airflow/requirements.txt',
         'airflow/startup.sh',
       ]),
     );
     expect(files.get('dags/orders_dag.py')).toContain('PRODUCT = "orders"');
+    // The DAG imports its own helpers, by a module name no other product's DAG in the dags folder has,
+    // which the DAG processor is kept off (it holds no DAG).
+    expect(files.get('dags/orders_dag.py')).toContain('from orders_dag_support import (');
+    expect(files.get('dags/.airflowignore')?.split('\n')).toEqual(
+      expect.arrayContaining(['dbt/', 'orders_dag_support.py']),
+    );
     // One dbt build per run by default; the DAG reads the audit's origin variables by their one definition.
     expect(files.get('dags/orders_dag.py')).toContain('EXECUTION = "watcher"');
     expect(files.get('dags/orders_dag.py')).toContain(`RUN_URL_ENV = "${RUN_ORIGIN_ENV.url}"`);

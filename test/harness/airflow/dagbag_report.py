@@ -16,6 +16,9 @@ except ImportError:  # Airflow 2
     from airflow.models.dagbag import DagBag
 
 folder, out_file = sys.argv[1], sys.argv[2]
+# What Airflow does for the DAGs folder (2.x) and a DAG bundle (3.x), so a DAG imports the
+# modules beside it: first, as this folder may not be the configured one.
+sys.path.insert(0, folder)
 
 # Cosmos logs its own timings per task group ("Cosmos performance (<dag>__<group>) - [...]:
 # It took 1.23s to parse the dbt project for DAG using LoadMode.DBT_LS" / "... to build the
