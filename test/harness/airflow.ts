@@ -47,7 +47,10 @@ export interface DagReport {
     {
       catchup: boolean;
       tags: string[];
-      tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }>;
+      tasks: Record<
+        string,
+        { operator: string; upstream: string[]; trigger_rule: string; retries: number; retry_delay_seconds: number }
+      >;
     }
   >;
 }

@@ -30,7 +30,14 @@ import {
   type RunReport,
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
-import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask, withFailingModel } from '../harness/dag-shape.js';
+import {
+  dagRunUrl,
+  expectAuditOfRun,
+  expectDbtGroup,
+  isProducerTask,
+  PRODUCER,
+  withFailingModel,
+} from '../harness/dag-shape.js';
 import { commitAll } from '../harness/git.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -52,9 +59,19 @@ let product: TestProduct;
 let home: AirflowHome;
 const cleanups: (() => Promise<void>)[] = [];
 
+/**
+ * The retries these products run with: none, so a failed task fails at once (dag.test() would wait out
+ * each retry's delay). An automatic retry of a node task takes Cosmos's path of a cleared one, tested below.
+ */
+const NO_RETRIES = { count: 0, delay_seconds: 60 };
+
 /** A product scaffolded with this execution, its manifest compiled, and an Airflow home over its DAG. */
 async function deployed(execution?: 'per-node') {
-  const scaffolded = await scaffoldTestProduct({ name: 'shop', ...(execution ? { execution } : {}) });
+  const scaffolded = await scaffoldTestProduct({
+    name: 'shop',
+    retries: NO_RETRIES,
+    ...(execution ? { execution } : {}),
+  });
   cleanups.push(scaffolded.cleanup);
   // What the deploy step does: compile the manifest the DAG parses from.
   const parsed = await runDbt(scaffolded, ['parse']);
@@ -116,6 +133,9 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       operator: 'airflow.providers.amazon.aws.operators.sns.SnsPublishOperator',
     });
     expect(Object.keys(tasks).filter((id) => id.startsWith('wait_for_'))).toEqual([]);
+    // dbt-product.yml's retries, on every task.
+    for (const [id, each] of Object.entries(tasks))
+      expect(each, id).toMatchObject({ retries: NO_RETRIES.count, retry_delay_seconds: NO_RETRIES.delay_seconds });
 
     // The DAG and its helpers beside it (dags/shop_dag_support.py, which the DAG processor skips).
     const pythonFiles = ['shop_dag.py', 'shop_dag_support.py'].map((file) => path.join(product.dir, 'dags', file));
@@ -201,11 +221,38 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(error).toContain(
       `ValueError: ${file} is invalid (dbt-product.v1.schema.json): upstream.0.name: 'Payments' does not match '^[a-z][a-z0-9_]*$'`,
     );
+    await writeFile(file, manifest.replace('count: 0', 'count: -1'));
+    const badRetries = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+    expect(Object.values(badRetries.import_errors).join('\n')).toContain(
+      `ValueError: ${file} is invalid (dbt-product.v1.schema.json): retries.count: -1 is less than the minimum of 0`,
+    );
     await writeFile(file, manifest.replace(/\nupstream: \[\]\n/, '\n'));
     const missing = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
     expect(Object.values(missing.import_errors).join('\n')).toContain(
       `ValueError: ${file} is invalid (dbt-product.v1.schema.json): the document: 'upstream' is a required property`,
     );
+  });
+
+  it('retries every task as dbt-product.yml says, by default twice 5 minutes apart, but never the dbt build', async () => {
+    const copy = path.join(path.dirname(product.dir), 'shop_default_retries');
+    await cp(product.dir, copy, { recursive: true });
+    cleanups.push(() => rm(copy, { recursive: true, force: true }));
+    const file = path.join(copy, 'dbt-product.yml');
+    const manifest = await readFile(file, 'utf8');
+    const withoutRetries = manifest.replace(/\nretries:\n( {2}.*\n)+/, '\n');
+    expect(withoutRetries).not.toContain('retries');
+    await writeFile(file, withoutRetries);
+    const report = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+    expect(report.import_errors).toEqual({});
+    const tasks = report.dags.shop_dag?.tasks ?? {};
+    const retried = Object.keys(tasks).filter((id) => id !== `transform.${PRODUCER}`);
+    // Node tasks (a retry runs dbt for its node alone), check, alert, completion_event, publish_completed.
+    expect(retried).toEqual(
+      expect.arrayContaining(['transform.stg_orders.run', 'check', 'alert', 'publish_completed']),
+    );
+    for (const id of retried) expect(tasks[id], id).toMatchObject({ retries: 2, retry_delay_seconds: 300 });
+    // Cosmos skips a retried producer rather than build twice: the DAG never retries it.
+    expect(tasks[`transform.${PRODUCER}`]?.retries).toBe(0);
   });
 
   it('waits for its upstream product, runs on PostgreSQL with the hook auditing every node, and announces completion', {

@@ -30,7 +30,12 @@ let dags: string;
 let home: AirflowHome;
 
 beforeAll(async () => {
-  product = await scaffoldTestProduct({ name: 'orders', orchestrator: 'mwaa-serverless' });
+  // No retries: the failed ECS task fails at once (dag.test() would wait out each retry's delay).
+  product = await scaffoldTestProduct({
+    name: 'orders',
+    orchestrator: 'mwaa-serverless',
+    retries: { count: 0, delay_seconds: 60 },
+  });
   dags = path.join(path.dirname(product.dir), 'serverless-dags');
   await mkdir(dags, { recursive: true });
   await copyFile(LOADER, path.join(dags, 'load_workflows.py'));

@@ -1,6 +1,6 @@
 """Loads a DAG folder into a DagBag and writes what it found as JSON (to argv[2]):
 import errors, parse time, every DAG's tasks with their operator class, upstream
-tasks and trigger rule, and the steps Cosmos timed while rendering (loading the
+tasks, trigger rule and retries, and the steps Cosmos timed while rendering (loading the
 dbt project, building the Airflow tasks). Airflow logs to stdout, hence the file."""
 
 import inspect
@@ -60,6 +60,8 @@ report = {
                     "operator": f"{type(each).__module__}.{type(each).__name__}",
                     "upstream": sorted(each.upstream_task_ids),
                     "trigger_rule": str(getattr(each.trigger_rule, "value", each.trigger_rule)),
+                    "retries": each.retries,
+                    "retry_delay_seconds": each.retry_delay.total_seconds(),
                 }
                 for each in dag.tasks
             },
