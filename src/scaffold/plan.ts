@@ -210,8 +210,10 @@ function renderManifest(
     ...(options.orchestrator === 'none'
       ? []
       : [
-          '# retries: how often the orchestrator tries a failed task again (count) and after how long (delay_seconds);',
-          '#   create-dbt-product upgrade writes it into the MWAA Serverless workflow, the DAG reads it.',
+          '# retries: how often the orchestrator tries a failed task again (count) and after how long (delay_seconds),',
+          options.orchestrator === 'mwaa'
+            ? '#   read by the DAG when it parses (its dbt build and check are never retried).'
+            : '#   written into mwaa-serverless/ by create-dbt-product upgrade.',
         ]),
     '# kit records what create-dbt-product generated, for create-dbt-product upgrade.',
   ].join('\n');
