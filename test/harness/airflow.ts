@@ -81,6 +81,8 @@ export interface RerunReport extends RunReport {
   tries: Record<string, number>;
   /** The tasks cleared: those named and every task downstream of them. */
   cleared: string[];
+  /** From the clear to the run's end. */
+  seconds: number;
 }
 
 /** Tasks of a group, and those of its tasks no other task of the group precedes (roots) or follows (leaves). */

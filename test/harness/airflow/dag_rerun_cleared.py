@@ -2,8 +2,9 @@
 the Airflow UI's Clear with "Downstream" does, and `airflow tasks clear --task-regex <task>
 --downstream`), then runs the run on in-process the way dag.test() runs one (dag.test() itself
 would delete the run and start a new one): the cleared tasks run, every other task keeps its
-state. argv: dag id, run id, the task ids (comma-separated), output file; writes the run's state and id, every task's
-state and the cleared tasks as JSON. Airflow 3."""
+state. argv: dag id, run id, the task ids (comma-separated), output file. Writes as JSON the
+run's state and id, every task's state and try number, the cleared tasks and the seconds it
+took. Airflow 3."""
 
 import json
 import sys
@@ -18,6 +19,7 @@ from airflow.utils.session import create_session  # noqa: E402
 from airflow.utils.state import DagRunState, TaskInstanceState  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+started = time.monotonic()
 # The DAG file's tasks run; the stored DAG is the one the scheduler clears and schedules with.
 dag = get_bagged_dag(None, dag_id)
 stored = get_db_dag(None, dag_id)
@@ -27,7 +29,6 @@ downstream = stored.partial_subset(
 cleared = sorted(downstream.task_dict)
 stored.clear(task_ids=cleared, run_id=run_id)  # the run goes back to queued, as from the UI
 
-started = time.monotonic()
 with create_session() as session:
     run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
     run.dag = stored
@@ -59,4 +60,5 @@ with create_session() as session:
     tries = {each.task_id: each.try_number for each in run.get_task_instances(session=session)}
     state = str(getattr(run.state, "value", run.state))
 with open(out_file, "w") as out:
-    json.dump({"state": state, "run_id": run_id, "tasks": tasks, "tries": tries, "cleared": cleared}, out)
+    report = {"state": state, "run_id": run_id, "tasks": tasks, "tries": tries, "cleared": cleared}
+    json.dump({**report, "seconds": time.monotonic() - started}, out)
