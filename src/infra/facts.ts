@@ -41,6 +41,8 @@ export function s3Prefixes(product: string, environment: string) {
   return {
     /** The Cosmos DAG file (MWAA reads dags/). */
     dag: `dags/${product}_dag.py`,
+    /** The DAG's own helpers, which it imports (per product: products in one dags folder may differ in kit version). */
+    dagSupport: `dags/${product}_dag_support.py`,
     /** The dbt project beside the DAG (see the README's Deploying). */
     project: `dags/dbt/${product}/`,
     /** The MWAA Serverless workflow definition. */

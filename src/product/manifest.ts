@@ -23,6 +23,25 @@ export const ORCHESTRATORS = ['mwaa', 'mwaa-serverless', 'none'] as const;
  */
 export const DAG_EXECUTIONS = ['watcher', 'per-node'] as const;
 
+/**
+ * How often the orchestrators (the MWAA DAG, the MWAA Serverless workflow) try a failed task again,
+ * when dbt-product.yml does not say: twice, five minutes apart (Airflow's own default delay).
+ */
+export const DEFAULT_RETRIES = { count: 2, delay_seconds: 300 } as const;
+/** Bounds that keep a typo from retrying for days: at most 10 retries, at most a day apart. */
+export const MAX_RETRIES = 10;
+export const MAX_RETRY_DELAY_SECONDS = 86_400;
+
+const retries = z
+  .object({
+    /** Attempts after the first, per task (0: a failed task stays failed until cleared). */
+    count: z.number().int().min(0).max(MAX_RETRIES).default(DEFAULT_RETRIES.count),
+    /** Seconds between a task's failure and its next attempt. */
+    delay_seconds: z.number().int().min(0).max(MAX_RETRY_DELAY_SECONDS).default(DEFAULT_RETRIES.delay_seconds),
+  })
+  // A misspelt key would otherwise fall back to a default unnoticed.
+  .strict();
+
 const topic = z.object({
   /** SNS topic ARN; the scaffold writes a placeholder to fill in. */
   topic_arn: z.string().min(1),
@@ -75,6 +94,12 @@ export const productManifestSchema = z.object({
   orchestrator: z.enum(ORCHESTRATORS).default('mwaa'),
   /** How the MWAA DAG runs dbt (orchestrator mwaa only); absent means watcher. */
   execution: z.enum(DAG_EXECUTIONS).optional(),
+  /**
+   * Retries of the orchestrator's tasks (mwaa, mwaa-serverless); absent means DEFAULT_RETRIES, a key
+   * left out its default. Nothing that succeeded is built again: the DAG never retries its one dbt
+   * build (a retried node task runs dbt for its own node only).
+   */
+  retries: retries.optional(),
   environments: z.record(z.string(), environment),
   audit: z.object({
     /** Custom schema of the audit table (dbt makes it `<target schema>_<schema>`). */
@@ -97,6 +122,12 @@ export type Warehouse = (typeof WAREHOUSES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export type Orchestrator = (typeof ORCHESTRATORS)[number];
 export type DagExecution = (typeof DAG_EXECUTIONS)[number];
+export type Retries = z.infer<typeof retries>;
+
+/** The retries the orchestrators use: the document's, else the defaults. */
+export function retriesOf(manifest: Pick<ProductManifest, 'retries'>): Retries {
+  return manifest.retries ?? { ...DEFAULT_RETRIES };
+}
 
 /** A topic ARN the scaffold wrote and nobody filled in yet. */
 export function isPlaceholderArn(arn: string): boolean {

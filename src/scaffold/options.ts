@@ -9,10 +9,12 @@ import {
   type AuthMethod,
   DAG_EXECUTIONS,
   type DagExecution,
+  DEFAULT_RETRIES,
   ORCHESTRATORS,
   type Orchestrator,
   PRODUCT_NAME_MAX_LENGTH,
   PRODUCT_NAME_PATTERN,
+  type Retries,
   WAREHOUSES,
   type Warehouse,
 } from '../product/manifest.js';
@@ -29,6 +31,8 @@ export interface ScaffoldInput {
   auth?: string | undefined;
   orchestrator?: string | undefined;
   execution?: string | undefined;
+  /** The orchestrator's retries, as dbt-product.yml records them (upgrade re-renders with them). */
+  retries?: Retries | undefined;
   /** `<git-url>#<revision>` of each parent product. */
   parents?: string[] | undefined;
   git?: boolean | undefined;
@@ -46,6 +50,8 @@ export interface ScaffoldOptions {
   orchestrator: Orchestrator;
   /** How the MWAA DAG runs dbt: one build per run watched by a task per node, or a dbt process per node. */
   execution: DagExecution;
+  /** How often the orchestrator tries a failed task again, and how long after (dbt-product.yml `retries`). */
+  retries: Retries;
   /** Parent products to import as pinned git packages (read from git when the product is created). */
   parents: ParentSpec[];
   /** Initialise a git repository and commit (skipped anyway inside a work tree). */
@@ -136,6 +142,7 @@ export function normaliseOptions(input: ScaffoldInput, cwd = process.cwd()): Sca
     auth: choice('--auth', input.auth, AUTH_METHODS, 'password'),
     orchestrator,
     execution,
+    retries: input.retries ?? { ...DEFAULT_RETRIES },
     parents: parentSpecs(input.parents ?? []),
     git: input.git ?? true,
     force: input.force ?? false,

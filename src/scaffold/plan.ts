@@ -25,6 +25,7 @@ import {
 } from '../orchestration/airflow.js';
 import { SERVERLESS_ALERTED_EXIT_CODE } from '../orchestration/serverless.js';
 import {
+  DEFAULT_RETRIES,
   PRODUCT_MANIFEST_FILE,
   PRODUCT_MANIFEST_VERSION,
   type ProductManifest,
@@ -72,6 +73,10 @@ export interface TemplateContext {
   airflow: { version: string; python: string; constraintsUrl: string; cosmosVersion: string };
   /** How the MWAA DAG runs dbt (watcher or per-node). */
   execution: ScaffoldOptions['execution'];
+  /** The orchestrator's task retries (dbt-product.yml); the DAG reads them at parse, the Serverless workflow has them written. */
+  retries: ScaffoldOptions['retries'];
+  /** The retries when dbt-product.yml has none (the DAG reads the document at parse). */
+  retryDefaults: typeof DEFAULT_RETRIES;
   /** Which orchestrator's files the product has. */
   orchestration: { mwaa: boolean; serverless: boolean };
   /** Upstream products (dbt project names) whose completion the workflow waits for. */
@@ -126,6 +131,8 @@ export function templateContext(
       cosmosVersion: COSMOS_VERSION,
     },
     execution: options.execution,
+    retries: options.retries,
+    retryDefaults: DEFAULT_RETRIES,
     messages: messageTemplates(options.name),
     runOrigin: RUN_ORIGIN_ENV,
     orchestration: { mwaa: options.orchestrator === 'mwaa', serverless: options.orchestrator === 'mwaa-serverless' },
@@ -170,6 +177,7 @@ export function productManifest(
     warehouse: { type: options.warehouse, auth: options.auth },
     orchestrator: options.orchestrator,
     ...(options.orchestrator === 'mwaa' ? { execution: options.execution } : {}),
+    ...(options.orchestrator !== 'none' ? { retries: options.retries } : {}),
     environments: {
       local: { target: 'local' },
       ...Object.fromEntries(
@@ -203,6 +211,14 @@ function renderManifest(
     `# ${PRODUCT_MANIFEST_FILE}: what dbt-run, the DAG and other products know about ${options.name}.`,
     '# Replace REGION and ACCOUNT_ID in the topic ARNs before the first deployed run.',
     '# upstream lists parent products, installed as pinned git packages.',
+    ...(options.orchestrator === 'none'
+      ? []
+      : [
+          '# retries: how often the orchestrator tries a failed task again (count) and after how long (delay_seconds),',
+          options.orchestrator === 'mwaa'
+            ? '#   read by the DAG when it parses (its dbt build and check are never retried).'
+            : '#   written into mwaa-serverless/ by create-dbt-product upgrade.',
+        ]),
     '# kit records what create-dbt-product generated, for create-dbt-product upgrade.',
   ].join('\n');
   return `${header}\n${stringify(productManifest(options, parents, kit), { lineWidth: 0 })}`;
@@ -225,7 +241,12 @@ export function renderTemplate(template: TemplateFile, context: TemplateContext)
   const named = template.path.replaceAll('__name__', context.name);
   const renamed = named
     .split('/')
-    .map((part) => RENAMES[part] ?? part)
+    .map((part) => {
+      // A rendered dotfile (`_airflowignore.hbs`) is renamed as the file it becomes.
+      const bare = part.replace(/\.hbs$/, '');
+      const to = RENAMES[bare];
+      return to ? part.replace(bare, to) : part;
+    })
     .join('/');
   if (!renamed.endsWith('.hbs')) return { path: renamed, content: template.content };
   const render = handlebars.compile(template.content, { noEscape: true, strict: true });

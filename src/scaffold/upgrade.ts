@@ -135,6 +135,7 @@ export async function recordedProduct(projectDir: string) {
     auth: product.warehouse.auth,
     orchestrator: product.orchestrator,
     execution: product.execution,
+    retries: product.retries,
     git: false,
   });
   const parents: ParentProduct[] = product.upstream.map((upstream) => ({

@@ -23,7 +23,7 @@ export interface AirflowHome {
   env: Record<string, string>;
   /** Runs one of the Python helpers of test/harness/airflow and returns the JSON it wrote. */
   helper<T>(
-    script: 'dagbag_report' | 'dag_test_run' | 'processor_parse',
+    script: 'dagbag_report' | 'dag_test_run' | 'dag_rerun_cleared' | 'processor_parse',
     args: string[],
     env?: Record<string, string>,
   ): Promise<T>;
@@ -47,7 +47,10 @@ export interface DagReport {
     {
       catchup: boolean;
       tags: string[];
-      tasks: Record<string, { operator: string; upstream: string[]; trigger_rule: string }>;
+      tasks: Record<
+        string,
+        { operator: string; upstream: string[]; trigger_rule: string; retries: number; retry_delay_seconds: number }
+      >;
     }
   >;
 }
@@ -70,6 +73,16 @@ export interface RunReport {
   state: string;
   run_id: string;
   tasks: Record<string, string>;
+}
+
+/** A finished DAG run after tasks and their downstream were cleared and ran again (dag_rerun_cleared.py). */
+export interface RerunReport extends RunReport {
+  /** Each task's try number: 1 for a task that ran once. */
+  tries: Record<string, number>;
+  /** The tasks cleared: those named and every task downstream of them. */
+  cleared: string[];
+  /** From the clear to the run's end. */
+  seconds: number;
 }
 
 /** Tasks of a group, and those of its tasks no other task of the group precedes (roots) or follows (leaves). */

@@ -22,7 +22,8 @@ let product: TestProduct;
 let home: AirflowHome;
 
 beforeAll(async () => {
-  product = await scaffoldTestProduct({ name: 'shop' });
+  // No retries: a failed task fails at once (dag.test() would wait out each retry's delay).
+  product = await scaffoldTestProduct({ name: 'shop', retries: { count: 0, delay_seconds: 60 } });
   const parsed = await runDbt(product, ['parse']);
   expect(parsed.exitCode, parsed.output).toBe(0);
   home = await airflowHome(

@@ -27,10 +27,18 @@ import {
   type DagReport,
   groupEdges,
   type ProcessorReport,
+  type RerunReport,
   type RunReport,
 } from '../harness/airflow.js';
 import { syntheticBatch } from '../harness/audit-batch.js';
-import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask, withFailingModel } from '../harness/dag-shape.js';
+import {
+  dagRunUrl,
+  expectAuditOfRun,
+  expectDbtGroup,
+  isProducerTask,
+  PRODUCER,
+  withFailingModel,
+} from '../harness/dag-shape.js';
 import { commitAll } from '../harness/git.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -52,9 +60,19 @@ let product: TestProduct;
 let home: AirflowHome;
 const cleanups: (() => Promise<void>)[] = [];
 
+/**
+ * The retries the products run with: with the watcher, one, at once (dag.test() would wait out a real
+ * delay), so a failed node task's retry runs; per node, none.
+ */
+const RETRIES = { watcher: { count: 1, delay_seconds: 0 }, 'per-node': { count: 0, delay_seconds: 60 } };
+
 /** A product scaffolded with this execution, its manifest compiled, and an Airflow home over its DAG. */
 async function deployed(execution?: 'per-node') {
-  const scaffolded = await scaffoldTestProduct({ name: 'shop', ...(execution ? { execution } : {}) });
+  const scaffolded = await scaffoldTestProduct({
+    name: 'shop',
+    retries: RETRIES[execution ?? 'watcher'],
+    ...(execution ? { execution } : {}),
+  });
   cleanups.push(scaffolded.cleanup);
   // What the deploy step does: compile the manifest the DAG parses from.
   const parsed = await runDbt(scaffolded, ['parse']);
@@ -116,20 +134,25 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       operator: 'airflow.providers.amazon.aws.operators.sns.SnsPublishOperator',
     });
     expect(Object.keys(tasks).filter((id) => id.startsWith('wait_for_'))).toEqual([]);
+    // dbt-product.yml's retries, on every task but the dbt build and check (never retried).
+    for (const [id, each] of Object.entries(tasks)) {
+      const retries = [`transform.${PRODUCER}`, 'check'].includes(id) ? 0 : RETRIES.watcher.count;
+      expect(each, id).toMatchObject({ retries, retry_delay_seconds: RETRIES.watcher.delay_seconds });
+    }
 
+    // The DAG and its helpers beside it (dags/shop_dag_support.py, which the DAG processor skips).
+    const pythonFiles = ['shop_dag.py', 'shop_dag_support.py'].map((file) => path.join(product.dir, 'dags', file));
     const ruff = await execa(
       airflowBin('ruff'),
-      ['check', '--select', 'AIR3', '--output-format', 'json', path.join(product.dir, 'dags', 'shop_dag.py')],
+      ['check', '--select', 'AIR3', '--output-format', 'json', ...pythonFiles],
       { reject: false },
     );
     expect(JSON.parse(ruff.stdout)).toEqual([]);
     expect(ruff.exitCode).toBe(0);
     // Generated code is formatted as the product's own would be (ruff format, the black style).
-    const format = await execa(
-      airflowBin('ruff'),
-      ['format', '--check', '--isolated', path.join(product.dir, 'dags', 'shop_dag.py')],
-      { reject: false },
-    );
+    const format = await execa(airflowBin('ruff'), ['format', '--check', '--isolated', ...pythonFiles], {
+      reject: false,
+    });
     expect(format.exitCode, format.stdout).toBe(0);
 
     // The reference pipeline's Lambda indirection, when asked for.
@@ -201,11 +224,38 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(error).toContain(
       `ValueError: ${file} is invalid (dbt-product.v1.schema.json): upstream.0.name: 'Payments' does not match '^[a-z][a-z0-9_]*$'`,
     );
+    await writeFile(file, manifest.replace('count: 1', 'count: -1'));
+    const badRetries = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+    expect(Object.values(badRetries.import_errors).join('\n')).toContain(
+      `ValueError: ${file} is invalid (dbt-product.v1.schema.json): retries.count: -1 is less than the minimum of 0`,
+    );
     await writeFile(file, manifest.replace(/\nupstream: \[\]\n/, '\n'));
     const missing = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
     expect(Object.values(missing.import_errors).join('\n')).toContain(
       `ValueError: ${file} is invalid (dbt-product.v1.schema.json): the document: 'upstream' is a required property`,
     );
+  });
+
+  it('retries every task as dbt-product.yml says, by default twice 5 minutes apart, but never the dbt build or check', async () => {
+    const copy = path.join(path.dirname(product.dir), 'shop_default_retries');
+    await cp(product.dir, copy, { recursive: true });
+    cleanups.push(() => rm(copy, { recursive: true, force: true }));
+    const file = path.join(copy, 'dbt-product.yml');
+    const manifest = await readFile(file, 'utf8');
+    const withoutRetries = manifest.replace(/\nretries:\n( {2}.*\n)+/, '\n');
+    expect(withoutRetries).not.toMatch(/^retries:/m);
+    await writeFile(file, withoutRetries);
+    const report = await home.helper<DagReport>('dagbag_report', [path.join(copy, 'dags')]);
+    expect(report.import_errors).toEqual({});
+    const tasks = report.dags.shop_dag?.tasks ?? {};
+    const once = [`transform.${PRODUCER}`, 'check'];
+    const retried = Object.keys(tasks).filter((id) => !once.includes(id));
+    // Node tasks (a retry runs dbt for its node alone), check, alert, completion_event, publish_completed.
+    expect(retried).toEqual(expect.arrayContaining(['transform.stg_orders.run', 'alert', 'publish_completed']));
+    for (const id of retried) expect(tasks[id], id).toMatchObject({ retries: 2, retry_delay_seconds: 300 });
+    // Cosmos skips a retried producer rather than build twice: the DAG never retries it, nor
+    // check (its failure is the verdict; a second try means it was cleared after a fix).
+    for (const id of once) expect(tasks[id]?.retries, id).toBe(0);
   });
 
   it('waits for its upstream product, runs on PostgreSQL with the hook auditing every node, and announces completion', {
@@ -251,9 +301,12 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(await receive(alerts.queueUrl)).toEqual([]);
   });
 
-  it('a failing model fails its task, its dependents and check, and the alert reaches SQS', { timeout: 300_000 }, () =>
-    failingModelRun({ product, home }, 'watcher'),
-  );
+  it('a failing model fails its task, its dependents and check, and the alert reaches SQS; cleared after the fix, only it and its dependents run again, in the same DAG run', {
+    timeout: 420_000,
+  }, async () => {
+    const failed = await failingModelRun({ product, home }, 'watcher');
+    await expectClearedAfterFix(failed);
+  });
 });
 
 describe('the generated MWAA DAG with --execution per-node (a dbt process per task)', () => {
@@ -402,7 +455,21 @@ async function failingModelRun({ product, home }: Deployed, execution: DagExecut
     expect(rows.find((row) => row.name === 'stg_orders')?.status).toBe('error');
     if (execution === 'watcher') {
       expect(run.tasks['transform.dbt_producer_watcher']).toBe('failed');
-      expect(new Set(rows.map((row) => row.invocation_id)).size).toBe(1);
+      // One build; the failed model's task was retried once (dbt-product.yml), running dbt for that
+      // model alone, which failed again: never a second build, nor a node that had succeeded.
+      const invocations = await queryPostgres<{ invocation_id: string; command: string }>(
+        `select invocation_id, command from ${product.schema}_audit.dbt_audit_invocations where run_id = $1`,
+        [run.run_id],
+      );
+      const builds = invocations.filter((row) => row.command === 'build');
+      expect(builds).toHaveLength(1);
+      const build = builds[0];
+      const others = invocations.filter((row) => row !== build);
+      expect(others.map((row) => row.command)).toContain('run');
+      for (const row of others) expect(['run', 'test'], row.invocation_id).toContain(row.command);
+      const retried = rows.filter((row) => row.invocation_id !== build?.invocation_id);
+      expect(retried.filter((row) => row.name === 'stg_orders').map((row) => row.status)).toEqual(['error']);
+      for (const row of retried) expect(row.name, row.invocation_id).not.toMatch(/^(stg_customers|raw_\w+)$/);
     }
 
     const [alert, ...more] = await receive(alerts.queueUrl);
@@ -436,4 +503,92 @@ async function failingModelRun({ product, home }: Deployed, execution: DagExecut
     expect(await receive(events.queueUrl)).toEqual([]);
     return run;
   });
+}
+
+/**
+ * The failed run of `failingModelRun`, its model fixed and deployed: the failed model's task cleared
+ * with everything downstream of it, in that DAG run, as the Airflow UI's "Clear" with "Downstream"
+ * does; the run goes on. The model's task runs dbt for that model alone (Cosmos's fallback, the build
+ * being over). Its dependents' tasks, which had never run, first read the build's result for their
+ * node (Cosmos 1.15 does on a task's first try) and fail; their retry runs dbt for their node alone.
+ * Never the whole build again nor a node that had succeeded; the hook records each of those dbt
+ * processes against the same DAG run; the run ends green, with no second alert and one completion event.
+ */
+async function expectClearedAfterFix(failed: RunReport) {
+  const deployedFix = await runDbt(product, ['parse']);
+  expect(deployedFix.exitCode, deployedFix.output).toBe(0);
+  const invocationsOfRun = () =>
+    queryPostgres<{ invocation_id: string; command: string; status: string; run_url: string }>(
+      `select invocation_id, command, status, run_url from ${product.schema}_audit.dbt_audit_invocations where run_id = $1`,
+      [failed.run_id],
+    );
+  const before = await invocationsOfRun();
+
+  const events = await topicWithQueue();
+  const alerts = await topicWithQueue();
+  const rerun = await home.helper<RerunReport>(
+    'dag_rerun_cleared',
+    ['shop_dag', failed.run_id, 'transform.stg_orders.run'],
+    awsEnv(alerts.topicArn, events.topicArn),
+  );
+  expect(rerun.run_id).toBe(failed.run_id);
+  expect(rerun.state, JSON.stringify(rerun.tasks)).toBe('success');
+  // What "Downstream" takes: the model's task, its tests', its dependents' and the tasks after the group.
+  expect(rerun.cleared).toEqual(
+    expect.arrayContaining([
+      'transform.stg_orders.run',
+      'transform.stg_orders.test',
+      'transform.fct_orders.run',
+      'transform.dim_customers.run',
+      'check',
+      'alert',
+      'completion_event',
+      'publish_completed',
+    ]),
+  );
+  const builtOnce = [
+    `transform.${PRODUCER}`,
+    'transform.stg_customers.run',
+    'transform.raw_orders_seed',
+    ...AUDIT_TASKS,
+  ];
+  for (const id of builtOnce) expect(rerun.cleared, id).not.toContain(id);
+  // The cleared tasks ran again; the others kept their state and tries: the build stays failed.
+  for (const id of rerun.cleared) expect(rerun.tasks[id], id).toBe(id === 'alert' ? 'skipped' : 'success');
+  for (const [id, state] of Object.entries(failed.tasks))
+    if (!rerun.cleared.includes(id)) expect(rerun.tasks[id], id).toBe(state);
+  for (const id of builtOnce) expect(rerun.tries[id], id).toBe(1);
+  expect(rerun.tasks).toMatchObject({
+    [`transform.${PRODUCER}`]: 'failed',
+    [`transform.${PRODUCER}_done`]: 'upstream_failed',
+  });
+
+  // No second build: each new dbt process ran one cleared node (dbt run or dbt test), recorded
+  // by the hook against the same DAG run.
+  const after = await invocationsOfRun();
+  const added = after.filter((row) => !before.some((old) => old.invocation_id === row.invocation_id));
+  expect(after.filter((row) => row.command === 'build')).toHaveLength(1);
+  expect(added.length).toBeGreaterThan(0);
+  const url = dagRunUrl(3, BASE_URL, 'shop_dag', failed.run_id);
+  for (const row of added) {
+    expect(['run', 'test'], row.invocation_id).toContain(row.command);
+    expect(row).toMatchObject({ status: 'success', run_url: url });
+  }
+  const rows = await queryPostgres<{ invocation_id: string; unique_id: string; status: string }>(
+    `select invocation_id, unique_id, status from ${product.schema}_audit.dbt_audit_log
+     where invocation_id = any($1)`,
+    [added.map((row) => row.invocation_id)],
+  );
+  const rebuilt = new Set(rows.map((row) => row.unique_id));
+  expect(rows.filter((row) => row.unique_id === 'model.shop.stg_orders').map((row) => row.status)).toEqual(['success']);
+  // Models: the fixed one and those downstream of it, which dbt had skipped in the build; and their tests.
+  const models = [...rebuilt].filter((node) => !node.startsWith('test.')).sort();
+  expect(models).toEqual(['model.shop.dim_customers', 'model.shop.fct_orders', 'model.shop.stg_orders']);
+
+  // check passes on its second try (the node tasks carry each node's result); no alert, one event.
+  expect(await receive(alerts.queueUrl)).toEqual([]);
+  const [event, ...more] = await receive(events.queueUrl);
+  expect(more).toEqual([]);
+  expect(messageErrors(PRODUCT_COMPLETED, event?.document)).toEqual([]);
+  expect(event?.document).toMatchObject({ invocation_id: failed.run_id, event_type: 'product.completed' });
 }

@@ -92,7 +92,12 @@ async function withBrokenModel<T>(work: () => Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  product = await scaffoldTestProduct({ name: 'orders', orchestrator: 'mwaa-serverless' });
+  // No retries: the failed ECS task fails at once (dag.test() would wait out each retry's delay).
+  product = await scaffoldTestProduct({
+    name: 'orders',
+    orchestrator: 'mwaa-serverless',
+    retries: { count: 0, delay_seconds: 60 },
+  });
   await prodOnPostgres();
   dags = path.join(path.dirname(product.dir), 'serverless-dags');
   await mkdir(dags, { recursive: true });

@@ -48,6 +48,7 @@ describe('normaliseOptions', () => {
       auth: 'password',
       orchestrator: 'mwaa',
       execution: 'watcher',
+      retries: { count: 2, delay_seconds: 300 },
       parents: [],
       git: true,
       force: false,

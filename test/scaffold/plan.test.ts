@@ -54,12 +54,19 @@ describe('planProductFiles', () => {
     expect([...files.keys()]).toEqual(
       expect.arrayContaining([
         'dags/orders_dag.py',
+        'dags/orders_dag_support.py',
         'dags/.airflowignore',
         'airflow/requirements.txt',
         'airflow/startup.sh',
       ]),
     );
     expect(files.get('dags/orders_dag.py')).toContain('PRODUCT = "orders"');
+    // The DAG imports its own helpers, by a module name no other product's DAG in the dags folder has,
+    // which the DAG processor is kept off (it holds no DAG).
+    expect(files.get('dags/orders_dag.py')).toContain('from orders_dag_support import (');
+    expect(files.get('dags/.airflowignore')?.split('\n')).toEqual(
+      expect.arrayContaining(['dbt/', 'orders_dag_support.py']),
+    );
     // One dbt build per run by default; the DAG reads the audit's origin variables by their one definition.
     expect(files.get('dags/orders_dag.py')).toContain('EXECUTION = "watcher"');
     expect(files.get('dags/orders_dag.py')).toContain(`RUN_URL_ENV = "${RUN_ORIGIN_ENV.url}"`);
@@ -120,6 +127,36 @@ describe('planProductFiles', () => {
     const manifest = productManifestSchema.parse(parse((await plan()).get('dbt-product.yml') ?? ''));
     expect(manifest).toMatchObject({ name: 'orders', owner: 'ana@example.com', upstream: [] });
     expect(Object.keys(manifest.environments)).toEqual(['local', 'dev', 'prod']);
+  });
+
+  it("writes the orchestrator's retries into dbt-product.yml and the MWAA Serverless workflow", async () => {
+    const read = (files: Map<string, string>) => parse(files.get('dbt-product.yml') ?? '') as Record<string, unknown>;
+    // The DAG reads them at parse time; its defaults are the kit's, for a document without them.
+    const mwaa = await plan();
+    expect(read(mwaa).retries).toEqual({ count: 2, delay_seconds: 300 });
+    expect(mwaa.get('dags/orders_dag_support.py')).toContain(
+      'DEFAULT_RETRY_COUNT = 2\nDEFAULT_RETRY_DELAY_SECONDS = 300\n',
+    );
+    const serverless = await plan({ orchestrator: 'mwaa-serverless' });
+    expect(read(serverless).retries).toEqual({ count: 2, delay_seconds: 300 });
+    const workflow = parse(serverless.get('mwaa-serverless/orders.yaml') ?? '') as {
+      orders: { default_args: Record<string, unknown> };
+    };
+    expect(workflow.orders.default_args).toMatchObject({ retries: 2, retry_delay: 300 });
+    const chosen = await planProductFiles(
+      normaliseOptions({
+        dir: '/tmp/orders',
+        orchestrator: 'mwaa-serverless',
+        retries: { count: 1, delay_seconds: 30 },
+      }),
+    );
+    const chosenFiles = new Map(chosen.map((file) => [file.path, file.content]));
+    expect(read(chosenFiles).retries).toEqual({ count: 1, delay_seconds: 30 });
+    expect(
+      (parse(chosenFiles.get('mwaa-serverless/orders.yaml') ?? '') as typeof workflow).orders.default_args,
+    ).toMatchObject({ retries: 1, retry_delay: 30 });
+    // Nothing retries without an orchestrator.
+    expect(read(await plan({ orchestrator: 'none' }))).not.toHaveProperty('retries');
   });
 
   it('renders the audit column list from the one schema, in order', async () => {

@@ -126,6 +126,26 @@ describe('upgradeProduct', () => {
     expect((await recordedProduct(product)).options.execution).toBe('watcher');
   });
 
+  it("re-renders the MWAA Serverless workflow with dbt-product.yml's retries", async () => {
+    const dir = path.join(root, 'serverless');
+    await createProduct(normaliseOptions({ dir, name: 'nightly', git: false, orchestrator: 'mwaa-serverless' }));
+    const manifestFile = path.join(dir, 'dbt-product.yml');
+    const manifest = await readFile(manifestFile, 'utf8');
+    expect(manifest).toContain('retries:\n  count: 2\n  delay_seconds: 300\n');
+    await writeFile(manifestFile, manifest.replace('count: 2', 'count: 4'));
+    expect((await recordedProduct(dir)).options.retries).toEqual({ count: 4, delay_seconds: 300 });
+    const result = await upgradeProduct({
+      projectDir: dir,
+      templates: () => kitTemplates('mwaa-serverless'),
+      kit: await kitFacts(),
+    });
+    expect(result.files.filter((each) => each.action !== 'unchanged').map((each) => each.path)).toEqual([
+      'mwaa-serverless/nightly.yaml',
+    ]);
+    const workflow = await readFile(path.join(dir, 'mwaa-serverless', 'nightly.yaml'), 'utf8');
+    expect(workflow).toContain('    retries: 4\n    retry_delay: 300\n');
+  });
+
   it('leaves a file you deleted deleted, and brings a new template file', async () => {
     await rm(file('models/staging/stg_customers.sql'));
     const withNewFile = async () => [

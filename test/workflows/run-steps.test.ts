@@ -244,6 +244,9 @@ describe("a product's workflows, run step by step", () => {
     for (const [key, text] of Object.entries(shared)) expect(after[key], key).toBe(text);
     expect(after[stale]).toBeUndefined();
     expect(after[prefixes.dag]).toBe(await readFile(path.join(deployDir, 'dags', `${name}_dag.py`), 'utf8'));
+    expect(after[prefixes.dagSupport]).toBe(
+      await readFile(path.join(deployDir, 'dags', `${name}_dag_support.py`), 'utf8'),
+    );
     const manifest = await readFile(path.join(deployDir, 'target', 'manifest.json'), 'utf8');
     expect(after[`${prefixes.state}manifest.json`]).toBe(manifest);
     expect(after[`${prefixes.project}target/manifest.json`]).toBe(manifest);
@@ -269,7 +272,11 @@ describe("a product's workflows, run step by step", () => {
     // The only keys in the bucket are the shared ones and the product's own.
     for (const key of Object.keys(after)) {
       expect(
-        key in shared || key === prefixes.dag || key.startsWith(prefixes.project) || key.startsWith(prefixes.state),
+        key in shared ||
+          key === prefixes.dag ||
+          key === prefixes.dagSupport ||
+          key.startsWith(prefixes.project) ||
+          key.startsWith(prefixes.state),
         key,
       ).toBe(true);
     }

@@ -1,6 +1,6 @@
 """Loads a DAG folder into a DagBag and writes what it found as JSON (to argv[2]):
 import errors, parse time, every DAG's tasks with their operator class, upstream
-tasks and trigger rule, and the steps Cosmos timed while rendering (loading the
+tasks, trigger rule and retries, and the steps Cosmos timed while rendering (loading the
 dbt project, building the Airflow tasks). Airflow logs to stdout, hence the file."""
 
 import inspect
@@ -16,6 +16,9 @@ except ImportError:  # Airflow 2
     from airflow.models.dagbag import DagBag
 
 folder, out_file = sys.argv[1], sys.argv[2]
+# What Airflow does for the DAGs folder (2.x) and a DAG bundle (3.x), so a DAG imports the
+# modules beside it: first, as this folder may not be the configured one.
+sys.path.insert(0, folder)
 
 # Cosmos logs its own timings per task group ("Cosmos performance (<dag>__<group>) - [...]:
 # It took 1.23s to parse the dbt project for DAG using LoadMode.DBT_LS" / "... to build the
@@ -57,6 +60,8 @@ report = {
                     "operator": f"{type(each).__module__}.{type(each).__name__}",
                     "upstream": sorted(each.upstream_task_ids),
                     "trigger_rule": str(getattr(each.trigger_rule, "value", each.trigger_rule)),
+                    "retries": each.retries,
+                    "retry_delay_seconds": each.retry_delay.total_seconds(),
                 }
                 for each in dag.tasks
             },
