@@ -236,6 +236,19 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     );
   });
 
+  it('refuses DBT_TEST_BEHAVIOR=build with the watcher in one line (its build already runs the tests)', async () => {
+    const report = await home.helper<DagReport>('dagbag_report', [path.join(product.dir, 'dags')], {
+      DBT_TEST_BEHAVIOR: 'build',
+    });
+    const errors = Object.values(report.import_errors);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(
+      'ValueError: DBT_TEST_BEHAVIOR=build needs EXECUTION per-node: with the watcher each ' +
+        "model's tests are their own task already (after_each)",
+    );
+    expect(report.dags.shop_dag).toBeUndefined();
+  });
+
   it('retries every task as dbt-product.yml says, by default twice 5 minutes apart, but never the dbt build or check', async () => {
     const copy = path.join(path.dirname(product.dir), 'shop_default_retries');
     await cp(product.dir, copy, { recursive: true });
