@@ -35,8 +35,15 @@ import { execa } from 'execa';
 import { expect, inject, it } from 'vitest';
 import { COSMOS_VERSION } from '../src/orchestration/airflow.js';
 import { kitVersion } from '../src/version.js';
-import { airflowBin, airflowHome, awsEnv, type DagReport, type RunReport } from '../test/harness/airflow.js';
-import { isProducerTask } from '../test/harness/dag-shape.js';
+import {
+  type AirflowHome,
+  airflowBin,
+  airflowHome,
+  awsEnv,
+  type DagReport,
+  type RunReport,
+} from '../test/harness/airflow.js';
+import { isProducerTask, PRODUCER } from '../test/harness/dag-shape.js';
 import { queryPostgres, runDbt, type TestProduct } from '../test/harness/product.js';
 import { receive, topicWithQueue } from '../test/harness/sns-sqs.js';
 import { median, seconds } from './stats.js';
@@ -63,6 +70,8 @@ interface Round {
   audit_invocations: number;
   /** os.loadavg() (1, 5, 15 minutes) as the round started. */
   load_average: number[];
+  dag_run_breakdown: Awaited<ReturnType<typeof breakdown>>;
+  floor_breakdown: Awaited<ReturnType<typeof breakdown>>;
 }
 
 /** The product's own dbt nodes by resource type, from its compiled manifest. */
@@ -85,6 +94,42 @@ async function countingDbt(root: string, log: string): Promise<string> {
   await writeFile(wrapper, `#!/bin/sh\necho "$1" >> ${quote(log)}\nexec ${quote(inject('dbtPath'))} "$@"\n`);
   await chmod(wrapper, 0o755);
   return venv;
+}
+
+interface TaskTimes {
+  start_date: string | null;
+  end_date: string | null;
+  tasks: Record<string, { state: string; duration: number | null }>;
+}
+
+/**
+ * Where one DAG run's time went (test/harness/airflow/task_durations.py, from the home's metadata DB):
+ * the run itself as Airflow timed it (`run_s`, without the process's start and parse), and the summed
+ * durations of its producer, its node tasks and the rest.
+ */
+async function breakdown(home: AirflowHome, dagId: string, runId: string) {
+  const out = path.join(home.dir, `task-durations-${runId.replaceAll(/[^\w.-]/g, '_')}.json`);
+  const script = fileURLToPath(new URL('../test/harness/airflow/task_durations.py', import.meta.url));
+  const result = await execa(airflowBin('python'), [script, dagId, runId, out], {
+    env: home.env,
+    reject: false,
+    all: true,
+  });
+  expect(result.exitCode, result.all?.slice(-2000)).toBe(0);
+  const times = JSON.parse(await readFile(out, 'utf8')) as TaskTimes;
+  const sum = (keep: (id: string) => boolean) =>
+    Object.entries(times.tasks)
+      .filter(([id]) => keep(id))
+      .reduce((total, [, task]) => total + (task.duration ?? 0), 0);
+  const isNode = (id: string) => id.startsWith('transform.') && !isProducerTask(id);
+  const run_s = (Date.parse(times.end_date ?? '') - Date.parse(times.start_date ?? '')) / 1000;
+  return {
+    run_s,
+    producer_s: sum((id) => id === `transform.${PRODUCER}`),
+    node_tasks_s: sum(isNode),
+    other_tasks_s: sum((id) => !isNode(id) && id !== `transform.${PRODUCER}`),
+    between_tasks_s: run_s - sum(() => true),
+  };
 }
 
 async function measure(models: number, rounds: number) {
@@ -164,6 +209,8 @@ async function measure(models: number, rounds: number) {
       expect(floorRun?.state, JSON.stringify(floorRun?.tasks)).toBe('success');
       expect(Object.keys(floorRun?.tasks ?? {}).sort()).toEqual(Object.keys(tasks).sort());
 
+      const dag_run_breakdown = await breakdown(home, DAG_ID, ran.run_id);
+      const floor_breakdown = await breakdown(floorHome, FLOOR_DAG_ID, floorRun?.run_id ?? '');
       const sample = {
         dbt_build_s,
         dag_run_s,
@@ -172,6 +219,8 @@ async function measure(models: number, rounds: number) {
         dbt_commands,
         audit_invocations: Number(invocations?.count ?? 0),
         load_average,
+        dag_run_breakdown,
+        floor_breakdown,
       };
       console.log(`[dag-run] ${models} models, round ${round + 1}/${rounds}: ${JSON.stringify(sample)}`);
       samples.push(sample);
@@ -187,6 +236,8 @@ async function measure(models: number, rounds: number) {
     const ratioOverFloor = (dag_run_s - floor_s) / dbt_build_s;
     return {
       models,
+      measured_at: new Date().toISOString(),
+      load_average_end: os.loadavg(),
       nodes,
       tasks: Object.keys(tasks).length,
       node_tasks: Object.keys(tasks).filter((id) => id.startsWith('transform.') && !isProducerTask(id)).length,
@@ -200,6 +251,13 @@ async function measure(models: number, rounds: number) {
       // Per round too: medians of ratios, each from one interleaved round.
       dag_run_ratio_rounds: samples.map((each) => each.dag_run_s / each.dbt_build_s),
       dag_run_ratio_over_floor_rounds: samples.map((each) => (each.dag_run_s - each.floor_s) / each.dbt_build_s),
+      // Inside Airflow (medians): the run as dag.test timed it, the producer's dbt build, the node
+      // tasks' summed durations, the floor's run and its tasks' summed durations.
+      dag_run_in_airflow_s: median(samples.map((each) => each.dag_run_breakdown.run_s)),
+      producer_s: median(samples.map((each) => each.dag_run_breakdown.producer_s)),
+      node_tasks_s: median(samples.map((each) => each.dag_run_breakdown.node_tasks_s)),
+      floor_in_airflow_s: median(samples.map((each) => each.floor_breakdown.run_s)),
+      floor_node_tasks_s: median(samples.map((each) => each.floor_breakdown.node_tasks_s)),
       dbt_processes_per_dag_run: median(samples.map((each) => each.dbt_processes)),
       audit_invocations_per_dag_run: median(samples.map((each) => each.audit_invocations)),
       samples,
@@ -216,10 +274,17 @@ async function versionOf(command: string, args: string[]): Promise<string> {
 }
 
 it('runs the generated DAG in about the time of one dbt build, over the floor of an EmptyOperator DAG', async () => {
-  const sizes = [];
+  const measured = [];
   for (const [index, models] of SIZES.entries()) {
-    sizes.push(await measure(models, ROUNDS[index] ?? (ROUNDS.at(-1) as number)));
+    measured.push(await measure(models, ROUNDS[index] ?? (ROUNDS.at(-1) as number)));
   }
+  // A partial run (BENCH_DAG_RUN_MODELS) replaces only its own sizes' entries.
+  const earlier = await readFile(RESULTS, 'utf8')
+    .then((text) => JSON.parse(text) as { sizes?: { models: number }[] })
+    .catch(() => ({ sizes: [] }));
+  const sizes = [...(earlier.sizes ?? []).filter((size) => !SIZES.includes(size.models)), ...measured].sort(
+    (a, b) => a.models - b.models,
+  );
   const results = {
     benchmark: 'dag-run',
     kit_version: kitVersion(),
