@@ -115,7 +115,18 @@ if (results.benchmark === 'dag-run') {
 if (results.benchmark === 'airflow-dag-parse') {
   const s = (value) => `${value.toFixed(2)} s`;
   printTable([
-    ['models', 'tasks', 'Airflow (processor)', 'DagBag', 'project load', 'process', 'runs', 'load average', 'goal'],
+    [
+      'models',
+      'tasks',
+      'Airflow (processor)',
+      'DagBag',
+      'project load',
+      'task build',
+      'process',
+      'runs',
+      'load average',
+      'goal',
+    ],
     ...results.sizes.map((size) => {
       const manifest = size.dbt_manifest;
       const loads = manifest.samples.map((sample) => sample.load_average[0]);
@@ -125,6 +136,7 @@ if (results.benchmark === 'airflow-dag-parse') {
         s(manifest.processor_s),
         s(manifest.dagbag_s),
         s(manifest.cosmos_load_s),
+        s(manifest.cosmos_build_s),
         s(manifest.process_s),
         String(manifest.samples.length),
         `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
