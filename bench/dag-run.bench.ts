@@ -24,8 +24,12 @@
  * event in SQS; each floor run succeeded with the same task ids; each dbt
  * build exited 0. The dbt processes a DAG run starts are counted by a `dbt`
  * wrapper in DBT_VENV_PATH (every start appends a line), beside the hook's
- * invocation rows for the run. Results: bench/results/dag-run.json
- * (BENCH_DAG_RUN_RESULTS overrides).
+ * invocation rows for the run. Where each run's time went inside Airflow
+ * (the run as Airflow timed it, the producer, the node tasks, the gaps between
+ * tasks) is read from the metadata DB by test/harness/airflow/task_durations.py,
+ * for the DAG and the floor alike. `airflow dags test` runs one task at a time:
+ * what a scheduler with parallel workers would overlap is not measured here.
+ * Results: bench/results/dag-run.json (BENCH_DAG_RUN_RESULTS overrides).
  */
 import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
