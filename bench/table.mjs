@@ -3,7 +3,8 @@
 // (or the file given): `node bench/table.mjs [results.json]`; given
 // bench/results/uploads.json, the concurrent uploads tables; given
 // bench/results/audit-queries.json, the audit slowest table; given
-// bench/results/audit-report.json, the audit report table.
+// bench/results/audit-report.json, the audit report table; given
+// bench/results/dag-run.json or airflow.json, the DAG run or parse table.
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? new URL('./results/runner.json', import.meta.url);
@@ -66,6 +67,82 @@ if (results.benchmark === 'audit-report') {
       `${(entry.file_bytes / 1e6).toFixed(2)} MB`,
       entry.within_goal ? `≤ ${seconds} s, ≤ ${megabytes} MB: met` : `≤ ${seconds} s, ≤ ${megabytes} MB: missed`,
     ]),
+  ]);
+  process.exit(0);
+}
+// `node bench/table.mjs bench/results/dag-run.json`: the generated DAG's run time against one dbt build (issue 18).
+if (results.benchmark === 'dag-run') {
+  const s = (value) => `${value.toFixed(1)} s`;
+  const ratio = (value) => `${value.toFixed(2)}×`;
+  const range = (values) => `${ratio(Math.min(...values))}–${ratio(Math.max(...values))}`;
+  const goal = results.goals.dag_run_ratio_over_floor;
+  printTable([
+    [
+      'models',
+      'tasks',
+      'rounds',
+      '`dbt build`',
+      'DAG run',
+      'floor',
+      'DAG run / build',
+      '(DAG run − floor) / build',
+      'per round',
+      'dbt processes',
+      'load average',
+      'goal',
+    ],
+    ...results.sizes.map((size) => {
+      const loads = size.samples.map((sample) => sample.load_average[0]);
+      return [
+        size.models.toLocaleString('en-US'),
+        String(size.tasks),
+        String(size.rounds),
+        s(size.dbt_build_s),
+        s(size.dag_run_s),
+        s(size.floor_s),
+        ratio(size.dag_run_ratio),
+        ratio(size.dag_run_ratio_over_floor),
+        range(size.dag_run_ratio_over_floor_rounds),
+        String(size.dbt_processes_per_dag_run),
+        `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+        size.within_goal ? `≤ ${goal}: met` : `≤ ${goal}: missed`,
+      ];
+    }),
+  ]);
+  process.exit(0);
+}
+// `node bench/table.mjs bench/results/airflow.json`: the generated DAG's parse time (issue 18's bounds).
+if (results.benchmark === 'airflow-dag-parse') {
+  const s = (value) => `${value.toFixed(2)} s`;
+  printTable([
+    [
+      'models',
+      'tasks',
+      'Airflow (processor)',
+      'DagBag',
+      'project load',
+      'task build',
+      'process',
+      'runs',
+      'load average',
+      'goal',
+    ],
+    ...results.sizes.map((size) => {
+      const manifest = size.dbt_manifest;
+      const loads = manifest.samples.map((sample) => sample.load_average[0]);
+      return [
+        size.models.toLocaleString('en-US'),
+        size.tasks.toLocaleString('en-US'),
+        s(manifest.processor_s),
+        s(manifest.dagbag_s),
+        s(manifest.cosmos_load_s),
+        s(manifest.cosmos_build_s),
+        s(manifest.process_s),
+        String(manifest.samples.length),
+        `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+        size.goal_processor_s === null ? '' : `≤ ${size.goal_processor_s} s: ${size.within_goal ? 'met' : 'missed'}`,
+      ];
+    }),
   ]);
   process.exit(0);
 }
