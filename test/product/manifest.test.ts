@@ -3,19 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEFAULT_RETRIES, productManifestSchema, retriesOf } from '../../src/product/manifest.js';
 import { ProductManifestError, parseProductManifest } from '../../src/product/read.js';
+import { productManifestFixture } from '../harness/product-manifest.js';
 
-const document = (extra: Record<string, unknown> = {}) =>
-  stringify({
-    schema_version: 1,
-    name: 'orders',
-    owner: 'ana@example.com',
-    description: 'Orders.',
-    warehouse: { type: 'redshift', auth: 'password' },
-    environments: { local: { target: 'local' } },
-    audit: { schema: 'audit', table: 'dbt_audit_log' },
-    upstream: [],
-    ...extra,
-  });
+const document = (extra: Record<string, unknown> = {}) => stringify(productManifestFixture(extra));
 
 describe('retries in dbt-product.yml', () => {
   it('default to twice, five minutes apart, when absent; a key left out takes its default', () => {

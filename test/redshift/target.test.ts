@@ -6,6 +6,7 @@ import {
   parseRedshiftHost,
   redshiftOverrides,
 } from '../../src/redshift/target.js';
+import { productManifestFixture } from '../harness/product-manifest.js';
 
 describe('parseRedshiftHost', () => {
   it('reads a provisioned cluster endpoint', () => {
@@ -85,20 +86,13 @@ describe('dataApiTarget', () => {
 
   it('a sign-in flag replaces the one dbt-product.yml gives; a cluster flag replaces its workgroup', () => {
     const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-audit-AbCdEf';
-    const product = productManifestSchema.parse({
-      schema_version: 1,
-      name: 'orders',
-      owner: 'ana@example.com',
-      description: '',
-      warehouse: { type: 'redshift-serverless', auth: 'iam' },
-      environments: { prod: { target: 'prod' } },
-      audit: {
-        schema: 'audit',
-        table: 'dbt_audit_log',
-        redshift: { workgroup: 'orders-wg', secret_arn: secretArn },
-      },
-      upstream: [],
-    });
+    const product = productManifestSchema.parse(
+      productManifestFixture({
+        warehouse: { type: 'redshift-serverless', auth: 'iam' },
+        environments: { prod: { target: 'prod' } },
+        audit: { schema: 'audit', table: 'dbt_audit_log', redshift: { workgroup: 'orders-wg', secret_arn: secretArn } },
+      }),
+    );
     expect(redshiftOverrides(product, undefined)).toMatchObject({ workgroup: 'orders-wg', secretArn });
     expect(redshiftOverrides(product, { cluster: 'analytics', iamIdentity: true })).toMatchObject({
       cluster: 'analytics',
