@@ -192,6 +192,8 @@ describe('infra/stack.yaml', () => {
     expect(on(deploy, 's3:PutObject').sort()).toEqual([
       `${bucket}/dags/dbt/orders/*`,
       `${bucket}/dags/orders_dag.py`,
+      // The DAG's own helpers, beside it (a module per product: products may differ in kit version).
+      `${bucket}/dags/orders_dag_support.py`,
       `${bucket}/state/orders/prod/*`,
     ]);
 
