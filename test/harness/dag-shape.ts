@@ -15,6 +15,15 @@ import { queryPostgres, runDbt, type TestProduct } from './product.js';
 /** Cosmos's task running the one `dbt build` of a group (cosmos.constants.PRODUCER_WATCHER_TASK_ID). */
 export const PRODUCER = 'dbt_producer_watcher';
 
+/** The audit tables and views, built in the same group (and, with the watcher, the same dbt build) as the rest. */
+export const AUDIT_TASKS = [
+  'transform.audit_latest_status_run',
+  'transform.audit_model_duration_trend_run',
+  'transform.audit_recent_failures_run',
+  'transform.dbt_audit_invocations_run',
+  'transform.dbt_audit_log_run',
+];
+
 /** The producer and Cosmos's gate after it: tasks of the watcher, not of a dbt node. */
 export function isProducerTask(id: string): boolean {
   return (id.split('.').at(-1) ?? '').startsWith(PRODUCER);

@@ -10,6 +10,7 @@ import {
   groupEdges,
   type RunReport,
 } from '../harness/airflow.js';
+import { expectClearedAfterFix } from '../harness/dag-rerun.js';
 import { dagRunUrl, expectAuditOfRun, expectDbtGroup, isProducerTask, withFailingModel } from '../harness/dag-shape.js';
 import { messageErrors } from '../harness/message-schema.js';
 import { queryPostgres, runDbt, scaffoldTestProduct, type TestProduct } from '../harness/product.js';
@@ -22,8 +23,9 @@ let product: TestProduct;
 let home: AirflowHome;
 
 beforeAll(async () => {
-  // No retries: a failed task fails at once (dag.test() would wait out each retry's delay).
-  product = await scaffoldTestProduct({ name: 'shop', retries: { count: 0, delay_seconds: 60 } });
+  // As on Airflow 3: one retry, at once (dag.test() would wait out a real delay), so a failed
+  // node task's retry runs dbt for its node alone.
+  product = await scaffoldTestProduct({ name: 'shop', retries: { count: 1, delay_seconds: 0 } });
   const parsed = await runDbt(product, ['parse']);
   expect(parsed.exitCode, parsed.output).toBe(0);
   home = await airflowHome(
@@ -90,8 +92,10 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
     expect(await receive(alerts.queueUrl)).toEqual([]);
   });
 
-  it('a failing model fails check, and the alert reaches SQS', { timeout: 300_000 }, () =>
-    withFailingModel(product, async () => {
+  it('a failing model fails check, and the alert reaches SQS; cleared after the fix, only it and its dependents run again, in the same DAG run', {
+    timeout: 420_000,
+  }, async () => {
+    const failed = await withFailingModel(product, async () => {
       const events = await topicWithQueue();
       const alerts = await topicWithQueue();
       const run = await home.helper<RunReport>('dag_test_run', ['shop_dag'], awsEnv(alerts.topicArn, events.topicArn));
@@ -112,6 +116,9 @@ describe('the generated MWAA DAG on Airflow 2.10', () => {
         expect.objectContaining({ task_id: 'transform.stg_orders.run', status: 'failed' }),
       );
       expect(await receive(events.queueUrl)).toEqual([]);
-    }),
-  );
+      return run;
+    });
+    // The same clear and the same outcome as on Airflow 3, from the same DAG file.
+    await expectClearedAfterFix({ product, home }, failed, { major: 2, baseUrl: BASE_URL });
+  });
 });
