@@ -49,7 +49,15 @@ export interface DagReport {
       tags: string[];
       tasks: Record<
         string,
-        { operator: string; upstream: string[]; trigger_rule: string; retries: number; retry_delay_seconds: number }
+        {
+          operator: string;
+          /** The Cosmos or Airflow class `operator` is or extends. */
+          library_operator: string;
+          upstream: string[];
+          trigger_rule: string;
+          retries: number;
+          retry_delay_seconds: number;
+        }
       >;
     }
   >;

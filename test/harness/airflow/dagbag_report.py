@@ -58,6 +58,12 @@ report = {
             "tasks": {
                 each.task_id: {
                     "operator": f"{type(each).__module__}.{type(each).__name__}",
+                    # The library class it is, or extends (the generated DAG lightens Cosmos's watcher tasks).
+                    "library_operator": next(
+                        f"{cls.__module__}.{cls.__name__}"
+                        for cls in type(each).__mro__
+                        if cls.__module__.startswith(("cosmos.", "airflow."))
+                    ),
                     "upstream": sorted(each.upstream_task_ids),
                     "trigger_rule": str(getattr(each.trigger_rule, "value", each.trigger_rule)),
                     "retries": each.retries,
