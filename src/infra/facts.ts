@@ -43,6 +43,8 @@ export function s3Prefixes(product: string, environment: string) {
     dag: `dags/${product}_dag.py`,
     /** The DAG's own helpers, which it imports (per product: products in one dags folder may differ in kit version). */
     dagSupport: `dags/${product}_dag_support.py`,
+    /** The watcher's build and node tasks, which the DAG imports too. */
+    dagWatcher: `dags/${product}_dag_watcher.py`,
     /** The dbt project beside the DAG (see the README's Deploying). */
     project: `dags/dbt/${product}/`,
     /** The MWAA Serverless workflow definition. */

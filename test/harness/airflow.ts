@@ -23,7 +23,7 @@ export interface AirflowHome {
   env: Record<string, string>;
   /** Runs one of the Python helpers of test/harness/airflow and returns the JSON it wrote. */
   helper<T>(
-    script: 'dagbag_report' | 'dag_test_run' | 'dag_rerun_cleared' | 'processor_parse',
+    script: 'dagbag_report' | 'dag_test_run' | 'dag_rerun_cleared' | 'processor_parse' | 'watcher_results',
     args: string[],
     env?: Record<string, string>,
   ): Promise<T>;

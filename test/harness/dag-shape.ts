@@ -42,16 +42,16 @@ export function expectDbtGroup(tasks: Tasks, group: string, execution: DagExecut
     return nodes;
   }
   const producer = `${group}.${PRODUCER}`;
-  // Cosmos's watcher classes, made lighter by the DAG's support module (producer_first, light_node_tasks).
+  // Cosmos's watcher classes, made lighter by the DAG's watcher module (producer_first, light_node_tasks).
   expect(tasks[producer]).toMatchObject({
-    operator: expect.stringMatching(/^\w+_dag_support\.DbtProducerWatcherOperator$/),
+    operator: expect.stringMatching(/^\w+_dag_watcher\.DbtProducerWatcherOperator$/),
     library_operator: 'cosmos.operators.watcher.DbtProducerWatcherOperator',
   });
   expect(ids.filter(isProducerTask).sort()).toEqual([producer, `${producer}_done`]);
   // The build leads its group: every other task follows it (Cosmos does not order it in a task group).
   expect(roots).toEqual([producer]);
   for (const id of nodes) {
-    expect(tasks[id]?.operator, id).toMatch(/^\w+_dag_support\.Dbt(Run|Seed|Snapshot|Test)WatcherOperator$/);
+    expect(tasks[id]?.operator, id).toMatch(/^\w+_dag_watcher\.Dbt(Run|Seed|Snapshot|Test)WatcherOperator$/);
     expect(tasks[id]?.library_operator, id).toMatch(
       /^cosmos\.operators\.watcher\.Dbt(Run|Seed|Snapshot|Test)WatcherOperator$/,
     );

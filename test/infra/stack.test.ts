@@ -194,6 +194,7 @@ describe('infra/stack.yaml', () => {
       `${bucket}/dags/orders_dag.py`,
       // The DAG's own helpers, beside it (a module per product: products may differ in kit version).
       `${bucket}/dags/orders_dag_support.py`,
+      `${bucket}/dags/orders_dag_watcher.py`,
       `${bucket}/state/orders/prod/*`,
     ]);
 

@@ -132,8 +132,10 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
       expect(each, id).toMatchObject({ retries, retry_delay_seconds: RETRIES.watcher.delay_seconds });
     }
 
-    // The DAG and its helpers beside it (dags/shop_dag_support.py, which the DAG processor skips).
-    const pythonFiles = ['shop_dag.py', 'shop_dag_support.py'].map((file) => path.join(product.dir, 'dags', file));
+    // The DAG and its helpers beside it (dags/shop_dag_support.py and _watcher.py, which the DAG processor skips).
+    const pythonFiles = ['shop_dag.py', 'shop_dag_support.py', 'shop_dag_watcher.py'].map((file) =>
+      path.join(product.dir, 'dags', file),
+    );
     const ruff = await execa(
       airflowBin('ruff'),
       ['check', '--select', 'AIR3', '--output-format', 'json', ...pythonFiles],
@@ -226,6 +228,83 @@ describe('the generated MWAA DAG (Airflow 3, Cosmos, dbt)', () => {
     expect(Object.values(missing.import_errors).join('\n')).toContain(
       `ValueError: ${file} is invalid (dbt-product.v1.schema.json): the document: 'upstream' is a required property`,
     );
+  });
+
+  it("publishes the build's results as Cosmos states them, ~100 node tasks to an XCom, each where its task reads it", async () => {
+    const result = (unique_id: string, status: string, message: string | null = null) => ({
+      unique_id,
+      status,
+      message,
+    });
+    // A real build's run_results.json, the way dbt writes it: models, a seed, tests; then 450 more models.
+    const many = Array.from({ length: 450 }, (_, index) => result(`model.shop.m${index}`, 'success'));
+    const given = {
+      run_results: {
+        results: [
+          result('seed.shop.raw_orders', 'success'),
+          result('model.shop.ok', 'success'),
+          result('model.shop.broken', 'error', 'relation "nope" does not exist'),
+          result('model.shop.after_broken', 'skipped'),
+          result('test.shop.ok_a', 'pass'),
+          result('test.shop.ok_b', 'warn', 'Got 1 result, configured to warn if != 0'),
+          result('test.shop.bad_a', 'pass'),
+          result('test.shop.bad_b', 'fail', 'Got 3 results, configured to fail if != 0'),
+          result('test.shop.half_a', 'pass'),
+          result('test.shop.skipped_a', 'skipped'),
+          ...many,
+        ],
+      },
+      tests_per_model: {
+        'model.shop.ok': ['test.shop.ok_a', 'test.shop.ok_b'],
+        'model.shop.bad': ['test.shop.bad_a', 'test.shop.bad_b'],
+        'model.shop.half': ['test.shop.half_a', 'test.shop.half_b'],
+        'model.shop.skipped': ['test.shop.skipped_a'],
+      },
+      outlet_uris: { 'model.shop.ok': ['postgres://db/shop.ok'] },
+      node_tasks: 460,
+      build_passed: false,
+    };
+    const input = path.join(home.dir, 'run-results-given.json');
+    await writeFile(input, JSON.stringify(given));
+    const out = await home.helper<{
+      results: Record<string, { status: string; outlet_uris?: string[]; msg?: string | null }>;
+      xcoms: number;
+      published: Record<string, { build_passed: boolean; results: Record<string, unknown> }>;
+      read_from: Record<string, string>;
+    }>('watcher_results', [path.join(product.dir, 'dags'), 'shop', input]);
+
+    // Under Cosmos's own XCom keys, with its statuses: a node dbt skipped in a build failed (upstream).
+    expect(out.results.seed__shop__raw_orders_status).toEqual({ status: 'success', outlet_uris: [] });
+    expect(out.results.model__shop__ok_status).toEqual({ status: 'success', outlet_uris: ['postgres://db/shop.ok'] });
+    expect(out.results.model__shop__broken_status).toEqual({
+      status: 'error',
+      outlet_uris: [],
+      msg: 'relation "nope" does not exist',
+    });
+    expect(out.results.model__shop__after_broken_status).toMatchObject({ status: 'failed' });
+    // A model's tests as one task: passed (a warning passes), failed with the failures' messages, or
+    // not yet (a test with no result); tests have no task of their own.
+    expect(out.results.model__shop__ok_tests_status).toEqual({ status: 'pass' });
+    expect(out.results.model__shop__bad_tests_status).toEqual({
+      status: 'fail',
+      msg: 'test.shop.bad_b: Got 3 results, configured to fail if != 0',
+    });
+    expect(out.results.model__shop__skipped_tests_status).toMatchObject({ status: 'fail' });
+    expect(out.results.model__shop__half_tests_status).toBeUndefined();
+    expect(Object.keys(out.results).filter((key) => key.startsWith('test__'))).toEqual([]);
+    expect(Object.keys(out.results)).toHaveLength(454 + 3);
+
+    // 460 node tasks: 5 XComs, each saying how the build ended; every result in exactly the one its task reads.
+    expect(out.xcoms).toBe(5);
+    expect(Object.keys(out.published).sort()).toEqual([0, 1, 2, 3, 4].map((index) => `dbt_product_results_${index}`));
+    const held = Object.entries(out.published).flatMap(([name, xcom]) => {
+      expect(xcom.build_passed).toBe(false);
+      expect(Object.keys(xcom.results).length, name).toBeGreaterThan(50);
+      expect(Object.keys(xcom.results).length, name).toBeLessThan(150);
+      return Object.keys(xcom.results).map((key) => [key, name]);
+    });
+    expect(Object.fromEntries(held)).toEqual(out.read_from);
+    expect(held).toHaveLength(Object.keys(out.results).length);
   });
 
   it('refuses DBT_TEST_BEHAVIOR=build with the watcher in one line (its build already runs the tests)', async () => {

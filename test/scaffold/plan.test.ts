@@ -55,6 +55,7 @@ describe('planProductFiles', () => {
       expect.arrayContaining([
         'dags/orders_dag.py',
         'dags/orders_dag_support.py',
+        'dags/orders_dag_watcher.py',
         'dags/.airflowignore',
         'airflow/requirements.txt',
         'airflow/startup.sh',
@@ -64,8 +65,9 @@ describe('planProductFiles', () => {
     // The DAG imports its own helpers, by a module name no other product's DAG in the dags folder has,
     // which the DAG processor is kept off (it holds no DAG).
     expect(files.get('dags/orders_dag.py')).toContain('from orders_dag_support import (');
+    expect(files.get('dags/orders_dag.py')).toContain('from orders_dag_watcher import ');
     expect(files.get('dags/.airflowignore')?.split('\n')).toEqual(
-      expect.arrayContaining(['dbt/', 'orders_dag_support.py']),
+      expect.arrayContaining(['dbt/', 'orders_dag_support.py', 'orders_dag_watcher.py']),
     );
     // One dbt build per run by default; the DAG reads the audit's origin variables by their one definition.
     expect(files.get('dags/orders_dag.py')).toContain('EXECUTION = "watcher"');

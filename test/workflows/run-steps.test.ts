@@ -247,6 +247,9 @@ describe("a product's workflows, run step by step", () => {
     expect(after[prefixes.dagSupport]).toBe(
       await readFile(path.join(deployDir, 'dags', `${name}_dag_support.py`), 'utf8'),
     );
+    expect(after[prefixes.dagWatcher]).toBe(
+      await readFile(path.join(deployDir, 'dags', `${name}_dag_watcher.py`), 'utf8'),
+    );
     const manifest = await readFile(path.join(deployDir, 'target', 'manifest.json'), 'utf8');
     expect(after[`${prefixes.state}manifest.json`]).toBe(manifest);
     expect(after[`${prefixes.project}target/manifest.json`]).toBe(manifest);
@@ -276,6 +279,7 @@ describe("a product's workflows, run step by step", () => {
         key in shared ||
           key === prefixes.dag ||
           key === prefixes.dagSupport ||
+          key === prefixes.dagWatcher ||
           key.startsWith(prefixes.project) ||
           key.startsWith(prefixes.state),
         key,

@@ -124,7 +124,9 @@ describe.each(VARIANTS)('the workflows of a product with %o', (variant) => {
     const keys = [...deploy.matchAll(/s3:\/\/\$DBT_ARTIFACT_BUCKET\/([\w./-]*[\w/])/g)].map((match) => match[1]);
     const allowed = [
       `${prefixes.state}manifest.json`,
-      ...(variant.orchestrator === 'mwaa' ? [prefixes.project, prefixes.dag, prefixes.dagSupport] : []),
+      ...(variant.orchestrator === 'mwaa'
+        ? [prefixes.project, prefixes.dag, prefixes.dagSupport, prefixes.dagWatcher]
+        : []),
       ...(variant.orchestrator === 'mwaa-serverless' ? [prefixes.workflow] : []),
     ];
     expect([...new Set(keys)].sort()).toEqual(allowed.sort());
@@ -192,7 +194,7 @@ it("the stack's run role reads the state ci.yml fetches, in dev as in prod; its 
     expect(listing?.Condition?.StringLike?.['s3:prefix']).toBe(`${prefixes.state}*`);
   }
   expect(on(policy('DeployRole', 'prod'), 's3:PutObject').sort()).toEqual(
-    [`${prefixes.project}*`, prefixes.dag, prefixes.dagSupport, `${prefixes.state}*`]
+    [`${prefixes.project}*`, prefixes.dag, prefixes.dagSupport, prefixes.dagWatcher, `${prefixes.state}*`]
       .map((key) => `arn:aws:s3:::acme-artifacts/${key}`)
       .sort(),
   );
