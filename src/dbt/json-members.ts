@@ -48,8 +48,16 @@ interface Frame {
 function pick(value: unknown, keys: readonly string[]): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
   const picked: Record<string, unknown> = {};
-  for (const key of keys) if (key in value) picked[key] = (value as Record<string, unknown>)[key];
+  for (const key of keys) if (Object.hasOwn(value, key)) setOwn(picked, key, (value as Record<string, unknown>)[key]);
   return picked;
+}
+
+/**
+ * `object[key] = value` as JSON.parse sets a member: an own property whatever the key, where
+ * assigning `__proto__` would set the object's prototype instead (and lose the member).
+ */
+function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** Collects the bytes of one value across chunks. */
@@ -112,7 +120,7 @@ class KeptScanner {
     this.document[key] ??= entry?.array ? [] : {};
     const container = this.document[key] as Record<string | number, unknown>;
     if (Array.isArray(container)) container.push(projected);
-    else container[String(entry?.key)] = projected;
+    else setOwn(container, String(entry?.key), projected);
   }
 
   private startValue(chunk: Buffer, index: number, literal: boolean): void {

@@ -87,6 +87,26 @@ describe('readKept', () => {
     );
   });
 
+  it('keeps an entry or a field named __proto__ as JSON.parse does, an own member (found by the property above)', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'doc.json');
+    const text = '{"results": {"__proto__": {"status": "pass", "__proto__": 1}, "a": {"status": "fail"}}}';
+    await writeFile(file, text);
+    for (const wholeParseBytes of [0, Number.POSITIVE_INFINITY]) {
+      for (const chunkBytes of [1, 7, 64]) {
+        const kept = await readKept(file, { results: ['status', '__proto__'] }, { chunkBytes, wholeParseBytes });
+        const results = kept.results as Record<string, Record<string, unknown>>;
+        expect(Object.keys(results)).toEqual(['__proto__', 'a']);
+        expect(Object.getPrototypeOf(results)).toBe(Object.prototype);
+        const entry = Object.getOwnPropertyDescriptor(results, '__proto__')?.value as Record<string, unknown>;
+        expect(Object.keys(entry)).toEqual(['status', '__proto__']);
+        expect(entry.status).toBe('pass');
+        expect(Object.getOwnPropertyDescriptor(entry, '__proto__')?.value).toBe(1);
+        expect(results.a).toEqual({ status: 'fail' });
+      }
+    }
+  });
+
   it('refuses a document cut short or unbalanced, as JSON.parse would', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'doc.json');
